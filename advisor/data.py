@@ -1,0 +1,63 @@
+"""The prepared data every probe receives.
+
+The profiler decides column kinds; ``ProbeData`` is the result of applying
+them: features typed by kind, the target encoded, identifiers and constants
+dropped. Probes never re-detect kinds, so all probes see the same inputs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
+    import pandas as pd
+
+
+@dataclass
+class ProbeData:
+    task: str  # "binary" | "multiclass" | "regression"
+    modality: str  # "tabular" | "text" | "mixed" | "image" | "signal"
+    # Classification: int64 codes 0..k-1 indexing class_names. Regression: float64.
+    y: np.ndarray
+    class_names: list[str] = field(default_factory=list)
+    # Tabular/text features. Dtypes by kind: numeric (incl. booleans and
+    # expanded datetimes) float64 with NaN for missing; categorical pandas
+    # "category"; text plain Python str objects ("" for missing).
+    X: pd.DataFrame | None = None
+    feature_kinds: dict[str, str] = field(default_factory=dict)  # column -> numeric|categorical|text
+    # Images as uint8 (n, H, W, C), all resized to one shape by the loader.
+    images: np.ndarray | None = None
+    # For "signal" tables whose columns are a pixel grid: (H, W, C), else None.
+    pixel_shape: tuple[int, int, int] | None = None
+    n_rows_total: int = 0  # rows in the source before any sampling
+
+    def __len__(self) -> int:
+        return int(self.y.shape[0])
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.class_names)
+
+    @property
+    def is_classification(self) -> bool:
+        return self.task in ("binary", "multiclass")
+
+    def columns_of(self, kind: str) -> list[str]:
+        return [c for c, k in self.feature_kinds.items() if k == kind]
+
+    def take(self, idx: np.ndarray) -> ProbeData:
+        """Rows ``idx`` (positional), keeping every other attribute."""
+        return replace(
+            self,
+            y=self.y[idx],
+            X=None if self.X is None else self.X.iloc[idx].reset_index(drop=True),
+            images=None if self.images is None else self.images[idx],
+        )
+
+    def drop_columns(self, columns: list[str]) -> ProbeData:
+        """A copy without ``columns`` (used to re-run without leakage suspects)."""
+        keep = {c: k for c, k in self.feature_kinds.items() if c not in columns}
+        X = None if self.X is None else self.X[list(keep)]
+        return replace(self, X=X, feature_kinds=keep)

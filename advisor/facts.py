@@ -1,0 +1,159 @@
+"""Typed facts about the dataset, the machine and the user's constraints.
+
+These dataclasses are the contract between the reader, the profiler, the rules
+engine, the probes and the report. The JSON report is their serialisation
+(``dataclasses.asdict``), so field names are part of the public schema
+(``docs/report.schema.json``): add fields, don't rename them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+ColumnKind = Literal[
+    "numeric",
+    "categorical",
+    "boolean",
+    "datetime",
+    "text",
+    "identifier",
+    "constant",
+    "image_path",
+]
+Task = Literal["binary", "multiclass", "regression", "none"]
+# "signal": a table of many homogeneous unnamed numeric columns (pixels,
+# samples of a waveform): raw unstructured data stored as a table.
+Modality = Literal["tabular", "text", "mixed", "image", "signal"]
+Severity = Literal["info", "warning", "error"]
+
+# Kinds that are used as model inputs; identifiers and constants are dropped.
+FEATURE_KINDS: tuple[str, ...] = ("numeric", "categorical", "boolean", "datetime", "text", "image_path")
+
+
+@dataclass
+class ColumnProfile:
+    name: str
+    dtype: str  # storage dtype as read, e.g. "int64", "str"
+    kind: str  # one of ColumnKind
+    kind_reason: str  # the heuristic that decided the kind, for the report
+    missing_rate: float  # 0..1, over the rows profiled
+    n_unique: int  # distinct non-missing values (over the rows profiled)
+    # Text columns only: mean length in whitespace tokens and vocabulary size.
+    mean_tokens: float | None = None
+    vocab_size: int | None = None
+
+
+@dataclass
+class DataWarning:
+    # Stable codes: identifier, constant, duplicate-rows, high-missing, all-missing,
+    # imbalance, tiny-class, leakage-suspect, infinite-values, text-column,
+    # inferred-target, sampled, unreadable-images, pixel-table, ...
+    code: str
+    message: str  # one sentence, with the numbers, saying what to do if anything
+    column: str | None = None
+    severity: Severity = "warning"
+
+
+@dataclass
+class TargetInfo:
+    name: str | None  # None when the data has no target (task "none")
+    inferred: bool  # True when the user did not pass --target
+    how: str  # e.g. "given with --target", "conventional name 'label'", "last column"
+    task: str  # one of Task
+    task_reason: str  # why this task, e.g. "numeric with 3 distinct integer values"
+    n_classes: int | None = None
+    class_counts: dict[str, int] = field(default_factory=dict)  # classification only
+    imbalance_ratio: float | None = None  # majority count / minority count
+    missing: int = 0  # rows whose target is missing (dropped before probing)
+
+
+@dataclass
+class SourceInfo:
+    path: str
+    format: str  # "csv", "tsv", "parquet", "image-folder", "image-csv"
+    size_bytes: int
+    delimiter: str | None = None
+    encoding: str | None = None
+    compression: str | None = None  # "gzip" or None
+    n_rows: int = 0  # exact row count of the whole file
+    n_rows_profiled: int = 0  # rows that per-column statistics were computed on
+    sampled: bool = False  # True when statistics come from a sample
+    sample_note: str = ""  # how the sample was drawn, for the report
+    read_seconds: float = 0.0
+    peak_memory_mb: float = 0.0  # peak resident memory of the process after reading
+
+
+@dataclass
+class TextStats:
+    columns: list[str]
+    mean_tokens: float  # mean tokens per row over the text columns, summed
+    vocab_size: int
+    corpus_tokens: int  # estimated total tokens in the whole file
+    language_like: bool  # words and spaces rather than codes
+
+
+@dataclass
+class ImageStats:
+    n_images: int
+    n_unreadable: int
+    per_class: dict[str, int]
+    min_per_class: int
+    height_median: int
+    width_median: int
+    channels: int
+    raw_dimension: int  # height x width x channels at the median size
+
+
+@dataclass
+class DatasetProfile:
+    source: SourceInfo
+    n_rows: int  # exact, whole file
+    n_columns: int
+    columns: list[ColumnProfile]
+    target: TargetInfo
+    modality: str  # one of Modality
+    modality_reason: str
+    n_features: int  # usable input columns (identifiers, constants, target excluded)
+    encoded_width: int  # width after one-hot of categoricals (capped per column), text excluded
+    raw_dimension: int  # values per example: features, or pixels for images
+    memory_mb: float  # in-memory size of the full table, measured or estimated
+    duplicate_rows: int
+    max_missing_rate: float
+    leakage_suspects: list[str] = field(default_factory=list)
+    warnings: list[DataWarning] = field(default_factory=list)
+    text: TextStats | None = None
+    images: ImageStats | None = None
+    pixel_shape: list[int] | None = None  # [H, W, C] for signal/pixel tables when known
+
+    def column(self, name: str) -> ColumnProfile | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+    def columns_of(self, *kinds: str) -> list[str]:
+        return [c.name for c in self.columns if c.kind in kinds and c.name != self.target.name]
+
+
+@dataclass
+class ComputeInfo:
+    cpu_cores: int
+    memory_gb: float
+    gpu_name: str | None = None
+    gpu_memory_gb: float | None = None
+    device: str = "cpu"  # what the probes use: "cpu" or "cuda"
+    device_reason: str = ""
+    torch_version: str | None = None
+
+    @property
+    def has_gpu(self) -> bool:
+        return self.gpu_name is not None
+
+
+@dataclass(frozen=True)
+class Constraints:
+    """What the user states about their project, from the CLI options."""
+
+    interpretability: str = "any"  # required | preferred | any
+    goal: str = "predict"  # predict | explain
+    budget_seconds: float = 60.0  # wall-clock budget for the whole probe stage
+    device: str = "auto"  # auto | cpu | cuda
+    seed: int = 0

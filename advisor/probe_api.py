@@ -1,0 +1,178 @@
+"""The probe plugin interface and the typed results probes produce.
+
+A probe is a class registered under the ``advisor.probes`` entry point (the
+built-ins in ``probes/`` are registered exactly like a third party's). It says
+which model family it measures and which modalities and tasks it serves, and
+implements ``fit``. The shared runner (``advisor.probing``) calls ``fit`` on the
+same seeded splits for every probe, times it, measures memory and latency,
+scores the held-out predictions and builds the learning curve, so a probe
+holds no evaluation code and every probe is measured the same way.
+
+A probe that needs a different protocol may override ``run``.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Protocol
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
+
+    from advisor.data import ProbeData
+
+# Model families, in order of simplicity: ties go to the earliest.
+FAMILIES: tuple[str, ...] = ("linear", "gbdt", "mlp", "cnn", "transformer")
+BASELINE = "baseline"
+
+
+class FittedModel(Protocol):
+    def predict(self, data: ProbeData) -> np.ndarray:
+        """Classification: (n, n_classes) probabilities. Regression: (n,) values."""
+        ...
+
+
+@dataclass
+class Budget:
+    """A wall-clock allowance; ``remaining`` counts down from creation."""
+
+    seconds: float
+    started: float = field(default_factory=time.monotonic)
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    def remaining(self) -> float:
+        return max(0.0, self.seconds - self.elapsed())
+
+    def expired(self) -> bool:
+        return self.remaining() <= 0.0
+
+    def share(self, fraction: float) -> Budget:
+        """A child budget of ``fraction`` of what remains."""
+        return Budget(self.remaining() * fraction)
+
+
+@dataclass
+class FitContext:
+    """What a single ``fit`` call may use. Probes append human notes to ``notes``
+    (e.g. "epochs cut from 200 to 14 by the time budget"); the runner puts them
+    in the report once, deduplicated."""
+
+    seed: int
+    device: str  # "cpu" or "cuda"
+    time_limit: float  # seconds this fit may take; stop early (keep the best so far) when reached
+    notes: list[str] = field(default_factory=list)
+    progress: Callable[[str], None] | None = None  # optional status line for the progress display
+
+    def note(self, text: str) -> None:
+        if text not in self.notes:
+            self.notes.append(text)
+
+
+@dataclass
+class Score:
+    mean: float
+    std: float  # standard deviation across folds/repeats
+    folds: list[float] = field(default_factory=list)
+
+
+@dataclass
+class CurvePoint:
+    n_train: int
+    score: Score  # primary metric at this training size
+    fit_seconds: float
+
+
+@dataclass
+class CurveFit:
+    """Power law score(n) = asymptote - a * n**(-b), fitted per fold."""
+
+    asymptote: float
+    a: float
+    b: float
+    # Extrapolations: keys "2x" and "10x" of the largest training size measured,
+    # plus "full" when the data was sampled. Estimates, with their spread across folds.
+    predicted: dict[str, Score] = field(default_factory=dict)
+    predicted_rows: dict[str, int] = field(default_factory=dict)
+    ok: bool = True
+    note: str = ""  # e.g. "flat curve: no gain from more data is expected"
+
+
+@dataclass
+class CostEstimate:
+    """Fit time and memory extrapolated to a larger size: an estimate, labelled so."""
+
+    n_rows: int
+    fit_seconds: float
+    peak_memory_mb: float
+    method: str  # how it was made, e.g. "power law in rows fitted to 4 measured sizes"
+
+
+@dataclass
+class ProbeResult:
+    name: str
+    family: str  # "baseline" or one of FAMILIES
+    status: str  # "ok" | "failed" | "skipped" | "partial"
+    reason: str = ""  # why failed/skipped/partial
+    description: str = ""  # the model, e.g. "LightGBM, 31 leaves, early stopping"
+    metric: str = ""  # primary metric name, higher is better
+    score: Score | None = None  # primary metric on held-out folds at the full training size
+    metrics: dict[str, Score] = field(default_factory=dict)  # every metric computed
+    n_train: int = 0  # training rows per fold at the full size
+    n_test: int = 0
+    fit_seconds: float = 0.0  # mean wall time of one fit at the full size
+    predict_ms_per_1k: float = 0.0  # prediction latency per 1,000 rows
+    peak_memory_mb: float = 0.0  # peak resident memory above the pre-probe level
+    device: str = "cpu"
+    curve: list[CurvePoint] = field(default_factory=list)
+    curve_fit: CurveFit | None = None
+    cost_at_full: CostEstimate | None = None
+    notes: list[str] = field(default_factory=list)
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class EvalPlan:
+    """The shared evaluation protocol: identical for every probe in a run."""
+
+    folds: list[tuple[np.ndarray, np.ndarray]]  # (train_idx, test_idx) positions into the probe data
+    curve_fractions: tuple[float, ...]  # fractions of each fold's training rows, ascending, last is 1.0
+    seed: int
+    metric: str  # primary metric: "roc_auc" | "macro_f1" | "r2"
+    n_rows_total: int  # rows in the source, for extrapolation
+    sample_note: str = ""
+
+
+class Probe(ABC):
+    """Subclass, set the class attributes, implement ``fit``, and register the
+    class under the ``advisor.probes`` entry point in your package's metadata."""
+
+    name: ClassVar[str]  # stable id, e.g. "lightgbm"
+    family: ClassVar[str]  # "baseline" or one of FAMILIES
+    description: ClassVar[str]  # one line for the report
+    modalities: ClassVar[frozenset[str]]  # which ProbeData.modality values it serves
+    tasks: ClassVar[frozenset[str]] = frozenset({"binary", "multiclass", "regression"})
+    needs_torch: ClassVar[bool] = False
+    # Relative share of the probe-stage budget (a neural net needs more than a baseline).
+    cost_weight: ClassVar[float] = 1.0
+
+    def supports(self, data: ProbeData) -> str | None:
+        """None when this probe can run on ``data``, else the reason it cannot."""
+        if data.modality not in self.modalities:
+            return f"does not handle {data.modality} data"
+        if data.task not in self.tasks:
+            return f"does not handle {data.task} tasks"
+        return None
+
+    @abstractmethod
+    def fit(self, train: ProbeData, ctx: FitContext) -> FittedModel:
+        """Fit on ``train`` (carve any validation split from it, seeded by ctx.seed)
+        and return a model whose ``predict`` gives probabilities or values."""
+
+    def run(self, data: ProbeData, plan: EvalPlan, budget: Budget, device: str) -> ProbeResult:
+        from advisor.probing.runner import evaluate_probe
+
+        return evaluate_probe(self, data, plan, budget, device)

@@ -1,0 +1,1 @@
+"""Built-in probes: each module holds one probe class, registered in pyproject.toml."""
