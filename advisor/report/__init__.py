@@ -1,1 +1,1 @@
-"""report."""
+"""The Report model and its renderers (terminal, Markdown, JSON)."""

@@ -1,0 +1,118 @@
+"""What would change the verdict, and what to do next.
+
+Each sentence is derived from a measured number (learning-curve projections,
+scores) or a stated fact (hardware, constraints, warnings); projections are
+labelled as estimates.
+"""
+
+from __future__ import annotations
+
+from advisor.facts import ComputeInfo, Constraints, DatasetProfile
+from advisor.probe_api import BASELINE, ProbeResult
+from advisor.report.model import Recommendation
+
+UNSTRUCTURED = ("text", "mixed", "image", "signal")
+
+
+def _projection(r: ProbeResult, key: str) -> tuple[float, float] | None:
+    fit = r.curve_fit
+    if fit is None or not fit.ok or key not in fit.predicted:
+        return None
+    s = fit.predicted[key]
+    return s.mean, s.std
+
+
+def curve_advice(rec: Recommendation, results: list[ProbeResult]) -> list[str]:
+    """Compare each family's projected score at 10x the rows with the chosen one's."""
+    by_family = {r.family: r for r in results if r.family != BASELINE and r.score is not None}
+    chosen = by_family.get(rec.family)
+    if chosen is None:
+        return []
+    out: list[str] = []
+    mine = _projection(chosen, "10x")
+    rows = chosen.curve_fit.predicted_rows.get("10x") if chosen.curve_fit else None
+    if mine is not None and rows:
+        for fam, r in by_family.items():
+            other = _projection(r, "10x")
+            if fam == rec.family or other is None:
+                continue
+            noise = (mine[1] ** 2 + other[1] ** 2) ** 0.5
+            if other[0] - mine[0] > max(2 * noise, 0.005):
+                out.append(
+                    f"More data: at about {rows:,} training rows (10x), the {fam} learning curve projects "
+                    f"{other[0]:.3f} ± {other[1]:.3f} against {mine[0]:.3f} ± {mine[1]:.3f} for {rec.family} "
+                    "(power-law estimate): collecting more data could change the verdict."
+                )
+        if not out:
+            note = chosen.curve_fit.note if chosen.curve_fit else ""
+            out.append(
+                f"More data is not projected to change the ranking: at about {rows:,} training rows (10x), "
+                f"{rec.family} projects {mine[0]:.3f} ± {mine[1]:.3f} (power-law estimate)"
+                + (f"; {note}" if note else "")
+                + "."
+            )
+    return out
+
+
+def would_change(
+    rec: Recommendation,
+    profile: DatasetProfile,
+    compute: ComputeInfo,
+    constraints: Constraints,
+    results: list[ProbeResult],
+) -> list[str]:
+    out = curve_advice(rec, results) if rec.family != "none" else []
+    if not compute.has_gpu and (profile.modality in UNSTRUCTURED or profile.n_rows > 1_000_000):
+        out.append(
+            "A GPU: the neural probes ran on CPU with cut epochs or downsampled inputs; "
+            "on a GPU they could train to convergence at full size."
+        )
+    if constraints.interpretability == "required" and rec.measured_family not in ("", rec.family, "none"):
+        out.append(f"Relaxing the interpretability requirement would allow {rec.measured_family}.")
+    elif constraints.interpretability == "required":
+        out.append("Relaxing the interpretability requirement would not change the choice: it is interpretable already.")
+    if profile.leakage_suspects:
+        out.append(
+            f"Leakage: if {', '.join(profile.leakage_suspects)} is not available at prediction time, "
+            "the scores without it are the ones to plan with (see the leakage check)."
+        )
+    return out
+
+
+def next_steps(rec: Recommendation, profile: DatasetProfile, compute: ComputeInfo) -> list[str]:
+    steps: list[str] = []
+    if profile.leakage_suspects:
+        steps.append(
+            f"First rule out leakage in {', '.join(profile.leakage_suspects)}: confirm each is known before the "
+            "target is, or drop it."
+        )
+    family_steps = {
+        "linear": "Start with the linear model; inspect its coefficients; add interactions or splines only if "
+        "residuals show structure.",
+        "gbdt": "Tune LightGBM (num_leaves, learning_rate, min_child_samples) on the same folds; use its feature "
+        "importance (or SHAP) to explain it.",
+        "mlp": "Tune the MLP (width, depth, dropout, learning rate) and keep LightGBM as the reference to beat.",
+        "cnn": "Fine-tune a pretrained CNN (e.g. ResNet-18) with augmentation; the from-scratch probe understates "
+        "what pretraining gives on small image sets.",
+        "transformer": "Fine-tune a pretrained transformer (e.g. DistilBERT); the from-scratch probe understates "
+        "what pretraining gives. Pretrained embeddings into a linear model are a cheap hybrid to try first.",
+    }
+    if rec.family in family_steps:
+        steps.append(family_steps[rec.family])
+    if profile.modality in ("text", "mixed") and rec.family in ("linear", "gbdt"):
+        steps.append(
+            "Try pretrained sentence embeddings fed to the linear model or LightGBM (a hybrid that often beats "
+            "TF-IDF on small corpora)."
+        )
+    if profile.modality in ("image", "signal") and rec.family != "cnn":
+        steps.append("Compare with a fine-tuned pretrained CNN before settling: pretraining changes the picture for images.")
+    if profile.target.imbalance_ratio and profile.target.imbalance_ratio >= 10:
+        steps.append(
+            f"Classes are imbalanced ({profile.target.imbalance_ratio:.0f}:1): keep stratified folds and track "
+            "PR-AUC or F1 alongside ROC AUC."
+        )
+    if profile.n_rows < 1_000:
+        steps.append("With under 1,000 rows, use repeated cross-validation and report confidence intervals.")
+    if not compute.has_gpu and rec.family in ("cnn", "transformer"):
+        steps.append("Get GPU time before training at full scale: CPU training of this family is slow.")
+    return steps

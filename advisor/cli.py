@@ -1,0 +1,178 @@
+"""The `advisor` command line: thin commands over the Python API.
+
+Heavy libraries are imported inside the commands, so `advisor --help` and
+`advisor --version` start in a fraction of a second.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+
+import click
+
+from advisor import __version__
+from advisor.errors import AdvisorError
+
+FORMATS = ("terminal", "md", "json")
+SUFFIX_FORMATS = {".json": "json", ".md": "md", ".markdown": "md", ".txt": "terminal"}
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "--version", "-V", prog_name="advisor")
+def cli() -> None:
+    """Classical ML or deep learning? Profile a dataset, apply the decision
+    framework, measure, and get a verdict you can paste into a design doc.
+
+    \b
+    Examples:
+      advisor recommend data.csv --target churned
+      advisor recommend data.csv --format md -o report.md
+      advisor rules list
+    """
+
+
+def _format_for(fmt: str | None, output: str | None) -> str:
+    if fmt is not None:
+        return fmt
+    if output:
+        for suffix, f in SUFFIX_FORMATS.items():
+            if output.lower().endswith(suffix):
+                return f
+    return "terminal"
+
+
+@cli.command()
+@click.argument("path", type=click.Path(dir_okay=True, path_type=str))
+@click.option("--target", "-t", metavar="COLUMN", help="Target column. Default: a conventional name (target, label, class, y, ...), else the last column.")
+@click.option("--task", type=click.Choice(["binary", "multiclass", "regression"]), help="Override the inferred task.")
+@click.option("--interpretability", type=click.Choice(["required", "preferred", "any"]), default="any", show_default=True, help="How much the model must be explainable.")
+@click.option("--goal", type=click.Choice(["predict", "explain"]), default="predict", show_default=True, help="Pure prediction, or explanation and insight.")
+@click.option("--budget", type=click.FloatRange(min=1), default=60.0, show_default=True, metavar="SECONDS", help="Wall-clock budget for the whole probe stage.")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True, help="Where the neural probes run.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed for every random choice (splits, samples, models).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None, help="Report format. Default: terminal, or from the -o suffix (.md, .json).")
+@click.option("--output", "-o", metavar="FILE", help="Write the report to FILE (atomically) instead of stdout.")
+@click.option("--rules", "rule_files", multiple=True, metavar="FILE", help="A team rule pack (YAML) to add to the defaults; repeatable.")
+@click.option("--memory-limit", type=click.FloatRange(min=1), default=None, metavar="MB", help="Stream files larger than this instead of loading them. Default: a quarter of RAM.")
+@click.option("--no-probes", is_flag=True, help="Profile and apply the rules only; measure nothing.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress display on stderr.")
+@click.option("--debug", is_flag=True, help="Show tracebacks for unexpected errors.")
+def recommend(path, target, task, interpretability, goal, budget, device, seed, fmt, output, rule_files, memory_limit, no_probes, quiet, debug):
+    """Profile PATH (CSV, TSV, .gz, Parquet, or an image folder with one
+    sub-folder per class) and recommend a model family, backed by measurements.
+
+    \b
+    Examples:
+      advisor recommend examples/churn.csv
+      advisor recommend data.csv --target label --budget 120 --format md -o report.md
+      advisor recommend data.parquet --interpretability required --format json
+      advisor recommend images/ --device cuda
+    """
+    from advisor.pipeline import recommend as run
+    from advisor.progress import make_progress
+
+    fmt = _format_for(fmt, output)
+    try:
+        report = run(
+            path,
+            target=target,
+            task=task,
+            interpretability=interpretability,
+            goal=goal,
+            budget=budget,
+            device=device,
+            seed=seed,
+            rules=rule_files,
+            memory_limit_mb=memory_limit,
+            probes=not no_probes,
+            progress=make_progress(quiet),
+        )
+        _emit(report, fmt, output)
+    except AdvisorError:
+        raise
+    except KeyboardInterrupt:
+        click.echo("advisor: interrupted", err=True)
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback for users
+        if debug:
+            traceback.print_exc()
+        raise click.ClickException(
+            f"internal error: {type(exc).__name__}: {exc} (re-run with --debug for the traceback, and report it)"
+        ) from None
+
+
+def _emit(report, fmt: str, output: str | None) -> None:
+    if fmt == "json":
+        from advisor.report.json_report import render_json
+
+        text = render_json(report)
+    elif fmt == "md":
+        from advisor.report.markdown import render_markdown
+
+        text = render_markdown(report)
+    elif output:
+        from advisor.report.terminal import render_text
+
+        text = render_text(report)
+    else:
+        from rich.console import Console
+
+        from advisor.report.terminal import print_report
+
+        print_report(report, Console())
+        return
+    if output:
+        from advisor.report.write import write_atomic
+
+        write_atomic(output, text)
+        click.echo(f"report written to {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+@cli.group()
+def rules() -> None:
+    """List and explain the rules behind the verdicts.
+
+    \b
+    Examples:
+      advisor rules list
+      advisor rules show scale.tiny-data
+      advisor rules list --rules team_rules.yaml
+    """
+
+
+@rules.command("list")
+@click.option("--rules", "rule_files", multiple=True, metavar="FILE", help="Also load this team rule pack; repeatable.")
+def rules_list(rule_files):
+    """List every rule: id, category and title."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from advisor.engine.loader import load_rules
+
+    loaded = load_rules(list(rule_files))
+    table = Table("id", "category", "title", "effects")
+    for r in loaded:
+        table.add_row(r.id, r.category, r.title, ", ".join(f"{k} {v:+d}" for k, v in r.effects.items()) or "-")
+    Console().print(table)
+
+
+@rules.command("show")
+@click.argument("rule_id")
+@click.option("--rules", "rule_files", multiple=True, metavar="FILE", help="Also load this team rule pack; repeatable.")
+def rules_show(rule_id, rule_files):
+    """Show one rule: condition, effects, explanation and source."""
+    from advisor.engine.loader import load_rules
+    from advisor.engine.render import describe_rule, find_rule
+
+    click.echo(describe_rule(find_rule(load_rules(list(rule_files)), rule_id)))
+
+
+def main() -> None:
+    cli(prog_name="advisor")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

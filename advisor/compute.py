@@ -1,0 +1,62 @@
+"""Detect the hardware the probes will run on."""
+
+from __future__ import annotations
+
+import os
+
+from advisor.errors import AdvisorError
+from advisor.facts import ComputeInfo
+
+DEVICE_CHOICES = ("auto", "cpu", "cuda")
+
+
+def _memory_gb() -> float:
+    try:
+        import psutil
+
+        return psutil.virtual_memory().total / 1024**3
+    except Exception:  # pragma: no cover - psutil is a dependency; fall back to sysconf
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024**3
+
+
+def _cpu_cores() -> int:
+    # Respect CPU affinity (containers, taskset) rather than the host's core count.
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def detect_compute(device: str = "auto", *, probe_gpu: bool = True) -> ComputeInfo:
+    """CPU cores, memory and the GPU torch sees; choose the probe device.
+
+    ``probe_gpu=False`` skips importing torch (used when no probe needs it).
+    ``device="cuda"`` without a visible GPU is an error the user can fix.
+    """
+    if device not in DEVICE_CHOICES:
+        raise AdvisorError(f"unknown device '{device}': use one of {', '.join(DEVICE_CHOICES)}")
+    info = ComputeInfo(cpu_cores=_cpu_cores(), memory_gb=round(_memory_gb(), 1))
+    if probe_gpu and device != "cpu":
+        try:
+            import torch
+
+            info.torch_version = torch.__version__.split("+")[0]
+            if torch.cuda.is_available():
+                props = torch.cuda.get_device_properties(0)
+                info.gpu_name = props.name
+                info.gpu_memory_gb = round(props.total_memory / 1024**3, 1)
+        except ImportError:
+            info.device_reason = "PyTorch is not installed, so no GPU can be used"
+    if device == "cuda" and not info.has_gpu:
+        raise AdvisorError(
+            "--device cuda was asked for but PyTorch sees no CUDA GPU: "
+            "install a CUDA build of torch, or use --device auto"
+        )
+    if device == "cpu":
+        info.device, info.device_reason = "cpu", "--device cpu was given"
+    elif info.has_gpu:
+        info.device, info.device_reason = "cuda", f"GPU found: {info.gpu_name}"
+    else:
+        info.device = "cpu"
+        info.device_reason = info.device_reason or "no CUDA GPU visible to PyTorch"
+    return info

@@ -1,0 +1,226 @@
+"""The main job as a plain Python API: read, profile, rules, probes, verdict.
+
+The CLI is a thin layer over ``recommend``; notebooks call it directly.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from advisor import __version__
+from advisor.errors import AdvisorError, InputError
+from advisor.facts import Constraints, DatasetProfile
+from advisor.progress import NullProgress
+from advisor.report.model import LeakageCheck, ProbeStageSummary, Report
+
+TASKS = ("binary", "multiclass", "regression")
+INTERPRETABILITY = ("required", "preferred", "any")
+GOALS = ("predict", "explain")
+# Share of the probe budget spent re-measuring without leakage suspects.
+LEAKAGE_BUDGET_SHARE = 0.25
+LEAKAGE_FAMILIES = ("baseline", "linear", "gbdt")
+IMAGE_SIZE = 32  # pixels a side for the image probes' input
+
+
+def _check_choice(name: str, value: str | None, choices: Sequence[str]) -> None:
+    if value is not None and value not in choices:
+        raise AdvisorError(f"unknown {name} '{value}': use one of {', '.join(choices)}")
+
+
+def recommend(
+    path: str | Path,
+    *,
+    target: str | None = None,
+    task: str | None = None,
+    interpretability: str = "any",
+    goal: str = "predict",
+    budget: float = 60.0,
+    device: str = "auto",
+    seed: int = 0,
+    rules: Sequence[str | Path] = (),
+    memory_limit_mb: float | None = None,
+    probes: bool = True,
+    progress: NullProgress | None = None,
+) -> Report:
+    """Profile ``path``, apply the rules, run the probes and return the Report.
+
+    Raises ``AdvisorError`` (with a message that says what to do) for unusable
+    input or options.
+    """
+    _check_choice("task", task, TASKS)
+    _check_choice("interpretability level", interpretability, INTERPRETABILITY)
+    _check_choice("goal", goal, GOALS)
+    if budget <= 0:
+        raise AdvisorError(f"--budget must be a positive number of seconds, got {budget}")
+    constraints = Constraints(interpretability, goal, float(budget), device, int(seed))
+    progress = progress or NullProgress()
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+
+    # Rules first: a broken team rule file should fail before any slow work.
+    from advisor.engine.loader import load_rules
+
+    rule_set = load_rules(list(rules))
+
+    progress.stage(f"reading {path}")
+    profile, data = _load(Path(path), target=target, task=task, constraints=constraints, memory_limit_mb=memory_limit_mb)
+    timings["read_and_profile"] = time.perf_counter() - t0
+
+    from advisor.compute import detect_compute
+
+    compute = detect_compute(device, probe_gpu=probes)
+
+    from advisor.engine.apply import evaluate
+    from advisor.engine.facts import build_facts
+
+    t = time.perf_counter()
+    prior = evaluate(rule_set, build_facts(profile, compute, constraints))
+    timings["rules"] = time.perf_counter() - t
+
+    results, summary, leakage = [], None, None
+    if probes:
+        t = time.perf_counter()
+        try:
+            results, summary, leakage = _probe(data, profile, prior, constraints, compute, progress)
+        finally:
+            progress.close()
+        timings["probes"] = time.perf_counter() - t
+
+    from advisor.advice import next_steps, would_change
+    from advisor.verdict import decide
+
+    rec = decide(
+        profile,
+        prior,
+        results,
+        constraints,
+        metric=summary.metric if summary else "",
+        partial=bool(summary and summary.partial),
+    )
+    rec.would_change = would_change(rec, profile, compute, constraints, results)
+    rec.next_steps = next_steps(rec, profile, compute)
+    timings["total"] = time.perf_counter() - t0
+    return Report(
+        dataset=profile,
+        compute=compute,
+        constraints=constraints,
+        prior=prior,
+        probes=results,
+        probe_stage=summary,
+        recommendation=rec,
+        leakage=leakage,
+        timings={k: round(v, 3) for k, v in timings.items()},
+        advisor_version=__version__,
+    )
+
+
+def _load(path: Path, *, target, task, constraints: Constraints, memory_limit_mb):
+    """Read and profile a table or an image folder; return (profile, ProbeData)."""
+    if not path.exists():
+        raise InputError(f"{path} does not exist: check the path (a CSV, TSV, Parquet file or an image folder)")
+    if path.is_dir():
+        from advisor.io.images import is_image_folder, load_image_folder
+        from advisor.profile.images import prepare_images, profile_images
+
+        if not is_image_folder(path):
+            raise InputError(
+                f"{path} is a folder but not an image folder: point advisor at a table (CSV, TSV, Parquet) "
+                "or at a folder with one sub-folder of images per class"
+            )
+        loaded = load_image_folder(path, size=IMAGE_SIZE, max_images=None, seed=constraints.seed)
+        profile = profile_images(loaded, str(path))
+        return profile, prepare_images(loaded, profile, IMAGE_SIZE)
+
+    from advisor.io.read import read_table
+    from advisor.profile.build import profile_table
+    from advisor.profile.prepare import prepare
+
+    table = read_table(path, memory_limit_mb=memory_limit_mb, seed=constraints.seed)
+    profile = profile_table(table, target=target, task=task)
+    data = prepare(table, profile)
+    if profile.modality == "image":
+        data = _attach_images(path, table, profile, data, constraints)
+    return profile, data
+
+
+def _attach_images(path: Path, table, profile: DatasetProfile, data, constraints: Constraints):
+    """A CSV with an image-path column: load the images it names (relative to the CSV)."""
+    from advisor.io.images import load_image_paths
+
+    col = profile.columns_of("image_path")[0]
+    frame = table.frame
+    if profile.target.name is not None:
+        frame = frame[frame[profile.target.name].notna()]
+    loaded = load_image_paths(
+        [str(p) for p in frame[col].tolist()], path.parent, size=IMAGE_SIZE, labels=None, seed=constraints.seed
+    )
+    return replace(data, images=loaded.images, y=data.y[loaded.kept], X=None, feature_kinds={})
+
+
+def _probe(data, profile, prior, constraints, compute, progress):
+    from advisor.probing.stage import run_probes
+
+    progress.stage(f"probing on {compute.device} with a {constraints.budget_seconds:g} s budget")
+    leak_share = LEAKAGE_BUDGET_SHARE if profile.leakage_suspects else 0.0
+    main_constraints = replace(constraints, budget_seconds=constraints.budget_seconds * (1 - leak_share))
+    stage = run_probes(data, constraints=main_constraints, compute=compute, progress=progress)
+    plan = stage.plan
+    summary = ProbeStageSummary(
+        metric=plan.metric,
+        n_rows_probed=stage.n_rows_probed,
+        sample_note=stage.sample_note,
+        n_folds=len(plan.folds),
+        curve_fractions=list(plan.curve_fractions),
+        seed=plan.seed,
+        budget_seconds=constraints.budget_seconds,
+        elapsed_seconds=round(stage.elapsed_seconds, 2),
+        partial=stage.partial,
+        notes=list(stage.notes),
+    )
+    leakage = None
+    if leak_share and not stage.partial:
+        leakage = _leakage_check(data, profile, prior, stage, constraints, compute, progress, leak_share)
+    return stage.results, summary, leakage
+
+
+def _leakage_check(data, profile, prior, stage, constraints, compute, progress, share) -> LeakageCheck:
+    """Re-measure the classical families without the suspects: the verdict with and without."""
+    from advisor.probing.registry import discover_probes
+    from advisor.probing.stage import run_probes
+    from advisor.verdict import decide
+
+    cols = [c for c in profile.leakage_suspects if c in data.feature_kinds]
+    progress.stage(f"leakage check: re-measuring without {', '.join(cols)}")
+    probes = [p for p in discover_probes() if p.family in LEAKAGE_FAMILIES]
+    reduced = data.drop_columns(cols)
+    sub = replace(constraints, budget_seconds=constraints.budget_seconds * share)
+    again = run_probes(reduced, constraints=sub, compute=compute, progress=progress, probes=probes)
+    with_rec = decide(profile, prior, stage.results, constraints)
+    without_rec = decide(profile, prior, again.results, constraints)
+    best_with = max((r.score for r in stage.results if r.score and r.family != "baseline"), key=lambda s: s.mean, default=None)
+    best_without = max(
+        (r.score for r in again.results if r.score and r.family != "baseline"), key=lambda s: s.mean, default=None
+    )
+
+    def fmt(s):
+        return "n/a" if s is None else f"{s.mean:.3f} ± {s.std:.3f}"
+
+    summary = (
+        f"Suspected leakage in {', '.join(f'`{c}`' for c in cols)}. With it, the best score is {fmt(best_with)} "
+        f"and the verdict is {with_rec.family}; without it ({', '.join(LEAKAGE_FAMILIES)} re-measured on the same "
+        f"folds), the best score is {fmt(best_without)} and the verdict is {without_rec.family}. "
+        "If the column is not known at prediction time, plan with the numbers without it."
+    )
+    return LeakageCheck(
+        columns=cols,
+        best_with=best_with,
+        best_without=best_without,
+        family_with=with_rec.family,
+        family_without=without_rec.family,
+        probes_without=again.results,
+        summary=summary,
+    )
+

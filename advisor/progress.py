@@ -1,0 +1,95 @@
+"""Progress on stderr: a rich display on a terminal, plain lines otherwise.
+
+stdout carries the report and nothing else, so every status message goes here.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+
+class NullProgress:
+    """Says nothing (used by the Python API and --quiet)."""
+
+    def stage(self, text: str) -> None: ...
+
+    def start_probe(self, name: str, total_steps: int) -> None: ...
+
+    def advance(self, name: str, detail: str = "") -> None: ...
+
+    def end_probe(self, name: str, status: str) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class LineProgress(NullProgress):
+    """One line per event, for logs and CI (stderr is not a terminal)."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self.t0 = time.monotonic()
+        self._steps: dict[str, tuple[int, int]] = {}
+
+    def _say(self, text: str) -> None:
+        print(f"[{time.monotonic() - self.t0:6.1f}s] {text}", file=self.stream, flush=True)
+
+    def stage(self, text: str) -> None:
+        self._say(text)
+
+    def start_probe(self, name: str, total_steps: int) -> None:
+        self._steps[name] = (0, total_steps)
+        self._say(f"probe {name}: started ({total_steps} fits)")
+
+    def advance(self, name: str, detail: str = "") -> None:
+        done, total = self._steps.get(name, (0, 0))
+        self._steps[name] = (done + 1, total)
+
+    def end_probe(self, name: str, status: str) -> None:
+        self._say(f"probe {name}: {status}")
+
+
+class RichProgress(NullProgress):
+    """A live progress bar per probe on stderr."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.console = Console(stderr=True)
+        self.progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.fields[detail]}", style="dim"),
+            console=self.console,
+            transient=False,
+        )
+        self.tasks: dict[str, int] = {}
+        self.progress.start()
+
+    def stage(self, text: str) -> None:
+        self.console.log(text)
+
+    def start_probe(self, name: str, total_steps: int) -> None:
+        self.tasks[name] = self.progress.add_task(f"probe {name}", total=max(total_steps, 1), detail="")
+
+    def advance(self, name: str, detail: str = "") -> None:
+        if name in self.tasks:
+            self.progress.update(self.tasks[name], advance=1, detail=detail)
+
+    def end_probe(self, name: str, status: str) -> None:
+        if name in self.tasks:
+            task = self.progress.tasks[self.tasks[name]]
+            self.progress.update(self.tasks[name], completed=task.total, detail=status)
+
+    def close(self) -> None:
+        self.progress.stop()
+
+
+def make_progress(quiet: bool) -> NullProgress:
+    if quiet:
+        return NullProgress()
+    return RichProgress() if sys.stderr.isatty() else LineProgress()

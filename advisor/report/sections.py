@@ -1,0 +1,245 @@
+"""The report's content as titled sections of text, bullets and tables.
+
+Markdown and the terminal render these same sections, so the two can't drift;
+JSON serialises the Report itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from advisor.probe_api import ProbeResult, Score
+from advisor.report.model import Report
+
+MAX_COLUMN_ROWS = 40  # wide tables list the first columns and count the rest
+
+
+@dataclass
+class Table:
+    headers: list[str]
+    rows: list[list[str]]
+    title: str = ""
+    caption: str = ""
+
+
+@dataclass
+class Section:
+    title: str
+    paragraphs: list[str] = field(default_factory=list)
+    bullets: list[str] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+    subsections: list[Section] = field(default_factory=list)
+
+
+def fmt_score(s: Score | None, digits: int = 3) -> str:
+    if s is None:
+        return "n/a"
+    return f"{s.mean:.{digits}f} ± {s.std:.{digits}f}"
+
+
+def _num(x: float | int | None, unit: str = "") -> str:
+    if x is None:
+        return "n/a"
+    if isinstance(x, int):
+        return f"{x:,}{unit}"
+    if abs(x) >= 100:
+        return f"{x:,.0f}{unit}"
+    return f"{x:.3g}{unit}"
+
+
+def verdict_section(report: Report) -> Section:
+    rec = report.recommendation
+    family = "no model family (no signal)" if rec.family == "none" else rec.family
+    sec = Section(
+        "Verdict",
+        paragraphs=[
+            f"**Recommended family:** {family}  ",
+            f"**Start with:** {rec.model}  ",
+            f"**Confidence:** {rec.confidence}  ",
+            f"**How it was decided:** {rec.decided_by}.",
+        ],
+    )
+    sec.subsections.append(Section("Reasons", bullets=rec.reasons))
+    if rec.would_change:
+        sec.subsections.append(Section("What would change the verdict", bullets=rec.would_change))
+    if rec.next_steps:
+        sec.subsections.append(Section("Next steps", bullets=rec.next_steps))
+    return sec
+
+
+def dataset_section(report: Report) -> Section:
+    d = report.dataset
+    t = d.target
+    src = d.source
+    target = "none" if t.name is None else f"`{t.name}`" + (f" (inferred: {t.how})" if t.inferred else "")
+    rows = [
+        ["File", f"`{src.path}` ({src.format}" + (f", {src.compression}" if src.compression else "") + ")"],
+        ["Rows", f"{d.n_rows:,}" + (f" (statistics on a sample of {src.n_rows_profiled:,})" if src.sampled else "")],
+        ["Columns", f"{d.n_columns:,}"],
+        ["Target", target],
+        ["Task", f"{t.task} ({t.task_reason})"],
+        ["Modality", f"{d.modality} ({d.modality_reason})"],
+        ["Features", f"{d.n_features:,} (encoded width {d.encoded_width:,}, raw dimension {d.raw_dimension:,})"],
+        ["Memory", f"{d.memory_mb:,.1f} MB"],
+    ]
+    if t.class_counts:
+        counts = ", ".join(f"{k}: {v:,}" for k, v in list(t.class_counts.items())[:10])
+        rows.append(["Classes", f"{t.n_classes} ({counts})"])
+    if d.images is not None:
+        im = d.images
+        rows.append(
+            ["Images", f"{im.n_images:,} ({im.n_unreadable} unreadable), median {im.height_median}x{im.width_median}x{im.channels}, fewest per class {im.min_per_class}"]
+        )
+    if d.text is not None:
+        tx = d.text
+        rows.append(
+            ["Text", f"columns {', '.join(tx.columns)}; {tx.mean_tokens:.0f} tokens per row, vocabulary {tx.vocab_size:,}, about {tx.corpus_tokens:,} tokens in all (estimate)"]
+        )
+    sec = Section("Dataset", tables=[Table(["Fact", "Value"], rows)])
+    cols = [
+        [f"`{c.name}`", c.kind, f"{c.missing_rate:.1%}", f"{c.n_unique:,}", c.kind_reason]
+        for c in d.columns[:MAX_COLUMN_ROWS]
+    ]
+    caption = f"{len(d.columns) - MAX_COLUMN_ROWS:,} more columns not shown." if len(d.columns) > MAX_COLUMN_ROWS else ""
+    sec.subsections.append(
+        Section("Columns", tables=[Table(["Column", "Kind", "Missing", "Distinct", "Why this kind"], cols, caption=caption)])
+    )
+    warn = [f"**{w.code}** ({w.severity}): {w.message}" for w in d.warnings]
+    sec.subsections.append(Section("Warnings", bullets=warn or ["None."]))
+    return sec
+
+
+def compute_section(report: Report) -> Section:
+    c = report.compute
+    gpu = f"{c.gpu_name} ({c.gpu_memory_gb} GB)" if c.gpu_name else "none"
+    k = report.constraints
+    rows = [
+        ["CPU cores", str(c.cpu_cores)],
+        ["Memory", f"{c.memory_gb} GB"],
+        ["GPU", gpu],
+        ["Probe device", f"{c.device} ({c.device_reason})"],
+        ["Interpretability", k.interpretability],
+        ["Goal", k.goal],
+        ["Probe budget", f"{k.budget_seconds:g} s"],
+        ["Seed", str(k.seed)],
+    ]
+    return Section("Compute and constraints", tables=[Table(["Fact", "Value"], rows)])
+
+
+def rules_section(report: Report) -> Section:
+    p = report.prior
+    rows = [
+        [f"`{f.id}`", ", ".join(f"{k} {v:+d}" for k, v in f.effects.items()) or "-", f.because]
+        for f in p.fired
+    ]
+    prior = ", ".join(f"{k} {v:+d}" for k, v in p.scores.items())
+    return Section(
+        "Rules that fired",
+        paragraphs=[
+            f"Prior from the rules: {prior}; favoured: **{p.favoured}**. "
+            "Look a rule up with `advisor rules show ID`."
+        ],
+        tables=[Table(["Rule", "Effects", "Because"], rows)] if rows else [],
+        bullets=[] if rows else ["No rule fired."],
+    )
+
+
+def _probe_row(r: ProbeResult) -> list[str]:
+    status = r.status if not r.reason else f"{r.status}: {r.reason}"
+    return [
+        r.name,
+        r.family,
+        fmt_score(r.score),
+        _num(r.fit_seconds, " s") if r.score else "-",
+        _num(r.predict_ms_per_1k, " ms") if r.score else "-",
+        _num(r.peak_memory_mb, " MB") if r.score else "-",
+        r.device,
+        status,
+    ]
+
+
+def _curve_rows(probes: list[ProbeResult]) -> list[list[str]]:
+    rows = []
+    for r in probes:
+        if not r.curve:
+            continue
+        points = "; ".join(f"{p.n_train:,}: {p.score.mean:.3f}" for p in r.curve)
+        fit = r.curve_fit
+        proj = "-"
+        if fit is not None and fit.ok:
+            proj = ", ".join(
+                f"{k} ({fit.predicted_rows.get(k, 0):,} rows): {fmt_score(s)}" for k, s in fit.predicted.items()
+            )
+        elif fit is not None:
+            proj = f"no fit: {fit.note}"
+        note = fit.note if fit is not None and fit.ok else ""
+        rows.append([r.name, points, proj, note])
+    return rows
+
+
+def measurement_section(report: Report) -> Section:
+    st = report.probe_stage
+    if st is None:
+        return Section("Measurements", paragraphs=["Probes were not run (--no-probes)."])
+    intro = (
+        f"Metric: **{st.metric}** (higher is better), mean ± standard deviation over {st.n_folds} held-out folds, "
+        f"the same seeded folds for every probe (seed {st.seed}). {st.n_rows_probed:,} rows probed"
+        + (f": {st.sample_note}" if st.sample_note else "")
+        + f". Probe stage took {st.elapsed_seconds:.1f} s of a {st.budget_seconds:g} s budget."
+    )
+    paragraphs = [intro]
+    if st.partial:
+        paragraphs.append("**Partial run:** the probe stage was interrupted or ran out of budget; results below are what finished.")
+    headers = ["Probe", "Family", st.metric, "Fit", "Predict /1k rows", "Peak memory", "Device", "Status"]
+    sec = Section("Measurements", paragraphs=paragraphs, tables=[Table(headers, [_probe_row(r) for r in report.probes])])
+    curves = _curve_rows(report.probes)
+    if curves:
+        sec.subsections.append(
+            Section(
+                "Learning curves",
+                paragraphs=[
+                    "Score at growing training sizes, and a power-law fit extrapolated to 2x and 10x the largest "
+                    "size (estimates; ± is the spread of the per-fold fits)."
+                ],
+                tables=[Table(["Probe", "Training rows: score", "Projected", "Note"], curves)],
+            )
+        )
+    costs = [
+        [r.name, f"{c.n_rows:,}", _num(c.fit_seconds, " s"), _num(c.peak_memory_mb, " MB"), c.method]
+        for r in report.probes
+        if (c := r.cost_at_full) is not None
+    ]
+    if costs:
+        sec.subsections.append(
+            Section(
+                "Cost at full size (estimates)",
+                tables=[Table(["Probe", "Rows", "Fit time", "Peak memory", "How estimated"], costs)],
+            )
+        )
+    notes = sorted({f"{r.name}: {n}" for r in report.probes for n in r.notes}) + list(st.notes)
+    if notes:
+        sec.subsections.append(Section("Probe notes", bullets=notes))
+    return sec
+
+
+def leakage_section(report: Report) -> Section | None:
+    lk = report.leakage
+    if lk is None:
+        return None
+    rows = [_probe_row(r) for r in lk.probes_without]
+    return Section(
+        "Leakage check",
+        paragraphs=[lk.summary],
+        tables=[Table(["Probe", "Family", report.probe_stage.metric if report.probe_stage else "score", "Fit", "Predict /1k rows", "Peak memory", "Device", "Status"], rows)]
+        if rows
+        else [],
+    )
+
+
+def build_sections(report: Report) -> list[Section]:
+    sections = [verdict_section(report), dataset_section(report), compute_section(report), rules_section(report)]
+    sections.append(measurement_section(report))
+    leak = leakage_section(report)
+    if leak is not None:
+        sections.append(leak)
+    return sections

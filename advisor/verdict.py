@@ -1,0 +1,256 @@
+"""Reconcile the rules' prior with the probes' measurements into a verdict.
+
+The policy, from FRAMEWORK.md:
+
+- measurement decides where it disagrees with the prior beyond the noise;
+- families that tie within the noise go to the simplest (linear, gbdt, mlp, cnn, transformer);
+- when no family beats the trivial baseline beyond the noise, no family is
+  supported: say so, with the numbers;
+- a required interpretability constraint limits the choice to linear and gbdt,
+  and the report says what that costs.
+
+Noise is the standard error of the paired per-fold difference between two
+probes, corrected for the overlap of training sets across folds (Nadeau &
+Bengio, 2003): var * (1/k + n_test/n_train).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from advisor.engine.model import Prior
+from advisor.facts import Constraints, DatasetProfile
+from advisor.probe_api import BASELINE, FAMILIES, ProbeResult, Score
+from advisor.report.model import Ranked, Recommendation
+
+# Smallest margin we treat as a real difference, whatever the folds say: below
+# this, no team should pick a more complex model.
+MIN_MARGIN = 0.005
+# A model must beat the trivial baseline by at least this much (in the primary
+# metric) to count as signal.
+MIN_SIGNAL = 0.02
+TINY_DATA_ROWS = 1_000
+INTERPRETABLE = ("linear", "gbdt")
+
+STARTER_MODELS = {
+    "linear": "a regularised linear model (logistic or ridge regression) on scaled, one-hot-encoded features",
+    "gbdt": "LightGBM (gradient-boosted trees) with early stopping and native categorical handling",
+    "mlp": "a small MLP in PyTorch on standardised, one-hot-encoded features, with early stopping",
+    "cnn": "a CNN; with few images per class, fine-tune a pretrained one (e.g. ResNet-18) instead of training from scratch",
+    "transformer": "a transformer; fine-tune a pretrained one (e.g. DistilBERT) rather than training from scratch",
+    "none": "no model yet: the data shows no usable signal",
+}
+TEXT_STARTERS = {"linear": "TF-IDF features into a regularised logistic or ridge regression"}
+IMAGE_STARTERS = {"gbdt": "LightGBM on downsampled pixels and colour/edge statistics (the classical reference)"}
+
+
+@dataclass
+class _Gap:
+    gap: float
+    noise: float
+
+    @property
+    def ties(self) -> bool:
+        return self.gap < max(2 * self.noise, MIN_MARGIN)
+
+
+def paired_gap(best: ProbeResult, other: ProbeResult) -> _Gap:
+    """Mean score gap and its corrected standard error over the shared folds."""
+    a, b = best.score, other.score
+    assert a is not None and b is not None
+    pairs = [(x, y) for x, y in zip(a.folds, b.folds) if not (math.isnan(x) or math.isnan(y))]
+    gap = a.mean - b.mean
+    if len(pairs) < 2:
+        # One fold: fall back on the spread of both scores.
+        return _Gap(gap, math.hypot(a.std, b.std))
+    diffs = [x - y for x, y in pairs]
+    k = len(diffs)
+    mean = sum(diffs) / k
+    var = sum((d - mean) ** 2 for d in diffs) / (k - 1)
+    ratio = (best.n_test / best.n_train) if best.n_train else 1.0 / (k - 1)
+    return _Gap(gap, math.sqrt(var * (1.0 / k + ratio)))
+
+
+def _fmt(score: Score | None) -> str:
+    return "n/a" if score is None else f"{score.mean:.3f} ± {score.std:.3f}"
+
+
+def _best_by_family(results: list[ProbeResult]) -> dict[str, ProbeResult]:
+    best: dict[str, ProbeResult] = {}
+    for r in results:
+        if r.score is None or r.family == BASELINE or math.isnan(r.score.mean):
+            continue
+        if r.family not in best or r.score.mean > best[r.family].score.mean:  # type: ignore[union-attr]
+            best[r.family] = r
+    return best
+
+
+def _rank(best: dict[str, ProbeResult]) -> list[Ranked]:
+    ordered = sorted(best.values(), key=lambda r: -r.score.mean)  # type: ignore[union-attr]
+    top = ordered[0]
+    ranking = []
+    for r in ordered:
+        g = paired_gap(top, r) if r is not top else _Gap(0.0, 0.0)
+        ranking.append(Ranked(r.family, r.name, r.score, round(g.gap, 6), round(g.noise, 6), g.ties))  # type: ignore[arg-type]
+    return ranking
+
+
+def _simplest(families: list[str]) -> str:
+    return min(families, key=lambda f: FAMILIES.index(f) if f in FAMILIES else len(FAMILIES))
+
+
+def _starter(family: str, modality: str) -> str:
+    if modality in ("text", "mixed") and family in TEXT_STARTERS:
+        return TEXT_STARTERS[family]
+    if modality in ("image", "signal") and family in IMAGE_STARTERS:
+        return IMAGE_STARTERS[family]
+    return STARTER_MODELS.get(family, family)
+
+
+def decide(
+    profile: DatasetProfile,
+    prior: Prior,
+    results: list[ProbeResult],
+    constraints: Constraints,
+    *,
+    metric: str = "",
+    partial: bool = False,
+) -> Recommendation:
+    """The verdict: family, starting model, confidence and reasons."""
+    rule_reasons = [f"[{f.id}] {f.because}" for f in prior.fired if f.effects]
+    best = _best_by_family(results)
+    if not best:
+        why = "; ".join(f"{r.name}: {r.reason}" for r in results if r.reason) or "probes were not run"
+        return Recommendation(
+            family=prior.favoured,
+            model=_starter(prior.favoured, profile.modality),
+            confidence="low",
+            decided_by=f"rules only: no model could be measured ({why})",
+            reasons=rule_reasons[:6],
+            rule_ids=[f.id for f in prior.fired],
+            prior_family=prior.favoured,
+        )
+    ranking = _rank(best)
+    top = best[ranking[0].family]
+    baseline = next((r for r in results if r.family == BASELINE and r.score is not None), None)
+    metric = metric or top.metric
+    reasons: list[str] = []
+    scores_line = ", ".join(f"{r.family} ({r.probe}) {_fmt(r.score)}" for r in ranking)
+    if baseline is not None:
+        scores_line += f"; trivial baseline {_fmt(baseline.score)}"
+    reasons.append(f"Measured {metric} on held-out folds: {scores_line}.")
+
+    # No signal: the best model is not clearly above the trivial baseline.
+    if baseline is not None:
+        g = paired_gap(top, baseline)
+        if g.gap < max(2 * g.noise, MIN_SIGNAL):
+            return Recommendation(
+                family="none",
+                model=STARTER_MODELS["none"],
+                confidence="medium" if profile.n_rows >= TINY_DATA_ROWS else "low",
+                decided_by=(
+                    f"measurement: the best model ({top.name}, {_fmt(top.score)}) is within the noise of the "
+                    f"trivial baseline ({_fmt(baseline.score)}), so no model family is supported by this data yet"
+                ),
+                reasons=reasons + rule_reasons[:3],
+                rule_ids=[f.id for f in prior.fired],
+                would_change=[
+                    "Different or more informative features (the current ones carry no measurable signal).",
+                    "A different target definition (e.g. a longer horizon or a coarser label).",
+                    "More rows only if the learning curves rise; here they do not show a usable gain.",
+                ],
+                next_steps=[
+                    "Check that the target is the column you meant (--target) and is not shuffled or misaligned.",
+                    "Do not build a model yet: revisit what is measured before choosing a family.",
+                ],
+                ranking=ranking,
+                prior_family=prior.favoured,
+                measured_family="none",
+            )
+
+    tied = [r.family for r in ranking if r.ties_best]
+    measured = _simplest(tied)
+    candidates = tied
+    constraint_note = ""
+    if constraints.interpretability == "required":
+        allowed = [r.family for r in ranking if r.family in INTERPRETABLE]
+        if measured not in INTERPRETABLE and allowed:
+            chosen = allowed[0]
+            lost = next(r for r in ranking if r.family == chosen)
+            constraint_note = (
+                f"Interpretability is required, so {chosen} is chosen over {measured}; "
+                f"it costs {lost.gap_to_best:.3f} {metric} (noise ±{lost.gap_noise:.3f})."
+            )
+            candidates = [chosen]
+            measured_choice = measured
+            measured = chosen
+        else:
+            measured_choice = measured
+    else:
+        measured_choice = measured
+
+    if len(tied) > 1:
+        reasons.append(
+            f"{', '.join(tied)} tie within the noise (paired-fold standard error); "
+            f"the simplest, {_simplest(tied)}, is preferred: cheaper, more interpretable, and the difference is noise."
+        )
+    else:
+        r2 = ranking[1] if len(ranking) > 1 else None
+        if r2 is not None:
+            reasons.append(
+                f"{ranking[0].family} leads {r2.family} by {r2.gap_to_best:.3f} {metric}, "
+                f"beyond the noise (±{r2.gap_noise:.3f})."
+            )
+    if constraint_note:
+        reasons.append(constraint_note)
+
+    prior_fav = prior.favoured
+    if prior_fav in candidates or prior_fav == measured:
+        decided_by = f"rules and measurement agree: the rules favoured {prior_fav}"
+        decided_by += " and it is the measured choice" if prior_fav == measured else f", which ties with {measured}"
+        agree = True
+    elif prior_fav in best:
+        gap = next(r for r in ranking if r.family == prior_fav)
+        decided_by = (
+            f"measurement overrode the rules: they favoured {prior_fav}, which measured "
+            f"{gap.gap_to_best:.3f} below the best (noise ±{gap.gap_noise:.3f})"
+        )
+        agree = False
+    else:
+        decided_by = (
+            f"measurement among the families that ran: the rules favoured {prior_fav}, which was not measured"
+        )
+        agree = False
+
+    confidence = _confidence(profile, agree, len(tied) > 1, partial, bool(constraint_note))
+    if profile.n_rows < TINY_DATA_ROWS:
+        reasons.append(f"Only {profile.n_rows:,} rows: scores vary a lot between folds; read them with their spread.")
+    reasons.extend(rule_reasons[:5])
+    return Recommendation(
+        family=measured,
+        model=_starter(measured, profile.modality),
+        confidence=confidence,
+        decided_by=decided_by,
+        reasons=reasons,
+        rule_ids=[f.id for f in prior.fired if f.effects.get(measured, 0) > 0] or [f.id for f in prior.fired],
+        ranking=ranking,
+        prior_family=prior_fav,
+        measured_family=measured_choice,
+    )
+
+
+def _confidence(profile: DatasetProfile, agree: bool, tie: bool, partial: bool, constrained: bool) -> str:
+    """High when rules and a decisive measurement agree; lower for ties against
+    the prior, tiny data, partial runs and constraint-driven choices."""
+    if agree and not tie:
+        level = 2
+    elif agree or not tie:
+        level = 1
+    else:
+        level = 0
+    if profile.n_rows < TINY_DATA_ROWS or partial:
+        level -= 1
+    if constrained:
+        level = min(level, 1)
+    return ("low", "medium", "high")[max(level, 0)]
