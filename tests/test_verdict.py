@@ -1,0 +1,75 @@
+"""The reconciliation policy of FRAMEWORK.md, on hand-made probe results."""
+
+from advisor.facts import Constraints
+from advisor.verdict import decide, paired_gap
+from tests.helpers import make_prior, make_profile, result
+
+BASE = result("baseline", "baseline", [0.5, 0.5, 0.5, 0.5, 0.5])
+
+
+def test_ties_go_to_the_simplest_family():
+    res = [
+        BASE,
+        result("linear", "linear", [0.951, 0.948, 0.953, 0.950, 0.949]),
+        result("lightgbm", "gbdt", [0.953, 0.950, 0.952, 0.951, 0.952]),
+        result("mlp", "mlp", [0.950, 0.951, 0.949, 0.952, 0.948]),
+    ]
+    rec = decide(make_profile(), make_prior("gbdt"), res, Constraints())
+    assert rec.family == "linear"
+    assert any("tie" in r for r in rec.reasons)
+    assert "agree" in rec.decided_by  # the favoured gbdt ties with linear
+
+
+def test_measurement_overrides_the_prior_beyond_noise():
+    res = [
+        BASE,
+        result("linear", "linear", [0.70, 0.71, 0.69, 0.70, 0.70]),
+        result("lightgbm", "gbdt", [0.80, 0.81, 0.79, 0.80, 0.81]),
+    ]
+    rec = decide(make_profile(), make_prior("linear"), res, Constraints())
+    assert rec.family == "gbdt"
+    assert rec.decided_by.startswith("measurement overrode the rules")
+    assert rec.confidence in ("medium", "low")
+
+
+def test_agreement_beyond_noise_is_high_confidence():
+    res = [BASE, result("linear", "linear", [0.70, 0.71, 0.69]), result("lightgbm", "gbdt", [0.80, 0.81, 0.79])]
+    rec = decide(make_profile(), make_prior("gbdt"), res, Constraints())
+    assert (rec.family, rec.confidence) == ("gbdt", "high")
+
+
+def test_no_signal_recommends_no_family():
+    res = [
+        result("baseline", "baseline", [0.50, 0.50, 0.50]),
+        result("linear", "linear", [0.51, 0.53, 0.50]),
+        result("lightgbm", "gbdt", [0.52, 0.50, 0.54]),
+    ]
+    rec = decide(make_profile(), make_prior("gbdt"), res, Constraints())
+    assert rec.family == "none"
+    assert "no model family is supported" in rec.decided_by
+
+
+def test_interpretability_required_limits_the_choice_and_states_the_cost():
+    res = [
+        BASE,
+        result("linear", "linear", [0.70, 0.71, 0.69]),
+        result("lightgbm", "gbdt", [0.75, 0.76, 0.74]),
+        result("mlp", "mlp", [0.85, 0.86, 0.84]),
+    ]
+    rec = decide(make_profile(), make_prior("gbdt"), res, Constraints(interpretability="required"))
+    assert rec.family == "gbdt"
+    assert rec.measured_family == "mlp"
+    assert any("Interpretability is required" in r for r in rec.reasons)
+
+
+def test_rules_only_when_nothing_was_measured():
+    rec = decide(make_profile(), make_prior("linear"), [], Constraints())
+    assert rec.family == "linear" and rec.confidence == "low"
+    assert rec.decided_by.startswith("rules only")
+
+
+def test_paired_gap_uses_fold_pairing():
+    a = result("a", "gbdt", [0.80, 0.70, 0.90])
+    b = result("b", "linear", [0.79, 0.69, 0.89])  # always 0.01 lower: no noise in the difference
+    g = paired_gap(a, b)
+    assert abs(g.gap - 0.01) < 1e-9 and g.noise < 1e-9
