@@ -1,0 +1,144 @@
+"""End to end through the CLI on scikit-learn's bundled data."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+
+import jsonschema
+import pytest
+
+from advisor.report.schema import report_schema
+from tests.conftest import E2E_BUDGET, run_cli, run_json, sklearn_csv
+
+
+def test_help_and_version_do_not_import_heavy_libraries():
+    code = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from advisor.cli import cli\n"
+        "for args in (['--help'], ['--version'], ['recommend', '--help']):\n"
+        "    assert CliRunner().invoke(cli, args).exit_code == 0\n"
+        "heavy = [m for m in ('torch', 'lightgbm', 'sklearn', 'pandas') if m in sys.modules]\n"
+        "print(','.join(heavy))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == ""
+
+
+def test_binary_report_has_the_promised_fields(binary_report):
+    r = binary_report
+    assert r["schema_version"] == "1.0"
+    ds = r["dataset"]
+    assert ds["n_rows"] == 569 and ds["n_columns"] == 31
+    assert ds["target"]["name"] == "target" and ds["target"]["task"] == "binary"
+    assert ds["modality"] == "tabular"
+    assert {c["kind"] for c in ds["columns"]} >= {"numeric"}
+    assert r["compute"]["cpu_cores"] >= 1
+    assert r["prior"]["fired"], "some rule must fire on a 569-row table"
+    assert all({"id", "effects", "because"} <= set(f) for f in r["prior"]["fired"])
+    rec = r["recommendation"]
+    assert rec["family"] in ("linear", "gbdt", "mlp") and rec["confidence"] in ("high", "medium", "low")
+    assert rec["reasons"] and rec["model"]
+
+
+def test_binary_probes_beat_the_baseline(binary_report):
+    probes = {p["name"]: p for p in binary_report["probes"]}
+    base = next(p for p in probes.values() if p["family"] == "baseline")
+    measured = [p for p in probes.values() if p["family"] != "baseline" and p["score"]]
+    assert {p["family"] for p in measured} >= {"linear", "gbdt", "mlp"}
+    for p in measured:
+        assert p["metric"] == "roc_auc"
+        assert p["score"]["mean"] > base["score"]["mean"] + 0.1, p["name"]
+        assert p["score"]["std"] >= 0 and len(p["score"]["folds"]) >= 2
+        assert p["fit_seconds"] > 0 and p["device"] == "cpu"
+        assert len(p["curve"]) >= 3
+
+
+def test_json_report_matches_the_committed_schema(binary_report):
+    jsonschema.validate(binary_report, report_schema())
+
+
+def test_committed_schema_is_current():
+    from pathlib import Path
+
+    committed = json.loads((Path(__file__).parent.parent / "docs" / "report.schema.json").read_text())
+    assert committed == report_schema(), "run: python -m advisor.report.schema > docs/report.schema.json"
+
+
+@pytest.mark.parametrize(
+    ("loader", "task", "metric"),
+    [("load_wine", "multiclass", "macro_f1"), ("load_diabetes", "regression", "r2")],
+)
+def test_multiclass_and_regression(tmp_path, loader, task, metric):
+    r = run_json(sklearn_csv(tmp_path, loader))
+    assert r["dataset"]["target"]["task"] == task
+    assert r["probe_stage"]["metric"] == metric
+    base = next(p for p in r["probes"] if p["family"] == "baseline")
+    best = max(p["score"]["mean"] for p in r["probes"] if p["score"] and p["family"] != "baseline")
+    assert best > base["score"]["mean"] + 0.1
+    assert r["recommendation"]["family"] != "none"
+
+
+def test_markdown_to_file_is_clean_and_input_untouched(tmp_path, binary_csv):
+    before = hashlib.sha256(binary_csv.read_bytes()).hexdigest()
+    out = tmp_path / "report.md"
+    code, stdout, _ = run_cli("recommend", str(binary_csv), "-o", str(out), "--budget", E2E_BUDGET, "-q")
+    assert code == 0 and stdout == ""
+    text = out.read_text()
+    assert "\x1b[" not in text
+    assert text.startswith("# advisor report:")
+    assert hashlib.sha256(binary_csv.read_bytes()).hexdigest() == before
+    assert not list(tmp_path.glob(".report.md.*")), "no temporary file left behind"
+
+
+def test_no_probes_gives_a_rules_only_verdict(binary_csv):
+    r = run_json(binary_csv, "--no-probes")
+    assert r["probes"] == [] and r["recommendation"]["decided_by"].startswith("rules only")
+
+
+@pytest.mark.parametrize(
+    ("content", "args", "needle"),
+    [
+        (None, (), "does not exist"),
+        ("", (), "empty"),
+        ("a,b,c\n", (), "no data rows"),
+        ("a,b\n1,2\n3,4\n5,6\n", ("--target", "nope"), "nope"),
+        ("a,b\n1,x\n2,x\n3,x\n4,x\n", ("--target", "b"), "one"),
+        ("a,b\n1,\n2,\n3,\n4,\n", ("--target", "b"), "missing"),
+    ],
+    ids=["missing-file", "empty", "header-only", "unknown-target", "constant-target", "all-missing-target"],
+)
+def test_bad_input_is_one_line_and_exit_2(tmp_path, content, args, needle):
+    path = tmp_path / "data.csv"
+    if content is not None:
+        path.write_text(content)
+    code, out, err = run_cli("recommend", str(path), "-q", "--budget", "5", *args)
+    assert code == 2, err
+    assert "Traceback" not in err and out == ""
+    message = err.strip()
+    assert len(message.splitlines()) == 1, message
+    assert needle in message.lower(), message
+
+
+def test_rules_list_and_show():
+    code, out, _ = run_cli("rules", "list")
+    assert code == 0 and "scale." in out
+    rule_id = next(w for w in out.split() if w.startswith("scale."))
+    code, out, _ = run_cli("rules", "show", rule_id)
+    assert code == 0 and rule_id in out and "source" in out.lower()
+    code, _, err = run_cli("rules", "show", "no.such-rule")
+    assert code == 2 and "no.such-rule" in err
+
+
+def test_broken_team_rule_file_names_file_rule_and_field(tmp_path, binary_csv):
+    bad = tmp_path / "team.yaml"
+    bad.write_text(
+        "rules:\n  - id: team.big\n    title: t\n    category: scale\n"
+        "    when: {fact: nrows, gt: 10}\n    effects: {gbdt: 1}\n    because: b\n    source: s\n"
+    )
+    code, _, err = run_cli("recommend", str(binary_csv), "--rules", str(bad), "-q")
+    assert code == 2
+    assert "team.yaml" in err and "team.big" in err and "when" in err
