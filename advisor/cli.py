@@ -146,17 +146,15 @@ def rules() -> None:
 @rules.command("list")
 @click.option("--rules", "rule_files", multiple=True, metavar="FILE", help="Also load this team rule pack; repeatable.")
 def rules_list(rule_files):
-    """List every rule: id, category and title."""
-    from rich.console import Console
-    from rich.table import Table
-
+    """List every rule: id, category, title and effects on the families."""
     from advisor.engine.loader import load_rules
+    from advisor.engine.render import summarize_rule
 
     loaded = load_rules(list(rule_files))
-    table = Table("id", "category", "title", "effects")
+    width = max(len(r.id) for r in loaded) if loaded else 0
     for r in loaded:
-        table.add_row(r.id, r.category, r.title, ", ".join(f"{k} {v:+d}" for k, v in r.effects.items()) or "-")
-    Console().print(table)
+        click.echo(summarize_rule(r).replace(r.id, r.id.ljust(width), 1))
+    click.echo(f"\n{len(loaded)} rules. Details: advisor rules show ID")
 
 
 @rules.command("show")
