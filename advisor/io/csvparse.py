@@ -1,0 +1,124 @@
+"""pyarrow CSV options and the recovery logic shared by the whole-file and streaming readers."""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from advisor.io.sniff import NO_DELIMITER, Sniffed, open_binary
+
+# pyarrow's default block is 1 MB; larger blocks parse a little faster on wide
+# files, and a row must fit in one block.
+BLOCK_BYTES = 4 * 1024 * 1024
+BLOCK_LINES = 8  # a block holds at least this many of the longest head lines
+# The strings pandas.read_csv treats as missing, so both readers agree.
+NULL_VALUES = [
+    "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+    "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null",
+]  # fmt: skip
+MAX_REJECT_SAMPLES = 100  # rejected row texts kept to find the first one's line number
+MAX_LOCATE_LINES = 50_000_000
+
+_CONVERSION = re.compile(
+    r"In CSV column #(\d+): (?:Row #\d+: )?CSV conversion error to (\w+): invalid value '(.*)'", re.S
+)
+_INVALID_UTF8 = re.compile(r"In CSV column #(\d+): .*invalid UTF8", re.S)
+
+
+@dataclass
+class RowRejects:
+    """``invalid_row_handler`` for pyarrow: skips rows with the wrong field count and counts them."""
+
+    count: int = 0
+    expected: int = 0
+    numbers: list[int] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+
+    def __call__(self, row: pacsv.InvalidRow) -> str:
+        self.count += 1
+        self.expected = row.expected_columns
+        if row.number is not None and len(self.numbers) < MAX_REJECT_SAMPLES:
+            self.numbers.append(row.number)
+        if len(self.texts) < MAX_REJECT_SAMPLES:
+            self.texts.append(row.text)
+        return "skip"
+
+
+def csv_options(
+    s: Sniffed, rejects: RowRejects, column_types: dict[str, pa.DataType] | None = None
+) -> tuple[pacsv.ReadOptions, pacsv.ParseOptions, pacsv.ConvertOptions]:
+    """Options for ``pyarrow.csv.read_csv``/``open_csv`` from what the sniffer found."""
+    encoding = "utf8" if s.encoding in (None, "utf-8", "utf-8-sig") else s.encoding
+    read = pacsv.ReadOptions(
+        use_threads=True, block_size=max(BLOCK_BYTES, BLOCK_LINES * s.max_line_bytes), encoding=encoding
+    )
+    parse = pacsv.ParseOptions(
+        delimiter=s.delimiter or NO_DELIMITER,
+        newlines_in_values=True,  # quoted multi-line text; costs nothing measurable
+        invalid_row_handler=rejects,
+    )
+    convert = pacsv.ConvertOptions(
+        null_values=NULL_VALUES,
+        strings_can_be_null=True,  # like pandas: an empty text cell is missing, not ""
+        decimal_point=s.decimal_point,
+        column_types=column_types or {},
+    )
+    return read, parse, convert
+
+
+def csv_input(s: Sniffed) -> pa.NativeFile:
+    """The file as a native pyarrow stream, decompressed by pyarrow (fast, releases the GIL)."""
+    return pa.input_stream(str(s.path), compression=s.compression)
+
+
+def widen_type(
+    exc: Exception, header: list[str], column_types: dict[str, pa.DataType]
+) -> dict[str, pa.DataType] | None:
+    """Column types that avoid a streaming conversion error, or None if ``exc`` is not one.
+
+    The streaming reader fixes types from its first block; a later value that
+    does not fit (text in a number column, 1.5 in an int column, bytes that are
+    not UTF-8) fails the read, which is then restarted with a wider type.
+    """
+    message = str(exc)
+    utf8 = _INVALID_UTF8.search(message)
+    match = _CONVERSION.search(message)
+    if utf8:
+        index, wider = int(utf8.group(1)), pa.binary()
+    elif match:
+        index, target, value = int(match.group(1)), match.group(2), match.group(3)
+        wider = pa.float64() if target.startswith(("int", "uint")) and _is_float(value) else pa.string()
+    else:
+        return None
+    if index >= len(header) or column_types.get(header[index]) == wider:
+        return None
+    return {**column_types, header[index]: wider}
+
+
+def first_bad_line(s: Sniffed, rejects: RowRejects) -> int | None:
+    """Line number (1-based) of the first rejected row; pyarrow's threaded reader does not report it."""
+    if rejects.numbers:
+        return min(rejects.numbers)
+    wanted = set(rejects.texts)
+    if not wanted:
+        return None
+    with open_binary(s.path, s.compression) as raw:
+        text = io.TextIOWrapper(raw, encoding=s.encoding or "utf-8", errors="replace", newline="")
+        for number, line in enumerate(text, start=1):
+            if line.rstrip("\r\n") in wanted:
+                return number
+            if number >= MAX_LOCATE_LINES:
+                break
+    return None
+
+
+def _is_float(value: str) -> bool:
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,205 @@
+"""Read a CSV/TSV/Parquet file (optionally gzipped) into a DataFrame, fast and within a memory limit.
+
+A file that fits the memory limit is read whole with pyarrow's multithreaded
+reader. A bigger one is streamed: the row count and per-column missing and
+infinity counts are exact over the whole file, and ``frame`` is a seeded
+uniform sample of rows. Every problem with the input is an ``InputError`` with
+a one-line message, or a ``DataWarning`` when the data is still usable.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import psutil
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from advisor.errors import InputError
+from advisor.facts import DataWarning, SourceInfo
+from advisor.io.csvparse import RowRejects, csv_input, csv_options, first_bad_line
+from advisor.io.sniff import DELIMITERS, Sniffed, _one_line, sniff
+from advisor.io.stats import ColumnStats, StatsAccumulator
+from advisor.io.stream import stream_csv, stream_parquet
+from advisor.io.tidy import normalise_types, unique_names
+
+__all__ = ["ColumnStats", "LoadedTable", "read_table", "default_memory_limit_mb"]
+
+DEFAULT_MEMORY_FRACTION = 0.25  # of total RAM, when no limit is given
+# Peak memory of a whole read per byte of CSV text: the Arrow table plus the
+# pandas copy made while converting.
+CSV_MEMORY_FACTOR = 2.0
+PARQUET_MEMORY_FACTOR = 2.0  # per uncompressed byte
+WIDE_TABLE_COLUMNS = 1_000
+MB = 1024 * 1024
+_READ_ERRORS = (pa.ArrowException, OSError, EOFError, zlib.error, UnicodeError, ValueError)
+_DELIMITER_NAMES = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
+
+
+@dataclass
+class LoadedTable:
+    frame: pd.DataFrame  # the whole table when it fits in memory, else a seeded uniform sample of rows
+    source: SourceInfo
+    column_stats: dict[str, ColumnStats]  # exact, whole-file
+    warnings: list[DataWarning] = field(default_factory=list)  # read-time warnings
+
+
+def read_table(
+    path: str | Path, *, memory_limit_mb: float | None = None, sample_rows: int = 200_000, seed: int = 0
+) -> LoadedTable:
+    """Read ``path``; stream it and keep a sample of ``sample_rows`` rows when it exceeds ``memory_limit_mb``.
+
+    ``memory_limit_mb=None`` means ``DEFAULT_MEMORY_FRACTION`` of total RAM.
+    Raises ``InputError`` for anything that is not a usable table.
+    """
+    if sample_rows < 1:
+        raise ValueError("sample_rows must be at least 1")
+    start = time.perf_counter()
+    s = sniff(path)
+    limit = default_memory_limit_mb() if memory_limit_mb is None else memory_limit_mb
+    try:
+        streaming = _estimate_memory_mb(s) > limit
+        if streaming:
+            streamed = (stream_parquet if s.format == "parquet" else stream_csv)(
+                s, sample_rows=sample_rows, seed=seed
+            )
+            table, n_rows, stats, rejects = streamed.sample, streamed.n_rows, streamed.stats, streamed.rejects
+        else:
+            table, rejects = _read_whole(s)
+            n_rows, stats = table.num_rows, StatsAccumulator(table.num_columns)
+            stats.add(table)
+    except InputError:
+        raise
+    except _READ_ERRORS as exc:
+        raise _read_error(s, exc) from exc
+
+    warnings = _check_shape(s, table, n_rows, rejects)
+    names, renames = unique_names(table.column_names)
+    table, repairs = normalise_types(table, names)
+    column_stats = stats.result(names)
+    warnings += renames + repairs + _infinity_warnings(column_stats)
+    sampled = streaming and n_rows > table.num_rows
+    # One block per column avoids a consolidation copy; very wide tables convert faster consolidated.
+    split = table.num_columns <= WIDE_TABLE_COLUMNS
+    frame = table.to_pandas(split_blocks=split, self_destruct=split)
+    del table
+    source = SourceInfo(
+        path=str(s.path),
+        format=s.format,
+        size_bytes=s.size_bytes,
+        delimiter=s.delimiter,
+        encoding=s.encoding,
+        compression=s.compression,
+        n_rows=n_rows,
+        n_rows_profiled=len(frame),
+        sampled=sampled,
+        sample_note=(
+            f"statistics from a uniform sample of {len(frame):,} of {n_rows:,} rows (seed {seed}); "
+            "row count and missing counts exact"
+            if sampled
+            else ""
+        ),
+        read_seconds=time.perf_counter() - start,
+        peak_memory_mb=peak_memory_mb(),
+    )
+    return LoadedTable(frame=frame, source=source, column_stats=column_stats, warnings=warnings)
+
+
+def default_memory_limit_mb() -> float:
+    return psutil.virtual_memory().total * DEFAULT_MEMORY_FRACTION / MB
+
+
+def peak_memory_mb() -> float:
+    """Peak resident memory of this process so far."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return psutil.Process().memory_info().rss / MB
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / MB if sys.platform == "darwin" else peak / 1024  # bytes on macOS, KB on Linux
+
+
+def _estimate_memory_mb(s: Sniffed) -> float:
+    if s.format == "parquet":
+        metadata = pq.ParquetFile(s.path).metadata
+        uncompressed = sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups))
+        return uncompressed * PARQUET_MEMORY_FACTOR / MB
+    return s.text_bytes * CSV_MEMORY_FACTOR / MB
+
+
+def _read_whole(s: Sniffed) -> tuple[pa.Table, RowRejects]:
+    rejects = RowRejects()
+    if s.format == "parquet":
+        return pq.read_table(s.path), rejects
+    read, parse, convert = csv_options(s, rejects)
+    with csv_input(s) as source:
+        table = pacsv.read_csv(source, read_options=read, parse_options=parse, convert_options=convert)
+    return table, rejects
+
+
+def _check_shape(s: Sniffed, table: pa.Table, n_rows: int, rejects: RowRejects) -> list[DataWarning]:
+    """Errors for tables with no usable rows or a wrong delimiter; a warning for skipped ragged rows."""
+    name = s.path.name
+    delimiter = _DELIMITER_NAMES.get(s.delimiter or "", repr(s.delimiter))
+    if rejects.count > n_rows:
+        raise InputError(
+            f"{name}: {rejects.count:,} of {rejects.count + n_rows:,} rows do not have the header's "
+            f"{rejects.expected} fields when split on {delimiter}: check the delimiter and quote text fields that contain it"
+        )
+    if table.num_columns == 1 and s.format != "parquet":
+        header = table.column_names[0]
+        for candidate in DELIMITERS:
+            if candidate in header:
+                what = _DELIMITER_NAMES[candidate]
+                raise InputError(
+                    f"{name} reads as a single column named '{header[:60]}', which looks {what}-delimited, "
+                    f"but its rows do not split consistently on {what}s: re-export it with one delimiter and quoted text"
+                )
+    if n_rows == 0:
+        if s.format == "parquet":
+            raise InputError(f"{name} has no rows: export the table again with its data")
+        raise InputError(f"{name} has a header row but no data rows: export the table again with its data")
+    if not rejects.count:
+        return []
+    line = first_bad_line(s, rejects)
+    where = f" (first at line {line:,})" if line else ""
+    return [
+        DataWarning(
+            "ragged-rows",
+            f"skipped {rejects.count:,} row(s) that do not have the header's {rejects.expected} fields{where}; "
+            "quote text fields that contain the delimiter to keep them",
+        )
+    ]
+
+
+def _infinity_warnings(stats: dict[str, ColumnStats]) -> list[DataWarning]:
+    return [
+        DataWarning(
+            "infinite-values",
+            f"column '{name}' has {st.n_inf:,} infinite value(s); replace them or mark them missing before modelling",
+            column=name,
+        )
+        for name, st in stats.items()
+        if st.n_inf
+    ]
+
+
+def _read_error(s: Sniffed, exc: BaseException) -> InputError:
+    """The one-line ``InputError`` for a failure inside pyarrow."""
+    name, detail = s.path.name, _one_line(exc)
+    if s.compression and (isinstance(exc, (OSError, EOFError, zlib.error)) or "compress" in detail.lower()):
+        return InputError(
+            f"the gzip file is truncated or corrupt: {name} ({detail}); download or compress it again"
+        )
+    if s.format == "parquet":
+        return InputError(f"{name} is not a valid Parquet file ({detail}): re-export it as Parquet or CSV")
+    if isinstance(exc, UnicodeError):
+        return InputError(f"{name} cannot be decoded as {s.encoding} ({detail}): re-export it as UTF-8")
+    kind = _DELIMITER_NAMES.get(s.delimiter or "", "single-column")
+    return InputError(f"cannot read {name} as a {kind}-delimited table ({detail}): check the file's format")
