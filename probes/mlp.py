@@ -1,0 +1,200 @@
+"""A small PyTorch MLP on the same encoding as the linear probe.
+
+torch is imported inside functions so that importing the probes stays cheap."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from advisor.probe_api import FitContext, Probe
+
+from ._encode import TabularEncoder, holdout_split, no_tabular_reason
+from .baseline import ConstantModel, constant_fit
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
+    import torch
+
+    from advisor.data import ProbeData
+
+DROPOUT = 0.1
+LR = 1e-3
+WEIGHT_DECAY = 1e-2
+MAX_EPOCHS = 200
+FIXED_EPOCHS = 100  # too few rows for a validation split: no early stopping
+PATIENCE = 10
+VAL_FRACTION = 0.15
+PREDICT_BATCH = 8192
+
+
+def hidden_sizes(n_train: int) -> tuple[int, int]:
+    """256-128 from 5,000 rows; narrower below, where a wide net only memorises."""
+    if n_train >= 5000:
+        return 256, 128
+    if n_train >= 1000:
+        return 128, 64
+    return 64, 32
+
+
+def batch_size_for(n_train: int) -> int:
+    """256, or about an eighth of the rows on small data so an epoch has several steps."""
+    return int(min(256, max(16, n_train // 8)))
+
+
+def build_mlp(n_in: int, n_out: int, hidden: tuple[int, int]) -> torch.nn.Module:
+    from torch import nn
+
+    h1, h2 = hidden
+    return nn.Sequential(
+        nn.Linear(n_in, h1),
+        nn.ReLU(),
+        nn.Dropout(DROPOUT),
+        nn.Linear(h1, h2),
+        nn.ReLU(),
+        nn.Dropout(DROPOUT),
+        nn.Linear(h2, n_out),
+    )
+
+
+class MLPModel:
+    def __init__(
+        self,
+        encoder: TabularEncoder,
+        net: torch.nn.Module,
+        device: torch.device,
+        amp: Any,
+        n_classes: int,
+        y_scale: tuple[float, float],
+        params: dict[str, Any],
+    ) -> None:
+        self.encoder = encoder
+        self.net = net
+        self.device = device
+        self.amp = amp
+        self.n_classes = n_classes
+        self.y_scale = y_scale
+        self.params = params
+
+    def predict(self, data: ProbeData) -> np.ndarray:
+        import numpy as np
+        import torch
+
+        from ._torch import TensorBatches, predict_batches
+
+        if len(data) == 0:
+            return np.zeros((0, self.n_classes)) if self.n_classes else np.zeros(0)
+        Z = self.encoder.transform(data)
+        out = predict_batches(self.net, TensorBatches([Z], PREDICT_BATCH, self.device), amp=self.amp)
+        if self.n_classes:
+            return torch.softmax(out, dim=1).double().numpy()
+        mean, std = self.y_scale
+        return out.squeeze(-1).double().numpy() * std + mean
+
+
+class MLPProbe(Probe):
+    name: ClassVar[str] = "mlp"
+    family: ClassVar[str] = "mlp"
+    description: ClassVar[str] = (
+        "PyTorch MLP (2 hidden ReLU layers up to 256-128, dropout 0.1, AdamW), early stopping on a 15% split"
+    )
+    modalities: ClassVar[frozenset[str]] = frozenset({"tabular", "mixed", "signal"})
+    needs_torch: ClassVar[bool] = True
+    cost_weight: ClassVar[float] = 2.0
+
+    def supports(self, data: ProbeData) -> str | None:
+        return super().supports(data) or no_tabular_reason(data)
+
+    def fit(self, train: ProbeData, ctx: FitContext) -> MLPModel | ConstantModel:
+        import numpy as np
+        import torch.nn.functional as F
+
+        from ._torch import (
+            TensorBatches,
+            amp_for,
+            fit_with_oom_retry,
+            resolve_device,
+            seeded,
+            set_threads,
+            train_torch_model,
+        )
+
+        deadline = time.monotonic() + ctx.time_limit
+        classification = train.is_classification
+        if classification and len(np.unique(train.y)) < 2:
+            ctx.note("a training subset held a single class; predicted its prior")
+            return constant_fit(train)
+
+        device = resolve_device(ctx.device, ctx)
+        amp = amp_for(device)
+        encoder = TabularEncoder()
+        Z = encoder.fit_transform(train)
+        if classification:
+            y = train.y.astype(np.int64)
+            y_scale = (0.0, 1.0)
+            n_out = train.n_classes
+        else:
+            mean, std = float(np.mean(train.y)), float(np.std(train.y))
+            y_scale = (mean, std if std > 0 else 1.0)
+            y = ((train.y - y_scale[0]) / y_scale[1]).astype(np.float32)
+            n_out = 1
+
+        split = holdout_split(train.y, classification, ctx.seed, VAL_FRACTION)
+        if split is None:
+            tr = va = None
+            n_fit, max_epochs = len(train), FIXED_EPOCHS
+            ctx.note(f"fewer than 20 training rows; fixed {FIXED_EPOCHS} epochs, no early stopping")
+        else:
+            tr, va = split
+            n_fit, max_epochs = len(tr), MAX_EPOCHS
+        hidden = hidden_sizes(n_fit)
+
+        def loss_fn(net: torch.nn.Module, batch: tuple[torch.Tensor, ...]) -> torch.Tensor:
+            out = net(batch[0]).float()  # loss in fp32 even under autocast
+            if classification:
+                return F.cross_entropy(out, batch[1])
+            return F.mse_loss(out.squeeze(-1), batch[1])
+
+        def run(batch_size: int) -> tuple[torch.nn.Module, Any]:
+            with seeded(ctx.seed, device) as gen:
+                net = build_mlp(Z.shape[1], n_out, hidden).to(device)
+                if tr is None:
+                    train_b = TensorBatches([Z, y], batch_size, device, shuffle=True, generator=gen)
+                    val_b = None
+                else:
+                    train_b = TensorBatches([Z[tr], y[tr]], batch_size, device, shuffle=True, generator=gen)
+                    val_b = TensorBatches([Z[va], y[va]], PREDICT_BATCH, device)
+                result = train_torch_model(
+                    net,
+                    train_b,
+                    loss_fn,
+                    ctx,
+                    max_epochs=max_epochs,
+                    val_batches=val_b,
+                    lr=LR,
+                    weight_decay=WEIGHT_DECAY,
+                    patience=PATIENCE,
+                    deadline=deadline,
+                    amp=amp,
+                )
+            return net, result
+
+        batch_size = batch_size_for(n_fit)
+        h1, h2 = hidden
+        threads = set_threads(batch_size * (Z.shape[1] * h1 + h1 * h2 + h2 * n_out))
+        net, result = fit_with_oom_retry(run, batch_size, ctx)
+        params: dict[str, Any] = {
+            "hidden": list(hidden),
+            "dropout": DROPOUT,
+            "lr": LR,
+            "weight_decay": WEIGHT_DECAY,
+            "batch_size": batch_size,
+            "n_features_encoded": int(Z.shape[1]),
+            "epochs_run": result.epochs_run,
+            "best_epoch": result.best_epoch,
+            "early_stopping": split is not None,
+            "precision": amp.describe(),
+            "device": device.type,
+            "cpu_threads": threads,
+        }
+        return MLPModel(encoder, net, device, amp, train.n_classes if classification else 0, y_scale, params)

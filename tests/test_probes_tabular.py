@@ -1,0 +1,254 @@
+"""Built-in tabular probes: shapes, probabilities, beating the baseline,
+determinism, the time limit, and unseen categorical levels."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from advisor_probes.baseline import BaselineProbe
+from advisor_probes.lightgbm import LightGBMProbe
+from advisor_probes.linear import LinearProbe
+from advisor_probes.mlp import MLPProbe
+from sklearn import datasets
+from sklearn.metrics import f1_score, r2_score, roc_auc_score
+from sklearn.model_selection import train_test_split
+
+from advisor.data import ProbeData
+from advisor.probe_api import FitContext
+
+SEED = 0
+MODELS = [LinearProbe, LightGBMProbe, MLPProbe]
+
+
+def _from_sklearn(loader, task: str) -> ProbeData:
+    bunch = loader(as_frame=True)
+    X = bunch.data.astype("float64")
+    if task == "regression":
+        y = bunch.target.to_numpy(dtype=np.float64)
+        names: list[str] = []
+    else:
+        y = bunch.target.to_numpy().astype(np.int64)
+        names = [str(n) for n in bunch.target_names]
+    kinds = dict.fromkeys(X.columns, "numeric")
+    return ProbeData(task=task, modality="tabular", y=y, class_names=names, X=X, feature_kinds=kinds)
+
+
+def _mixed_frame(n: int = 600, seed: int = 1) -> ProbeData:
+    """Numeric columns with NaNs, a categorical column carrying signal, a text column to ignore."""
+    rng = np.random.default_rng(seed)
+    a = rng.normal(size=n)
+    b = rng.normal(size=n)
+    colour = rng.choice(["red", "green", "blue", "teal"], size=n)
+    logit = 1.5 * a - b + np.where(colour == "red", 2.0, 0.0) - 0.5
+    y = (logit + rng.logistic(size=n) > 0).astype(np.int64)
+    a[rng.random(n) < 0.15] = np.nan
+    X = pd.DataFrame(
+        {
+            "a": a,
+            "b weird:name{}": b,  # characters LightGBM refuses in feature names
+            "colour": pd.Categorical(colour),
+            "note": pd.array([f"w{i % 7}" for i in range(n)], dtype="str"),
+        }
+    )
+    X.loc[rng.random(n) < 0.05, "colour"] = np.nan
+    kinds = {"a": "numeric", "b weird:name{}": "numeric", "colour": "categorical", "note": "text"}
+    return ProbeData(
+        task="binary", modality="mixed", y=y, class_names=["no", "yes"], X=X, feature_kinds=kinds
+    )
+
+
+DATASETS = {
+    "breast_cancer": lambda: _from_sklearn(datasets.load_breast_cancer, "binary"),
+    "iris": lambda: _from_sklearn(datasets.load_iris, "multiclass"),
+    "wine": lambda: _from_sklearn(datasets.load_wine, "multiclass"),
+    "diabetes": lambda: _from_sklearn(datasets.load_diabetes, "regression"),
+    "mixed": _mixed_frame,
+}
+
+
+def _split(data: ProbeData) -> tuple[ProbeData, ProbeData]:
+    idx = np.arange(len(data))
+    strat = data.y if data.is_classification else None
+    tr, te = train_test_split(idx, test_size=0.3, random_state=SEED, stratify=strat)
+    return data.take(tr), data.take(te)
+
+
+def _score(data: ProbeData, pred: np.ndarray) -> float:
+    if data.task == "binary":
+        return roc_auc_score(data.y, pred[:, 1])
+    if data.task == "multiclass":
+        return f1_score(data.y, pred.argmax(axis=1), average="macro")
+    return r2_score(data.y, pred)
+
+
+def _ctx(time_limit: float = 60.0) -> FitContext:
+    return FitContext(seed=SEED, device="cpu", time_limit=time_limit)
+
+
+def _check_shape(data: ProbeData, pred: np.ndarray) -> None:
+    assert np.all(np.isfinite(pred))
+    if data.is_classification:
+        assert pred.shape == (len(data), data.n_classes)
+        np.testing.assert_allclose(pred.sum(axis=1), 1.0, atol=1e-5)
+        assert pred.min() >= 0.0
+    else:
+        assert pred.shape == (len(data),)
+
+
+@pytest.fixture(scope="module", params=list(DATASETS))
+def split(request):
+    return request.param, _split(DATASETS[request.param]())
+
+
+@pytest.mark.parametrize("probe_cls", MODELS, ids=lambda c: c.name)
+def test_beats_baseline(split, probe_cls) -> None:
+    name, (train, test) = split
+    base = BaselineProbe().fit(train, _ctx()).predict(test)
+    _check_shape(test, base)
+    probe = probe_cls()
+    assert probe.supports(train) is None
+    ctx = _ctx()
+    model = probe.fit(train, ctx)
+    pred = model.predict(test)
+    _check_shape(test, pred)
+    margin = 0.05 if train.task != "binary" else 0.1
+    assert _score(test, pred) > _score(test, base) + margin, (name, ctx.notes)
+    assert isinstance(model.params, dict)
+
+
+def test_baseline_is_priors_and_mean() -> None:
+    data = DATASETS["iris"]()
+    train = data.take(np.arange(0, 150, 2))
+    pred = BaselineProbe().fit(train, _ctx()).predict(data)
+    expected = np.bincount(train.y, minlength=3) / len(train)
+    np.testing.assert_allclose(pred, np.tile(expected, (150, 1)))
+    reg = DATASETS["diabetes"]()
+    np.testing.assert_allclose(BaselineProbe().fit(reg, _ctx()).predict(reg), reg.y.mean())
+
+
+@pytest.mark.parametrize("probe_cls", [LightGBMProbe, MLPProbe], ids=lambda c: c.name)
+@pytest.mark.parametrize("dataset", ["mixed", "diabetes"])
+def test_same_seed_same_predictions(probe_cls, dataset) -> None:
+    train, test = _split(DATASETS[dataset]())
+    first = probe_cls().fit(train, _ctx()).predict(test)
+    second = probe_cls().fit(train, _ctx()).predict(test)
+    np.testing.assert_array_equal(first, second)
+
+
+@pytest.mark.parametrize(
+    ("probe_cls", "phrase"),
+    [(LightGBMProbe, "boosting rounds cut at"), (MLPProbe, "epochs cut at")],
+    ids=["lightgbm", "mlp"],
+)
+def test_tiny_time_limit_still_predicts(probe_cls, phrase) -> None:
+    train, test = _split(DATASETS["breast_cancer"]())
+    ctx = _ctx(time_limit=0.0005)
+    pred = probe_cls().fit(train, ctx).predict(test)
+    _check_shape(test, pred)
+    assert any(phrase in n and "time budget" in n for n in ctx.notes), ctx.notes
+
+
+@pytest.mark.parametrize("probe_cls", MODELS, ids=lambda c: c.name)
+def test_unseen_levels_and_missing_classes(probe_cls) -> None:
+    data = DATASETS["mixed"]()
+    colour = data.X["colour"]
+    # Train without "teal", then predict rows that have it plus a brand-new level.
+    train = data.take(np.flatnonzero((colour != "teal").to_numpy(dtype=bool)))
+    test = data.take(np.arange(40))
+    X = test.X.copy()
+    X["colour"] = X["colour"].cat.add_categories(["purple"])
+    X.loc[:5, "colour"] = "purple"
+    X.loc[6:10, "colour"] = "teal"
+    test = ProbeData(**{**test.__dict__, "X": X})
+    pred = probe_cls().fit(train, _ctx()).predict(test)
+    _check_shape(test, pred)
+
+
+@pytest.mark.parametrize("probe_cls", MODELS, ids=lambda c: c.name)
+def test_small_subsets(probe_cls) -> None:
+    """Learning-curve subsets: a handful of rows, classes missing, even a single class."""
+    data = DATASETS["wine"]()
+    few = data.take(np.array([0, 1, 2, 60, 61, 62, 63, 64, 65, 66, 67, 68]))  # classes 0 and 1 only
+    ctx = _ctx()
+    pred = probe_cls().fit(few, ctx).predict(data)
+    _check_shape(data, pred)
+    one = data.take(np.arange(10))  # class 0 only
+    ctx = _ctx()
+    pred = probe_cls().fit(one, ctx).predict(data)
+    _check_shape(data, pred)
+    np.testing.assert_allclose(pred[:, 0], 1.0)
+    assert ctx.notes
+
+
+def test_no_tabular_columns_is_unsupported() -> None:
+    data = DATASETS["mixed"]()
+    text_only = data.drop_columns(["a", "b weird:name{}", "colour"])
+    for cls in MODELS:
+        assert cls().supports(text_only) == "no numeric or categorical columns"
+    assert BaselineProbe().supports(text_only) is None
+
+
+def test_probe_metadata() -> None:
+    assert BaselineProbe.modalities == frozenset({"tabular", "text", "mixed", "image", "signal"})
+    assert MLPProbe.needs_torch and not LightGBMProbe.needs_torch
+    assert "regularis" in LinearProbe.description
+    assert [c.family for c in MODELS] == ["linear", "gbdt", "mlp"]
+
+
+@pytest.mark.parametrize("precision", ["bf16", "fp16"])
+def test_torch_helpers_generic_loop(precision) -> None:
+    """The shared loop with a custom loss, AMP (exercised on CPU here) and early stopping."""
+    import torch
+    from advisor_probes._torch import Amp, TensorBatches, predict_batches, train_torch_model
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 4)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(np.int64)
+    amp = (
+        Amp("cpu", torch.bfloat16)
+        if precision == "bf16"
+        else Amp("cpu", torch.float16, torch.amp.GradScaler("cpu"))
+    )
+    cpu = torch.device("cpu")
+    net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2))
+    train = TensorBatches([X, y], 32, cpu, shuffle=True, generator=torch.Generator().manual_seed(0))
+    result = train_torch_model(
+        net,
+        train,
+        lambda m, b: torch.nn.functional.cross_entropy(m(b[0]).float(), b[1]),
+        _ctx(),
+        max_epochs=30,
+        val_batches=TensorBatches([X, y], 128, cpu),
+        patience=3,
+        amp=amp,
+    )
+    assert 1 <= result.best_epoch <= result.epochs_run <= 30
+    out = predict_batches(net, TensorBatches([X], 100, cpu), amp=amp)
+    assert out.shape == (300, 2) and out.dtype == torch.float32
+    assert (out.argmax(1).numpy() == y).mean() > 0.8
+
+
+def test_oom_retry_halves_batch_once() -> None:
+    import torch
+    from advisor_probes._torch import fit_with_oom_retry
+
+    calls: list[int] = []
+
+    def fit(batch_size: int) -> int:
+        calls.append(batch_size)
+        if len(calls) == 1:
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2 GiB")
+        return batch_size
+
+    ctx = _ctx()
+    assert fit_with_oom_retry(fit, 256, ctx) == 128 and calls == [256, 128]
+    assert any("out of memory" in n for n in ctx.notes)
+
+
+@pytest.mark.parametrize("probe_cls", [BaselineProbe, *MODELS], ids=lambda c: c.name)
+@pytest.mark.parametrize("dataset", ["iris", "diabetes"])
+def test_predict_zero_rows(probe_cls, dataset) -> None:
+    data = DATASETS[dataset]()
+    pred = probe_cls().fit(data, _ctx()).predict(data.take(np.arange(0)))
+    assert pred.shape == ((0, 3) if data.is_classification else (0,))
