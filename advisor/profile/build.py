@@ -1,0 +1,132 @@
+"""``profile_table``: a ``LoadedTable`` in, a ``DatasetProfile`` out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from advisor.errors import InputError
+from advisor.facts import FEATURE_KINDS, ColumnProfile, DatasetProfile, DataWarning
+from advisor.profile.kinds import profile_columns
+from advisor.profile.leakage import find_leakage
+from advisor.profile.modality import detect_modality
+from advisor.profile.quality import column_warnings, count_duplicate_rows, duplicate_warning, source_warnings
+from advisor.profile.target import choose_target, describe_target
+from advisor.profile.text import text_stats
+
+CATEGORICAL_WIDTH_CAP = 32  # one-hot columns counted per categorical in encoded_width
+DATETIME_WIDTH = 5  # year, month, day, day of week, epoch days (prepare's expansion)
+MB = 2**20
+
+
+def checked_frame(table: Any) -> pd.DataFrame:
+    """The table's frame with ``str`` column names; ``InputError`` when unusable."""
+    frame: pd.DataFrame = table.frame
+    if frame.shape[1] == 0:
+        raise InputError(f"{table.source.path}: no columns found; check the delimiter and the header line")
+    if len(frame) == 0:
+        raise InputError(f"{table.source.path}: no data rows, only a header; nothing to learn from")
+    if any(not isinstance(c, str) for c in frame.columns):
+        frame = frame.rename(columns=str)
+    duplicated = frame.columns[frame.columns.duplicated()].unique().tolist()
+    if duplicated:
+        raise InputError(
+            f"{table.source.path}: duplicate column names {duplicated[:5]}; rename them so each is unique"
+        )
+    return frame
+
+
+def profile_table(table: Any, *, target: str | None = None, task: str | None = None) -> DatasetProfile:
+    """Profile ``table``: column kinds, target and task, quality, leakage, modality, scale.
+
+    ``table`` is an ``advisor.io.read.LoadedTable`` (frame, source, column_stats,
+    warnings). Raises ``TargetError``/``InputError`` with a message that says
+    what to do.
+    """
+    frame = checked_frame(table)
+    source = table.source
+    stats = getattr(table, "column_stats", None) or {}
+    n_rows = source.n_rows or len(frame)
+    columns = profile_columns(frame, stats, n_rows)
+    by_name = {c.name: c for c in columns}
+
+    target_name, inferred, how = choose_target(list(frame.columns), target)
+    target_column = by_name[target_name]
+    n_missing = stats[target_name].n_missing if target_name in stats else int(frame[target_name].isna().sum())
+    target_info, target_warnings = describe_target(
+        frame[target_name], target_column, inferred=inferred, how=how, task=task, n_missing=int(n_missing)
+    )
+
+    features = [c for c in columns if c.name != target_name and c.kind in FEATURE_KINDS]
+    if not features:
+        kinds = ", ".join(f"{c.name!r} ({c.kind})" for c in columns if c.name != target_name)
+        raise InputError(
+            f"no usable feature columns besides the target {target_name!r}: {kinds or 'none'}; "
+            "check the file or pass --target"
+        )
+    text = text_stats(frame, columns, n_rows)
+    modality = detect_modality(frame, columns, target_name)
+    duplicates = count_duplicate_rows(frame, columns)
+    # Single pixels are not leakage; scoring hundreds of them would cost seconds.
+    suspects = (
+        [] if modality.modality == "signal" else find_leakage(frame, columns, target_column, target_info.task)
+    )
+
+    warnings: list[DataWarning] = list(getattr(table, "warnings", []) or [])
+    warnings += source_warnings(source, how, target_name, inferred)
+    warnings += column_warnings(columns, frame, stats, target_name)
+    dup = duplicate_warning(duplicates, len(frame), source.sampled)
+    warnings += [dup] if dup else []
+    warnings += target_warnings
+    warnings += [s.warning() for s in suspects]
+    warnings += [
+        DataWarning(
+            "text-column",
+            f"column {c.name!r} is free text (mean {c.mean_tokens:.0f} words); it needs text features or a text model",
+            c.name,
+            "info",
+        )
+        for c in columns
+        if c.kind == "text" and c.name != target_name
+    ]
+    warnings += modality.warnings
+
+    return DatasetProfile(
+        source=source,
+        n_rows=n_rows,
+        n_columns=frame.shape[1],
+        columns=columns,
+        target=target_info,
+        modality=modality.modality,
+        modality_reason=modality.reason,
+        n_features=len(features),
+        encoded_width=encoded_width(features),
+        raw_dimension=modality.n_signal_columns or len(features),
+        memory_mb=memory_mb(frame, n_rows),
+        duplicate_rows=duplicates,
+        max_missing_rate=max(c.missing_rate for c in columns),
+        leakage_suspects=[s.column for s in suspects],
+        warnings=warnings,
+        text=text,
+        pixel_shape=modality.pixel_shape,
+    )
+
+
+def encoded_width(features: list[ColumnProfile]) -> int:
+    """Width after one-hot encoding categoricals (capped); text and image paths excluded."""
+    width = 0
+    for c in features:
+        if c.kind == "categorical":
+            width += min(c.n_unique, CATEGORICAL_WIDTH_CAP)
+        elif c.kind == "datetime":
+            width += DATETIME_WIDTH
+        elif c.kind in ("numeric", "boolean"):
+            width += 1
+    return width
+
+
+def memory_mb(frame: pd.DataFrame, n_rows: int) -> float:
+    """In-memory size of the frame, scaled to the whole file when the frame is a sample."""
+    measured = float(frame.memory_usage(index=False, deep=False).sum()) / MB
+    return measured * max(n_rows, len(frame)) / len(frame)

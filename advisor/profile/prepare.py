@@ -1,0 +1,127 @@
+"""``prepare``: apply the profile's kinds to the table, giving the ``ProbeData`` every probe sees."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from advisor.data import ProbeData
+from advisor.errors import TargetError
+from advisor.facts import DatasetProfile, DataWarning
+from advisor.profile.build import checked_frame
+from advisor.profile.kinds import datetime_format_of, epoch_days, parse_datetime, storage_family, to_float
+from advisor.profile.modality import signal_columns
+from advisor.profile.target import MIN_ROWS_PER_CLASS, encode_target
+
+MAX_CATEGORY_LEVELS = 200  # rarer levels collapse into OTHER_LEVEL
+OTHER_LEVEL = "__other__"
+# output name -> pandas accessor
+DATETIME_PARTS = {"year": "year", "month": "month", "day": "day", "dayofweek": "day_of_week"}
+DROPPED_KINDS = ("identifier", "constant", "image_path")
+
+
+def kept_rows(table: Any, profile: DatasetProfile) -> np.ndarray:
+    """Positions (in ``table.frame``) of the rows ``prepare`` keeps, in order.
+
+    The image loader uses this to line images up with ``ProbeData.y``.
+    """
+    target = profile.column(profile.target.name)
+    encoded = encode_target(checked_frame(table)[target.name], target.kind, profile.target.task)
+    return np.flatnonzero(encoded.keep)
+
+
+def prepare(table: Any, profile: DatasetProfile) -> ProbeData:
+    """Typed features and the encoded target for the probes.
+
+    Drops rows without a target and classes with fewer than 2 rows (appending a
+    ``class-dropped`` warning to ``profile.warnings``); drops identifier,
+    constant and image-path columns. For a signal table with a pixel grid, the
+    grid's columns come first in X, in index order, so the first H*W*C columns
+    reshape to ``pixel_shape``.
+    """
+    frame = checked_frame(table)
+    target = profile.column(profile.target.name)
+    task = profile.target.task
+    encoded = encode_target(frame[target.name], target.kind, task)
+    if encoded.dropped_classes:
+        shown = ", ".join(f"{k!r} ({v})" for k, v in list(encoded.dropped_classes.items())[:5])
+        profile.warnings.append(
+            DataWarning(
+                "class-dropped",
+                f"dropped {len(encoded.dropped_classes)} class(es) with fewer than {MIN_ROWS_PER_CLASS} rows "
+                f"before probing: {shown}; stratified folds need {MIN_ROWS_PER_CLASS} rows per class",
+                target.name,
+            )
+        )
+        if len(encoded.class_names) < 2:
+            raise TargetError(
+                f"target {target.name!r} has fewer than 2 classes with {MIN_ROWS_PER_CLASS} or more rows: "
+                "nothing to compare; pass --target with another column"
+            )
+        if task == "multiclass" and len(encoded.class_names) == 2:
+            task = "binary"
+    rows = frame[encoded.keep]
+    columns: dict[str, pd.Series] = {}
+    kinds: dict[str, str] = {}
+    signal = signal_columns(profile.columns, target.name) if profile.pixel_shape else []
+    for name in signal:
+        columns[name] = pd.Series(to_float(rows[name], "numeric"))
+        kinds[name] = "numeric"
+    for column in profile.columns:
+        if column.name == target.name or column.name in kinds or column.kind in DROPPED_KINDS:
+            continue
+        series = rows[column.name]
+        if column.kind in ("numeric", "boolean"):
+            columns[column.name] = pd.Series(to_float(series, column.kind))
+            kinds[column.name] = "numeric"
+        elif column.kind == "datetime":
+            for part, values in _datetime_parts(series).items():
+                columns[f"{column.name}__{part}"] = values
+                kinds[f"{column.name}__{part}"] = "numeric"
+        elif column.kind == "categorical":
+            columns[column.name] = _categorical(series)
+            kinds[column.name] = "categorical"
+        elif column.kind == "text":
+            text = series.astype(str).fillna("").to_numpy(dtype=object)
+            columns[column.name] = pd.Series(text, dtype=object)
+            kinds[column.name] = "text"
+    X = (
+        pd.DataFrame(columns, index=pd.RangeIndex(len(rows)))
+        if columns
+        else pd.DataFrame(index=pd.RangeIndex(len(rows)))
+    )
+    return ProbeData(
+        task=task,
+        modality=profile.modality,
+        y=encoded.y,
+        class_names=encoded.class_names,
+        X=X,
+        feature_kinds=kinds,
+        pixel_shape=tuple(profile.pixel_shape) if profile.pixel_shape else None,
+        n_rows_total=profile.source.n_rows or profile.n_rows,
+    )
+
+
+def _categorical(series: pd.Series) -> pd.Series:
+    """Category dtype over ``str`` levels; beyond the 200 most frequent, levels become ``__other__``."""
+    labels = series.astype(str).reset_index(drop=True)
+    counts = labels.value_counts()
+    if len(counts) > MAX_CATEGORY_LEVELS:
+        keep = counts.index[:MAX_CATEGORY_LEVELS]
+        labels = labels.where(labels.isin(keep) | labels.isna(), OTHER_LEVEL)
+    return labels.astype("category")
+
+
+def _datetime_parts(series: pd.Series) -> dict[str, pd.Series]:
+    """Calendar parts as float64 (NaN for missing), hour only when times vary, and epoch days."""
+    fmt = None if storage_family(series) == "datetime" else datetime_format_of(series)
+    parsed = parse_datetime(series, fmt).reset_index(drop=True)
+    parts = {part: getattr(parsed.dt, attr) for part, attr in DATETIME_PARTS.items()}
+    hour = parsed.dt.hour
+    if hour.fillna(0).ne(0).any():
+        parts["hour"] = hour
+    parts = {k: pd.Series(v.to_numpy(dtype="float64", na_value=np.nan)) for k, v in parts.items()}
+    parts["epoch_days"] = pd.Series(epoch_days(parsed))
+    return parts

@@ -1,0 +1,148 @@
+"""Data-quality warnings: identifiers, constants, duplicates, missingness, infinities."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from advisor.facts import ColumnProfile, DataWarning, SourceInfo
+
+if TYPE_CHECKING:  # pragma: no cover
+    from collections.abc import Mapping
+
+HIGH_MISSING_RATE = 0.5  # above this a column is mostly imputed values
+DUPLICATE_WARN_SHARE = 0.01  # below this share duplicates are reported as info
+
+
+def count_duplicate_rows(frame: pd.DataFrame, columns: list[ColumnProfile]) -> int:
+    """Rows that repeat an earlier row, comparing every column but identifiers.
+
+    A column that is unique per row rules duplicates out without hashing; else
+    columns are hashed most-distinct first, stopping as soon as rows are unique.
+    """
+    n = len(frame)
+    considered = [c for c in columns if c.kind not in ("identifier", "constant")]
+    if n < 2:
+        return 0
+    if not considered:
+        return n - 1  # every compared value is the same
+    if any(c.n_unique == n for c in considered):
+        return 0
+    order = sorted(considered, key=lambda c: c.n_unique, reverse=True)
+    combined = np.zeros(n, dtype="uint64")
+    check_at = 1
+    duplicates = n - 1
+    for i, column in enumerate(order, start=1):
+        hashed = pd.util.hash_pandas_object(_hashable(frame[column.name]), index=False).to_numpy()
+        # Mix like boost::hash_combine so column order matters and values don't cancel out.
+        combined ^= (
+            hashed + np.uint64(0x9E3779B97F4A7C15) + (combined << np.uint64(6)) + (combined >> np.uint64(2))
+        )
+        if i == check_at or i == len(order):
+            duplicates = int(pd.Series(combined).duplicated().sum())
+            if duplicates == 0:
+                return 0
+            check_at *= 2
+    return duplicates
+
+
+def _hashable(series: pd.Series) -> pd.Series:
+    if series.dtype == object:  # may hold lists or mixed types that hashing rejects
+        return series.astype(str)
+    return series
+
+
+def column_warnings(
+    columns: list[ColumnProfile],
+    frame: pd.DataFrame,
+    column_stats: Mapping[str, Any],
+    target: str | None,
+) -> list[DataWarning]:
+    """Identifier, constant, all-missing, high-missing and infinite-value warnings."""
+    warnings: list[DataWarning] = []
+    for c in columns:
+        if c.name == target:
+            continue
+        if c.missing_rate >= 1.0:
+            warnings.append(
+                DataWarning("all-missing", f"column {c.name!r} has no values; it is dropped", c.name)
+            )
+            continue
+        if c.kind == "identifier":
+            warnings.append(
+                DataWarning(
+                    "identifier",
+                    f"column {c.name!r} looks like an identifier ({c.kind_reason}); it is dropped from the features",
+                    c.name,
+                )
+            )
+        elif c.kind == "constant":
+            warnings.append(
+                DataWarning(
+                    "constant", f"column {c.name!r} has a single value; it is dropped", c.name, "info"
+                )
+            )
+        if c.missing_rate > HIGH_MISSING_RATE:
+            warnings.append(
+                DataWarning(
+                    "high-missing",
+                    f"column {c.name!r} is {100 * c.missing_rate:.0f}% missing; models will mostly see imputed values",
+                    c.name,
+                )
+            )
+        n_inf = _n_inf(frame, c.name, column_stats)
+        if n_inf:
+            warnings.append(
+                DataWarning(
+                    "infinite-values",
+                    f"column {c.name!r} has {n_inf} infinite values; they are treated as missing",
+                    c.name,
+                )
+            )
+    return warnings
+
+
+def _n_inf(frame: pd.DataFrame, name: str, column_stats: Mapping[str, Any]) -> int:
+    stats = column_stats.get(name)
+    if stats is not None:
+        return int(getattr(stats, "n_inf", 0) or 0)
+    series = frame[name]
+    if pd.api.types.is_float_dtype(series.dtype):
+        return int(np.isinf(series.to_numpy(dtype="float64", na_value=np.nan)).sum())
+    return 0
+
+
+def duplicate_warning(duplicates: int, n_rows: int, sampled: bool) -> DataWarning | None:
+    if duplicates == 0:
+        return None
+    share = duplicates / max(n_rows, 1)
+    where = " in the sample" if sampled else ""
+    return DataWarning(
+        "duplicate-rows",
+        f"{duplicates} rows ({100 * share:.1f}%) repeat an earlier row{where} (identifiers ignored); "
+        "duplicates can land in both train and test folds and inflate scores: consider dropping them",
+        None,
+        "warning" if share >= DUPLICATE_WARN_SHARE else "info",
+    )
+
+
+def source_warnings(
+    source: SourceInfo, target_how: str, target: str | None, inferred: bool
+) -> list[DataWarning]:
+    """Info notes: the statistics come from a sample; the target was guessed."""
+    warnings = []
+    if source.sampled:
+        note = source.sample_note or f"{source.n_rows_profiled} of {source.n_rows} rows"
+        warnings.append(DataWarning("sampled", f"profiled on a sample: {note}", None, "info"))
+    if inferred:
+        warnings.append(
+            DataWarning(
+                "inferred-target",
+                f"no --target given: using {target!r} ({target_how}); pass --target to choose another column",
+                target,
+                "info",
+            )
+        )
+    return warnings

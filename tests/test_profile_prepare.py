@@ -1,0 +1,117 @@
+"""prepare(): typed features and the encoded target the probes receive."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from advisor.errors import TargetError
+from advisor.profile.build import profile_table
+from advisor.profile.prepare import kept_rows, prepare
+from tests.test_profile_kinds import make_table, sentences
+
+rng = np.random.default_rng(3)
+N = 600
+
+
+def mixed_frame() -> pd.DataFrame:
+    frame = pd.DataFrame(
+        {
+            "row_id": np.arange(N),
+            "const": "x",
+            "num": rng.normal(size=N),
+            "num_str": pd.Series([f"{v:.3f}" for v in rng.normal(size=N)], dtype="str"),
+            "flag": rng.choice(["yes", "no"], N),
+            "colour": rng.choice(["red", "green", "blue"], N),
+            "when": pd.date_range("2021-03-01 08:00", periods=N, freq="7h").strftime("%Y-%m-%d %H:%M"),
+            "note": pd.Series(sentences(N), dtype="str"),
+            "label": rng.choice(["b", "a", "c"], N),
+        }
+    )
+    frame.loc[:4, "num"] = [np.inf, -np.inf, np.nan, 1.0, 2.0]
+    frame.loc[5:9, "note"] = None
+    frame.loc[10:12, "label"] = None
+    return frame
+
+
+def test_prepare_types_and_drops():
+    table = make_table(mixed_frame())
+    profile = profile_table(table, target="label")
+    data = prepare(table, profile)
+    assert data.task == "multiclass" and data.class_names == ["a", "b", "c"]
+    assert len(data) == N - 3 == len(data.X)
+    assert data.y.dtype == np.int64 and set(np.unique(data.y)) == {0, 1, 2}
+    assert "row_id" not in data.X and "const" not in data.X and "label" not in data.X
+    kinds = data.feature_kinds
+    assert kinds["num"] == kinds["num_str"] == kinds["flag"] == "numeric"
+    assert kinds["colour"] == "categorical" and kinds["note"] == "text"
+    assert {
+        "when__year",
+        "when__month",
+        "when__day",
+        "when__dayofweek",
+        "when__hour",
+        "when__epoch_days",
+    } <= set(kinds)
+    assert list(data.X.columns) == list(kinds)
+    for name, kind in kinds.items():
+        dtype = data.X[name].dtype
+        expected = {"numeric": "float64", "categorical": "category", "text": "object"}[kind]
+        assert str(dtype) == expected, name
+    assert np.isnan(data.X["num"].iloc[:3]).all()  # infinities became missing
+    assert set(data.X["flag"].dropna()) <= {0.0, 1.0}
+    assert all(isinstance(v, str) for v in data.X["note"]) and (data.X["note"] == "").sum() == 5
+    assert data.modality == "mixed" and data.n_rows_total == N
+    assert data.X["when__year"].iloc[0] == 2021
+    # Labels line up with the kept rows.
+    labels = table.frame["label"].iloc[kept_rows(table, profile)]
+    assert [data.class_names[c] for c in data.y] == labels.tolist()
+
+
+def test_regression_target_drops_missing_and_infinite():
+    frame = pd.DataFrame({"x": rng.normal(size=N), "price": rng.normal(size=N) * 10})
+    frame.loc[:2, "price"] = [np.nan, np.inf, np.nan]
+    table = make_table(frame)
+    data = prepare(table, profile_table(table))
+    assert data.task == "regression" and data.y.dtype == np.float64
+    assert len(data) == N - 3 and np.isfinite(data.y).all()
+
+
+def test_single_row_classes_are_dropped_with_a_warning():
+    label = ["a"] * 300 + ["b"] * 200 + ["c"]
+    frame = pd.DataFrame({"x": rng.normal(size=501), "label": label})
+    table = make_table(frame)
+    profile = profile_table(table)
+    assert profile.target.task == "multiclass" and profile.target.n_classes == 3
+    data = prepare(table, profile)
+    assert data.class_names == ["a", "b"] and data.task == "binary" and len(data) == 500
+    assert any(w.code == "class-dropped" and "'c'" in w.message for w in profile.warnings)
+
+
+def test_too_few_classes_after_dropping_is_a_target_error():
+    frame = pd.DataFrame({"x": rng.normal(size=101), "label": ["a"] * 100 + ["b"]})
+    table = make_table(frame)
+    with pytest.raises(TargetError, match="fewer than 2 classes"):
+        prepare(table, profile_table(table))
+
+
+def test_rare_categories_collapse():
+    frame = pd.DataFrame({"cat": [f"c{i % 400}" for i in range(4000)], "y": rng.integers(0, 2, 4000)})
+    table = make_table(frame)
+    data = prepare(table, profile_table(table))
+    categories = data.X["cat"].cat.categories
+    assert len(categories) == 201 and "__other__" in categories
+
+
+def test_signal_table_keeps_the_grid_in_order():
+    pixels = rng.integers(0, 256, size=(200, 64))
+    pixels[:, 0] = 0
+    names = [f"px_{i}" for i in range(64)]
+    frame = pd.DataFrame(pixels, columns=names).assign(label=rng.integers(0, 3, 200))
+    frame = frame[["label", *reversed(names)]]  # order in the file must not matter
+    table = make_table(frame)
+    data = prepare(table, profile_table(table))
+    assert data.modality == "signal" and data.pixel_shape == (8, 8, 1)
+    assert list(data.X.columns) == names and (data.X["px_0"] == 0).all()
+    assert data.X.to_numpy().reshape(-1, 8, 8, 1).shape == (200, 8, 8, 1)
