@@ -1,0 +1,380 @@
+"""Evaluate one probe on the shared plan: every measurement, the same for every probe.
+
+For each fold and each learning-curve size the runner fits the probe on a
+nested, seeded (stratified) subset of the fold's training rows, times the fit,
+times prediction on the fold's test rows, and scores it. Work is ordered by
+value (see ``_schedule``): the full-size fits of folds 0 and 1, their curve
+sizes, then the other folds; every full-size fit gets the same time limit.
+When the probe's budget runs out the runner stops and reports what finished
+(status "partial"); the first ``MIN_FULL_FOLDS`` full-size fits always run, so
+a score has a spread.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+
+from advisor.errors import ProbeInterrupted
+from advisor.probe_api import Budget, CostEstimate, CurvePoint, EvalPlan, FitContext, ProbeResult
+from advisor.probing.curves import cost_model, fit_cost, fit_learning_curve
+from advisor.probing.metrics import (
+    METRIC_MAX,
+    aggregate,
+    check_predictions,
+    score_predictions,
+    undefined_note,
+)
+from advisor.probing.plan import subset_order
+from advisor.probing.resources import MemoryMonitor
+
+if TYPE_CHECKING:  # pragma: no cover
+    from advisor.data import ProbeData
+    from advisor.probe_api import Probe
+
+MIN_TIME_LIMIT = 0.1  # seconds: even a starved fit gets a chance to produce something
+MIN_FULL_FOLDS = 2  # full-size fits run even past the budget: one fold gives no spread
+MAX_WARNING_NOTES = 3
+FIXED_COST = 0.1  # per-fit overhead, as a fraction of a full-size fit's cost (budget split)
+WARM_UP_ROWS = 40
+WARM_UP_SECONDS = 1.0
+
+
+class ProbeProgress(Protocol):
+    """Progress display. The stage calls ``start_probe``/``end_probe``; the runner
+    calls ``advance`` once per finished fit. A ``status(name, detail)`` method,
+    when present, receives the probe's own status lines (FitContext.progress)."""
+
+    def start_probe(self, name: str, total_steps: int) -> None: ...
+
+    def advance(self, name: str, detail: str) -> None: ...
+
+    def end_probe(self, name: str, status: str) -> None: ...
+
+
+class NullProgress:
+    """The default: shows nothing."""
+
+    def start_probe(self, name: str, total_steps: int) -> None:
+        pass
+
+    def advance(self, name: str, detail: str) -> None:
+        pass
+
+    def end_probe(self, name: str, status: str) -> None:
+        pass
+
+    def status(self, name: str, detail: str) -> None:
+        pass
+
+
+class CudaOutOfMemory(Exception):
+    """A probe ran out of GPU memory (raised only when the caller asks, to retry on CPU)."""
+
+    def __init__(self, original: BaseException) -> None:
+        super().__init__(one_line(original))
+        self.original = original
+
+
+def is_cuda_oom(exc: BaseException) -> bool:
+    """True for torch's CUDA out-of-memory error, recognised without importing torch."""
+    text = str(exc).lower()
+    return type(exc).__name__ == "OutOfMemoryError" or ("cuda" in text and "out of memory" in text)
+
+
+def one_line(exc: BaseException, limit: int = 200) -> str:
+    """``Type: first line of the message``, shortened."""
+    msg = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    text = f"{type(exc).__name__}: {msg}" if msg else type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@dataclass
+class _Fit:
+    """One measured fit."""
+
+    fold: int
+    frac_index: int
+    n_train: int
+    n_test: int
+    fit_seconds: float
+    predict_seconds: float
+    metrics: dict[str, float]
+
+
+def _schedule(n_folds: int, n_fracs: int) -> list[tuple[int, int]]:
+    """(fold, fraction index) in order of value: the full-size fits of the first
+    ``MIN_FULL_FOLDS`` folds (a score with a spread), their learning curves (a
+    curve with a spread), then the remaining folds, each full size first."""
+    last = n_fracs - 1
+    head = min(MIN_FULL_FOLDS, n_folds)
+    order = [(fold, last) for fold in range(head)]
+    order += [(fold, fi) for fold in range(head) for fi in range(last)]
+    for fold in range(head, n_folds):
+        order += [(fold, last)] + [(fold, fi) for fi in range(last)]
+    return order
+
+
+def evaluate_probe(
+    probe: Probe,
+    data: ProbeData,
+    plan: EvalPlan,
+    budget: Budget,
+    device: str,
+    progress: ProbeProgress | None = None,
+    *,
+    raise_cuda_oom: bool = False,
+    warm: bool = True,
+) -> ProbeResult:
+    """Run ``probe`` on every fold and curve size of ``plan`` within ``budget``.
+
+    Never raises for a probe's own error (status "failed"), except a CUDA
+    out-of-memory error when ``raise_cuda_oom`` (raised as ``CudaOutOfMemory``).
+    KeyboardInterrupt and ProbeInterrupted propagate. ``warm=False`` when the caller already ran
+    ``warm_up`` for this probe.
+    """
+    progress = progress or NullProgress()
+    status_fn = getattr(progress, "status", None)
+    fractions = tuple(plan.curve_fractions)
+    n_folds = len(plan.folds)
+    schedule = _schedule(n_folds, len(fractions))
+    total_weight = sum(_weight(f) for f in fractions) * n_folds
+    result = ProbeResult(
+        name=probe.name, family=probe.family, status="ok", description=probe.description,
+        metric=plan.metric, device=device,
+    )  # fmt: skip
+    notes: list[str] = []
+    fits: list[_Fit] = []
+    orders: dict[int, np.ndarray] = {}
+    tests: dict[int, ProbeData] = {}
+    failure: str | None = None
+    curve_failure: str | None = None  # a curve size failed: keep the full-size fits going
+    stopped = False
+    done_weight = 0.0
+    full_limit: float | None = None
+    ctx_progress = None if status_fn is None else (lambda detail: status_fn(probe.name, detail))
+
+    if warm:
+        warm_up(probe, data, plan, device)
+    with MemoryMonitor(device) as mem:
+        for step, (fold, fi) in enumerate(schedule):
+            frac = fractions[fi]
+            if curve_failure is not None and frac < 1.0:
+                continue
+            full_times = [f.fit_seconds for f in fits if f.frac_index == len(fractions) - 1]
+            if step >= min(MIN_FULL_FOLDS, n_folds):
+                remaining = budget.remaining()
+                expected = float(np.mean(full_times)) * frac if full_times else 0.0
+                if remaining <= 0.0 or expected > remaining:
+                    stopped = True
+                    break
+            if frac >= 1.0:
+                # One limit for every full-size fit, so folds differ by data, not by time allowed.
+                if full_limit is None:
+                    full_limit = max(MIN_TIME_LIMIT, budget.remaining() * _weight(1.0) / total_weight)
+                time_limit = full_limit
+            else:
+                share = _weight(frac) / max(total_weight - done_weight, _weight(frac))
+                time_limit = max(MIN_TIME_LIMIT, budget.remaining() * share)
+            train_idx, test_idx = plan.folds[fold]
+            idx = _curve_subset(data, plan, fold, frac, train_idx, orders)
+            n_train = len(idx)
+            try:
+                ctx = FitContext(
+                    seed=plan.seed + fold, device=device, time_limit=time_limit, progress=ctx_progress
+                )
+                train = data.take(idx)
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always")
+                    t0 = time.perf_counter()
+                    model = probe.fit(train, ctx)
+                    fit_s = time.perf_counter() - t0
+                    if fold not in tests:
+                        tests[fold] = data.take(test_idx)
+                    t0 = time.perf_counter()
+                    raw = model.predict(tests[fold])
+                    pred_s = time.perf_counter() - t0
+                pred = check_predictions(data.task, raw, len(test_idx), data.n_classes)
+                scores = score_predictions(data.task, data.y[test_idx], pred, data.n_classes)
+            except ProbeInterrupted:
+                raise
+            except Exception as exc:
+                if raise_cuda_oom and device == "cuda" and is_cuda_oom(exc):
+                    raise CudaOutOfMemory(exc) from exc
+                where = f"fold {fold + 1} of {n_folds}, {n_train:,} training rows"
+                if frac < 1.0:
+                    curve_failure = f"{one_line(exc)} ({where})"
+                    continue
+                failure = f"{one_line(exc)} ({where})"
+                break
+            if step == 0 and isinstance(getattr(model, "params", None), dict):
+                result.params = dict(model.params)
+            del model, train, raw, pred  # release before the next fit so memory readings stay per-fit
+            mem.sample()
+            for text in ctx.notes:
+                if text not in notes:
+                    notes.append(text)
+            _note_warnings(caught, notes)
+            fits.append(_Fit(fold, fi, n_train, len(test_idx), fit_s, pred_s, scores))
+            done_weight += _weight(frac)
+            progress.advance(probe.name, f"fold {fold + 1}/{n_folds}, {n_train:,} rows")
+
+    result.peak_memory_mb = mem.peak_mb
+    if mem.gpu_peak_mb > 0:
+        notes.append(f"peak memory includes {mem.gpu_peak_mb:,.0f} MB on the GPU")
+    result.notes = notes
+    if failure is not None:
+        result.status, result.reason = "failed", failure
+        return result
+    _summarise(result, fits, data, plan, fractions, n_folds)
+    if curve_failure is not None:
+        result.status, result.reason = "partial", f"learning curve stopped by an error: {curve_failure}"
+    elif stopped:
+        result.status, result.reason = "partial", _partial_reason(fits, n_folds, len(fractions))
+    if budget.seconds > 0 and budget.elapsed() > 1.5 * budget.seconds:
+        notes.append(
+            f"took {budget.elapsed():.1f} s of a {budget.seconds:.1f} s budget (a single fit overran it)"
+        )
+    return result
+
+
+def _weight(frac: float) -> float:
+    """Relative cost of a fit on ``frac`` of the rows: linear in rows plus a fixed part,
+    so the smallest fits are not starved by per-fit overhead."""
+    return frac + FIXED_COST
+
+
+def warm_up(probe: Probe, data: ProbeData, plan: EvalPlan, device: str) -> float:
+    """One unmeasured fit and predict on a few rows before measuring anything.
+
+    Lazy imports (torch, lightgbm) and first-call setup would otherwise be billed
+    to the first measured fit: its time, its deadline (a net cut to one epoch by
+    its own import) and the peak memory. A CUDA out-of-memory error here is
+    ignored too: the measured fits raise it again where the stage can retry. Errors are ignored here; the measured
+    fits report them. Returns the seconds it took.
+    """
+    started = time.perf_counter()
+    train_idx, test_idx = plan.folds[0]
+    n = min(len(train_idx), max(WARM_UP_ROWS, 2 * data.n_classes))
+    idx = _curve_subset(data, plan, 0, n / len(train_idx), train_idx, {})
+    ctx = FitContext(seed=plan.seed, device=device, time_limit=WARM_UP_SECONDS)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = probe.fit(data.take(idx), ctx)
+            model.predict(data.take(test_idx[:WARM_UP_ROWS]))
+    except ProbeInterrupted:
+        raise
+    except Exception:  # noqa: BLE001 - reported by the measured fits if it persists
+        pass
+    return time.perf_counter() - started
+
+
+def _curve_subset(
+    data: ProbeData,
+    plan: EvalPlan,
+    fold: int,
+    frac: float,
+    train_idx: np.ndarray,
+    orders: dict[int, np.ndarray],
+) -> np.ndarray:
+    """Positions of the training rows for one curve size: a prefix of a seeded order
+    of the fold's training rows, so smaller sets nest inside larger ones."""
+    if frac >= 1.0:
+        return train_idx
+    if fold not in orders:
+        y = data.y[train_idx] if data.is_classification else None
+        orders[fold] = subset_order(y, len(train_idx), seed=[plan.seed, fold])
+    size = max(1, int(round(frac * len(train_idx))))
+    return np.sort(train_idx[orders[fold][:size]])
+
+
+def _note_warnings(caught: list[warnings.WarningMessage], notes: list[str]) -> None:
+    """Warnings raised during a fit become notes (a few, deduplicated) instead of
+    scrolling over the progress display."""
+    existing = sum(1 for n in notes if n.startswith("warning during fit: "))
+    for w in caught:
+        if existing >= MAX_WARNING_NOTES:
+            return
+        text = f"warning during fit: {w.category.__name__}: {str(w.message).strip().splitlines()[0][:160]}"
+        if text not in notes:
+            notes.append(text)
+            existing += 1
+
+
+def _partial_reason(fits: list[_Fit], n_folds: int, n_fracs: int) -> str:
+    full = len({f.fold for f in fits if f.frac_index == n_fracs - 1})
+    if full < n_folds:
+        return f"time budget reached after {full} of {n_folds} folds"
+    complete = sum(1 for fold in range(n_folds) if sum(f.fold == fold for f in fits) == n_fracs)
+    return f"time budget reached: learning curve measured on {complete} of {n_folds} folds"
+
+
+def _summarise(
+    result: ProbeResult,
+    fits: list[_Fit],
+    data: ProbeData,
+    plan: EvalPlan,
+    fractions: tuple[float, ...],
+    n_folds: int,
+) -> None:
+    """Fill the score, metrics, timings, curve and extrapolations from the measured fits."""
+    last = len(fractions) - 1
+    full = [f for f in fits if f.frac_index == last]
+    primary = plan.metric
+    values = [f.metrics.get(primary, math.nan) for f in full]
+    result.score = aggregate(values)
+    if note := undefined_note(primary, values):
+        result.notes.append(note)
+    result.metrics = {k: aggregate([f.metrics.get(k, math.nan) for f in full]) for k in full[0].metrics}
+    result.n_train = int(round(np.mean([f.n_train for f in full])))
+    result.n_test = int(round(np.mean([f.n_test for f in full])))
+    result.fit_seconds = float(np.mean([f.fit_seconds for f in full]))
+    result.predict_ms_per_1k = float(np.mean([f.predict_seconds / max(f.n_test, 1) * 1e6 for f in full]))
+
+    for fi in range(len(fractions)):
+        at = [f for f in fits if f.frac_index == fi]
+        if at:
+            result.curve.append(
+                CurvePoint(
+                    n_train=int(round(np.mean([f.n_train for f in at]))),
+                    score=aggregate([f.metrics.get(primary, math.nan) for f in at]),
+                    fit_seconds=float(np.mean([f.fit_seconds for f in at])),
+                )
+            )
+
+    per_fold = []
+    for fold in range(n_folds):
+        pts = sorted(
+            (f.frac_index, f.n_train, f.metrics.get(primary, math.nan)) for f in fits if f.fold == fold
+        )
+        per_fold.append([(n, s) for _, n, s in pts])
+    # The fit groups points by their position in the size order, so only folds
+    # with every size measured can be mixed; else the fullest single fold.
+    complete = [p for p in per_fold if len(p) == len(fractions)]
+    usable = complete or [max(per_fold, key=len)]
+    sampled = plan.n_rows_total > len(data)
+    targets = {"2x": 2 * result.n_train, "10x": 10 * result.n_train}
+    if sampled:
+        # Train share of the source: the full data's fold-training size.
+        targets["full"] = int(round(plan.n_rows_total * result.n_train / len(data)))
+    result.curve_fit = fit_learning_curve(usable, metric_max=METRIC_MAX.get(primary, 1.0), n_targets=targets)
+
+    if sampled:
+        timed = [(p.n_train, p.fit_seconds) for p in result.curve]  # fold means per size
+        _, how = cost_model(timed)
+        n_rows = int(plan.n_rows_total)
+        result.cost_at_full = CostEstimate(
+            n_rows=n_rows,
+            fit_seconds=fit_cost(timed, n_rows),
+            peak_memory_mb=result.peak_memory_mb * n_rows / max(result.n_train, 1),
+            method=(
+                f"estimate: fit time {how}, anchored at {result.n_train:,} rows; peak memory scaled "
+                "linearly in rows (an upper bound when fixed overhead dominates the measured peak)"
+            ),
+        )

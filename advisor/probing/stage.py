@@ -1,0 +1,205 @@
+"""The probe stage: one plan, every probe on it, one time budget shared out.
+
+Budget policy: the stage budget (``Constraints.budget_seconds``) less the time
+spent planning and on setup (one tiny unmeasured fit per probe, so imports are
+not billed to one probe's measurements) is split over the supported probes in proportion to their
+``cost_weight``, in run order; each probe gets its weight's share of what
+*remains*, so time one probe leaves unused rolls on to the next. Every
+supported probe gets at least ``MIN_SHARE`` of its nominal share of the whole
+budget even when setup or an earlier probe overran, and the runner always
+completes two full-size fits, so a probe is never reported without a score
+(and its spread) merely for running last. The stage can therefore overrun a
+tiny budget; it says so in its notes.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from advisor.errors import ProbeInterrupted
+from advisor.probe_api import Budget, EvalPlan, Probe, ProbeResult
+from advisor.probing.plan import ProbePlan, make_plan
+from advisor.probing.registry import discover_probes
+from advisor.probing.runner import (
+    CudaOutOfMemory,
+    NullProgress,
+    ProbeProgress,
+    evaluate_probe,
+    is_cuda_oom,
+    one_line,
+    warm_up,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from advisor.data import ProbeData
+    from advisor.facts import ComputeInfo, Constraints
+
+__all__ = ["MIN_SHARE", "NullProgress", "ProbeProgress", "ProbeStage", "run_probes"]
+
+MIN_SHARE = 0.25  # fraction of its nominal share a probe keeps even when the stage budget is spent
+INTERRUPTED = "interrupted"
+
+
+@dataclass
+class ProbeStage:
+    results: list[ProbeResult]
+    plan: EvalPlan  # its folds need not be serialised
+    sample_note: str
+    n_rows_probed: int
+    partial: bool  # Ctrl-C or the budget stopped it
+    notes: list[str] = field(default_factory=list)
+    budget_seconds: float = 0.0
+    elapsed_seconds: float = 0.0
+
+
+def run_probes(
+    data: ProbeData,
+    *,
+    constraints: Constraints,
+    compute: ComputeInfo,
+    progress: ProbeProgress | None = None,
+    probes: list[Probe] | None = None,
+) -> ProbeStage:
+    """Plan, then evaluate each probe (discovered from the entry point unless given)."""
+    started = time.monotonic()
+    progress = progress or NullProgress()
+    total = float(constraints.budget_seconds)
+    probe_data, plan = make_plan(data, seed=constraints.seed, budget_seconds=total)
+    notes: list[str] = list(plan.notes) if isinstance(plan, ProbePlan) else []
+    if probes is None:
+        probes = discover_probes(notes)
+    n_steps = len(plan.folds) * len(plan.curve_fractions)
+
+    # Decide which probes run before spending any time, so shares are known.
+    skip_reasons: dict[int, str] = {}
+    for i, probe in enumerate(probes):
+        reason = _skip_reason(probe, probe_data)
+        if reason:
+            skip_reasons[i] = reason
+    devices = {i: compute.device if getattr(p, "needs_torch", False) else "cpu" for i, p in enumerate(probes)}
+
+    results: list[ProbeResult] = []
+    interrupted = False
+    # Setup before splitting the budget: imports and first-call costs (torch alone
+    # takes seconds) are shared by the stage, not billed to the probe that needs them.
+    try:
+        setup = sum(
+            warm_up(p, probe_data, plan, devices[i])
+            for i, p in enumerate(probes)
+            if i not in skip_reasons and type(p).run is Probe.run
+        )
+    except (KeyboardInterrupt, ProbeInterrupted):
+        interrupted, setup = True, 0.0
+    if setup > 1.0:
+        notes.append(f"probe setup (imports, a first tiny fit) took {setup:.1f} s, outside every fit time")
+
+    weights = {
+        i: max(float(getattr(p, "cost_weight", 1.0)), 0.0)
+        for i, p in enumerate(probes)
+        if i not in skip_reasons
+    }
+    weight_total = sum(weights.values()) or 1.0
+    budget_start = time.monotonic()
+    measure_total = max(0.0, total - (budget_start - started))
+    for i, probe in enumerate(probes):
+        if interrupted:
+            results.append(_skipped(probe, plan, INTERRUPTED))
+            continue
+        if i in skip_reasons:
+            results.append(_skipped(probe, plan, skip_reasons[i]))
+            progress.end_probe(probe.name, "skipped")
+            continue
+        # A share of what remains, so time an earlier probe left unused rolls on.
+        remaining_weight = sum(w for j, w in weights.items() if j >= i) or 1.0
+        remaining = max(0.0, measure_total - (time.monotonic() - budget_start))
+        nominal = total * weights[i] / weight_total
+        seconds = max(remaining * weights[i] / remaining_weight, MIN_SHARE * nominal)
+        progress.start_probe(probe.name, n_steps)
+        try:
+            result = _run_one(probe, probe_data, plan, Budget(seconds), devices[i], progress)
+        except (KeyboardInterrupt, ProbeInterrupted):
+            interrupted = True
+            results.append(_skipped(probe, plan, INTERRUPTED))
+            progress.end_probe(probe.name, INTERRUPTED)
+            continue
+        results.append(result)
+        progress.end_probe(probe.name, result.status)
+
+    elapsed = time.monotonic() - started
+    if interrupted:
+        notes.append("the probe stage was interrupted (Ctrl-C); probes not finished are marked skipped")
+    if total > 0 and elapsed > 1.1 * total:
+        notes.append(f"the probes took {elapsed:.0f} s, over the {total:.0f} s budget")
+    partial = interrupted or any(r.status == "partial" for r in results)
+    return ProbeStage(
+        results=results,
+        plan=plan,
+        sample_note=plan.sample_note,
+        n_rows_probed=len(probe_data),
+        partial=partial,
+        notes=notes,
+        budget_seconds=total,
+        elapsed_seconds=elapsed,
+    )
+
+
+def _skip_reason(probe: Probe, data: ProbeData) -> str | None:
+    try:
+        reason = probe.supports(data)
+    except Exception as exc:  # a plugin's check must not stop the run
+        return f"supports() raised {one_line(exc)}"
+    if reason:
+        return reason
+    if getattr(probe, "needs_torch", False) and importlib.util.find_spec("torch") is None:
+        return "PyTorch is not installed (pip install torch)"
+    return None
+
+
+def _skipped(probe: Probe, plan: EvalPlan, reason: str) -> ProbeResult:
+    return ProbeResult(
+        name=probe.name, family=probe.family, status="skipped", reason=reason,
+        description=getattr(probe, "description", ""), metric=plan.metric,
+    )  # fmt: skip
+
+
+def _run_one(
+    probe: Probe, data: ProbeData, plan: EvalPlan, budget: Budget, device: str, progress: ProbeProgress
+) -> ProbeResult:
+    """Evaluate one probe; on a CUDA out-of-memory error, once more on the CPU."""
+    try:
+        return _evaluate(probe, data, plan, budget, device, progress, warm=False)
+    except CudaOutOfMemory as oom:
+        result = _evaluate(probe, data, plan, budget, "cpu", progress, warm=True)
+        result.notes.insert(0, f"ran out of GPU memory ({oom}); retried on the CPU")
+        return result
+
+
+def _evaluate(
+    probe: Probe,
+    data: ProbeData,
+    plan: EvalPlan,
+    budget: Budget,
+    device: str,
+    progress: ProbeProgress,
+    warm: bool,
+) -> ProbeResult:
+    retry_oom = device == "cuda"
+    if type(probe).run is Probe.run:
+        return evaluate_probe(
+            probe, data, plan, budget, device, progress, raise_cuda_oom=retry_oom, warm=warm
+        )
+    # A probe with its own protocol: still never let it crash the run.
+    try:
+        return probe.run(data, plan, budget, device)
+    except ProbeInterrupted:
+        raise
+    except Exception as exc:
+        if retry_oom and is_cuda_oom(exc):
+            raise CudaOutOfMemory(exc) from exc
+        return ProbeResult(
+            name=probe.name, family=probe.family, status="failed", reason=one_line(exc),
+            description=getattr(probe, "description", ""), metric=plan.metric, device=device,
+        )  # fmt: skip

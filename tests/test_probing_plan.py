@@ -1,0 +1,126 @@
+"""Plan: probe sample, folds, curve sizes; all seeded."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from advisor.data import ProbeData
+from advisor.errors import InputError
+from advisor.probing.plan import curve_fractions, make_plan, row_cap, stratified_subset, subset_order
+
+
+def _data(y: np.ndarray, task: str, n_total: int = 0) -> ProbeData:
+    rng = np.random.default_rng(1)
+    X = pd.DataFrame({"a": rng.normal(size=len(y)), "b": rng.normal(size=len(y))})
+    k = int(y.max()) + 1 if task != "regression" else 0
+    return ProbeData(
+        task=task, modality="tabular", y=y, class_names=[str(i) for i in range(k)], X=X,
+        feature_kinds={"a": "numeric", "b": "numeric"}, n_rows_total=n_total or len(y),
+    )  # fmt: skip
+
+
+def _imbalanced(n: int = 5000) -> np.ndarray:
+    y = np.zeros(n, dtype=np.int64)
+    y[: n // 10] = 1
+    return np.random.default_rng(0).permutation(y)
+
+
+def test_folds_are_stratified_and_partition_the_rows() -> None:
+    data, plan = make_plan(_data(_imbalanced(), "binary"), seed=0, budget_seconds=60)
+    assert len(plan.folds) == 3  # >= 2,000 rows
+    assert plan.metric == "roc_auc"
+    test_rows = np.concatenate([te for _, te in plan.folds])
+    assert sorted(test_rows) == list(range(len(data)))
+    for tr, te in plan.folds:
+        assert set(tr).isdisjoint(te)
+        assert abs(data.y[te].mean() - 0.1) < 0.01
+    assert plan.curve_fractions[-1] == 1.0 and len(plan.curve_fractions) >= 4
+
+
+def test_small_data_gets_five_folds_and_regression_metric() -> None:
+    y = np.random.default_rng(0).normal(size=500)
+    _, plan = make_plan(_data(y, "regression"), seed=0, budget_seconds=60)
+    assert len(plan.folds) == 5 and plan.metric == "r2"
+
+
+def test_same_seed_same_plan_other_seed_differs() -> None:
+    d = _data(_imbalanced(), "binary")
+    _, p1 = make_plan(d, seed=3, budget_seconds=60)
+    _, p2 = make_plan(d, seed=3, budget_seconds=60)
+    _, p3 = make_plan(d, seed=4, budget_seconds=60)
+    for (a, b), (c, e) in zip(p1.folds, p2.folds, strict=True):
+        assert np.array_equal(a, c) and np.array_equal(b, e)
+    assert not np.array_equal(p1.folds[0][1], p3.folds[0][1])
+
+
+def test_tiny_class_reduces_k_and_says_so() -> None:
+    y = np.array([0] * 100 + [1] * 100 + [2] * 3, dtype=np.int64)
+    _, plan = make_plan(_data(y, "multiclass"), seed=0, budget_seconds=60)
+    assert len(plan.folds) == 3
+    assert plan.metric == "macro_f1"
+    assert any("3-fold" in n for n in plan.notes)
+
+
+def test_single_row_class_keeps_two_folds_with_a_note() -> None:
+    y = np.array([0] * 50 + [1] * 50 + [2], dtype=np.int64)
+    _, plan = make_plan(_data(y, "multiclass"), seed=0, budget_seconds=60)
+    assert len(plan.folds) == 2
+    assert any("cannot appear in every test fold" in n for n in plan.notes)
+
+
+def test_sampling_cap_and_note() -> None:
+    y = _imbalanced(5000)
+    data, plan = make_plan(_data(y, "binary", n_total=1_200_000), seed=0, budget_seconds=60, max_rows=1000)
+    assert len(data) == 1000
+    assert data.y.sum() == 100  # proportions kept exactly
+    assert plan.n_rows_total == 1_200_000
+    assert plan.sample_note == "probes ran on a stratified sample of 1,000 of 1,200,000 rows (seed 0)"
+    again, _ = make_plan(_data(y, "binary", n_total=1_200_000), seed=0, budget_seconds=60, max_rows=1000)
+    assert again.X.equals(data.X)
+
+
+def test_cap_scales_with_budget_and_regression_samples_uniformly() -> None:
+    assert row_cap(60) == 50_000 and row_cap(120) == 100_000
+    y = np.random.default_rng(0).normal(size=3000)
+    data, plan = make_plan(_data(y, "regression"), seed=0, budget_seconds=1.0)
+    assert len(data) == row_cap(1.0) < 3000
+    assert "uniform sample" in plan.sample_note
+
+
+def test_no_sample_no_note() -> None:
+    _, plan = make_plan(_data(_imbalanced(500), "binary"), seed=0, budget_seconds=60)
+    assert plan.sample_note == ""
+
+
+def test_too_few_rows_is_an_input_error() -> None:
+    with pytest.raises(InputError):
+        make_plan(_data(np.array([0, 1, 0, 1]), "binary"), seed=0, budget_seconds=60)
+
+
+def test_curve_fractions_drop_tiny_sizes_but_keep_three() -> None:
+    assert curve_fractions(1000) == (0.1, 0.25, 0.5, 1.0)
+    small = curve_fractions(120)  # 0.1 -> 12 rows: too few
+    assert small == (0.25, 0.5, 1.0)
+    tiny = curve_fractions(50)  # only 0.5 usable from the base sizes
+    assert len(tiny) >= 3 and all(round(f * 50) >= 20 for f in tiny)
+    many_classes = curve_fractions(400, n_classes=30)  # 2 rows per class need 60 rows
+    assert all(round(f * 400) >= 60 for f in many_classes)
+
+
+def test_subset_order_prefixes_are_stratified_and_hold_every_class() -> None:
+    y = np.array([0] * 90 + [1] * 8 + [2] * 2)
+    order = subset_order(y, len(y), seed=0)
+    assert sorted(order) == list(range(100))
+    assert set(np.unique(y[order[:6]], return_counts=True)[1]) == {2}
+    half = y[order[:50]]
+    assert abs((half == 1).sum() - 4) <= 2
+    assert np.array_equal(order, subset_order(y, len(y), seed=0))
+
+
+def test_stratified_subset_keeps_rare_classes() -> None:
+    y = np.array([0] * 990 + [1] * 10)
+    idx = stratified_subset(y, 50, np.random.default_rng(0))
+    assert len(idx) == 50 and len(set(idx)) == 50
+    assert (y[idx] == 1).sum() >= 1

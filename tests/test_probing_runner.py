@@ -1,0 +1,224 @@
+"""The runner with tiny scikit-learn test probes on small sklearn datasets."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from advisor.data import ProbeData
+from advisor.probe_api import Budget, EvalPlan, FitContext, Probe, ProbeResult
+from advisor.probing.plan import make_plan
+from advisor.probing.runner import WARM_UP_ROWS, CudaOutOfMemory, evaluate_probe
+
+ALL = frozenset({"tabular"})
+
+
+class _Const:
+    def __init__(self, value: Any, classification: bool) -> None:
+        self.value, self.classification = value, classification
+
+    def predict(self, data: ProbeData) -> np.ndarray:
+        if self.classification:
+            return np.tile(self.value, (len(data), 1))
+        return np.full(len(data), self.value)
+
+
+class MeanProbe(Probe):
+    name: ClassVar[str] = "t-baseline"
+    family: ClassVar[str] = "baseline"
+    description: ClassVar[str] = "priors or mean"
+    modalities: ClassVar[frozenset[str]] = ALL
+    cost_weight: ClassVar[float] = 0.05
+
+    def fit(self, train: ProbeData, ctx: FitContext) -> _Const:
+        if train.is_classification:
+            return _Const(np.bincount(train.y, minlength=train.n_classes) / len(train), True)
+        return _Const(float(train.y.mean()), False)
+
+
+class _Sk:
+    def __init__(self, model: Any, n_classes: int) -> None:
+        self.model, self.n_classes = model, n_classes
+        self.params = {"model": type(model[-1]).__name__}
+
+    def predict(self, data: ProbeData) -> np.ndarray:
+        if not self.n_classes:
+            return self.model.predict(data.X.to_numpy())
+        out = np.zeros((len(data), self.n_classes))
+        out[:, self.model.classes_] = self.model.predict_proba(data.X.to_numpy())
+        return out
+
+
+class SkLinearProbe(Probe):
+    name: ClassVar[str] = "t-linear"
+    family: ClassVar[str] = "linear"
+    description: ClassVar[str] = "logistic / ridge"
+    modalities: ClassVar[frozenset[str]] = ALL
+
+    def fit(self, train: ProbeData, ctx: FitContext) -> _Sk:
+        from sklearn.linear_model import LogisticRegression, Ridge
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
+        est = LogisticRegression(max_iter=1000) if train.is_classification else Ridge()
+        model = make_pipeline(StandardScaler(), est).fit(train.X.to_numpy(), train.y)
+        ctx.note("test note")
+        return _Sk(model, train.n_classes)
+
+
+class FailingProbe(MeanProbe):
+    name: ClassVar[str] = "t-failing"
+    family: ClassVar[str] = "gbdt"
+
+    def fit(self, train: ProbeData, ctx: FitContext) -> _Const:
+        raise ValueError("boom\nsecond line")
+
+
+class SmallDataFailingProbe(SkLinearProbe):
+    name: ClassVar[str] = "t-small-fail"
+
+    def fit(self, train: ProbeData, ctx: FitContext) -> _Sk:
+        if len(train) < 100:
+            raise RuntimeError("needs 100 rows")
+        return super().fit(train, ctx)
+
+
+class InterruptProbe(MeanProbe):
+    name: ClassVar[str] = "t-interrupt"
+    family: ClassVar[str] = "mlp"
+
+    def fit(self, train: ProbeData, ctx: FitContext) -> _Const:
+        if len(train) > WARM_UP_ROWS:  # let the unmeasured warm-up through
+            raise KeyboardInterrupt
+        return super().fit(train, ctx)
+
+
+class OutOfMemoryError(RuntimeError):
+    """Stands in for torch.cuda.OutOfMemoryError (same name, no torch needed)."""
+
+
+class GpuOomProbe(SkLinearProbe):
+    name: ClassVar[str] = "t-gpu"
+    family: ClassVar[str] = "mlp"
+    needs_torch: ClassVar[bool] = True
+
+    def fit(self, train: ProbeData, ctx: FitContext) -> _Sk:
+        if ctx.device == "cuda":
+            raise OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        return super().fit(train, ctx)
+
+
+def sk_data(name: str, n_total: int | None = None) -> ProbeData:
+    from sklearn import datasets
+
+    loader = {
+        "cancer": datasets.load_breast_cancer,
+        "diabetes": datasets.load_diabetes,
+        "iris": datasets.load_iris,
+    }
+    bunch = loader[name]()
+    X = pd.DataFrame(bunch.data, columns=[f"f{i}" for i in range(bunch.data.shape[1])])
+    task = {"cancer": "binary", "iris": "multiclass", "diabetes": "regression"}[name]
+    classes = [] if task == "regression" else [str(c) for c in bunch.target_names]
+    y = bunch.target.astype(np.float64 if task == "regression" else np.int64)
+    return ProbeData(
+        task=task, modality="tabular", y=y, class_names=classes, X=X,
+        feature_kinds={c: "numeric" for c in X.columns}, n_rows_total=n_total or len(y),
+    )  # fmt: skip
+
+
+def run(probe: Probe, name: str, seed: int = 0, budget: float = 600.0, **kw: Any) -> ProbeResult:
+    data, plan = make_plan(sk_data(name, **kw), seed=seed, budget_seconds=60)
+    return evaluate_probe(probe, data, plan, Budget(budget), "cpu")
+
+
+@pytest.mark.parametrize("name", ["cancer", "diabetes", "iris"])
+def test_linear_beats_baseline_and_fills_every_field(name: str) -> None:
+    base, lin = run(MeanProbe(), name), run(SkLinearProbe(), name)
+    assert base.status == lin.status == "ok"
+    assert lin.score is not None and base.score is not None
+    assert lin.score.mean > base.score.mean + 0.1
+    assert lin.metric == {"cancer": "roc_auc", "iris": "macro_f1", "diabetes": "r2"}[name]
+    assert len(lin.score.folds) == 5 and lin.score.std > 0
+    assert set(lin.metrics) >= {lin.metric}
+    assert lin.n_train > lin.n_test > 0
+    assert lin.fit_seconds > 0 and lin.predict_ms_per_1k > 0 and lin.peak_memory_mb >= 0
+    assert lin.device == "cpu" and lin.notes == ["test note"]
+    assert lin.params == {"model": "Ridge" if name == "diabetes" else "LogisticRegression"}
+    assert len(lin.curve) >= 3
+    assert [p.n_train for p in lin.curve] == sorted(p.n_train for p in lin.curve)
+    assert lin.curve[-1].n_train == lin.n_train
+    assert lin.curve_fit is not None and set(lin.curve_fit.predicted_rows) == {"2x", "10x"}
+    assert lin.cost_at_full is None  # not sampled
+
+
+def test_same_seed_same_scores() -> None:
+    a, b = run(SkLinearProbe(), "diabetes", seed=1), run(SkLinearProbe(), "diabetes", seed=1)
+    assert a.score == b.score and a.metrics == b.metrics
+    assert [p.score for p in a.curve] == [p.score for p in b.curve]
+    assert a.curve_fit == b.curve_fit
+    c = run(SkLinearProbe(), "diabetes", seed=2)
+    assert c.score != a.score
+
+
+def test_sampled_data_gets_full_extrapolation_and_cost() -> None:
+    res = run(SkLinearProbe(), "cancer", n_total=100_000)
+    assert res.curve_fit is not None and "full" in res.curve_fit.predicted_rows
+    assert res.curve_fit.predicted_rows["full"] == round(100_000 * res.n_train / 569)
+    assert res.cost_at_full is not None and res.cost_at_full.n_rows == 100_000
+    assert res.cost_at_full.fit_seconds > res.fit_seconds
+    assert "estimate" in res.cost_at_full.method
+
+
+def test_failing_probe_is_reported_not_raised() -> None:
+    res = run(FailingProbe(), "iris")
+    assert res.status == "failed"
+    assert res.reason.startswith("ValueError: boom (fold 1 of 5")
+    assert "\n" not in res.reason and res.score is None
+
+
+def test_curve_size_failure_keeps_the_score() -> None:
+    res = run(SmallDataFailingProbe(), "cancer")
+    assert res.status == "partial" and res.score is not None and len(res.score.folds) == 5
+    assert res.reason.startswith("learning curve stopped by an error: RuntimeError: needs 100 rows")
+
+
+def test_keyboard_interrupt_propagates() -> None:
+    with pytest.raises(KeyboardInterrupt):
+        run(InterruptProbe(), "iris")
+
+
+def test_budget_exhaustion_gives_partial_result() -> None:
+    res = run(SkLinearProbe(), "cancer", budget=0.0)
+    assert res.status == "partial"
+    assert res.reason == "time budget reached after 2 of 5 folds"
+    assert res.score is not None and len(res.score.folds) == 2
+    assert len(res.curve) == 1 and res.curve_fit is not None and not res.curve_fit.ok
+
+
+def test_cuda_oom_raised_only_when_asked() -> None:
+    data, plan = make_plan(sk_data("iris"), seed=0, budget_seconds=60)
+    res = evaluate_probe(GpuOomProbe(), data, plan, Budget(60), "cuda")
+    assert res.status == "failed" and "OutOfMemoryError" in res.reason
+    with pytest.raises(CudaOutOfMemory):
+        evaluate_probe(GpuOomProbe(), data, plan, Budget(60), "cuda", raise_cuda_oom=True)
+
+
+def test_single_class_test_fold_auc_is_skipped_with_note() -> None:
+    data = sk_data("cancer")
+    pos, neg = np.flatnonzero(data.y == 1), np.flatnonzero(data.y == 0)
+    only_pos = pos[:50]  # a test fold with a single class: ROC AUC undefined there
+    rest = np.setdiff1d(np.arange(len(data)), only_pos)
+    mixed = np.concatenate([pos[50:100], neg[:50]])
+    folds = [(rest, only_pos), (np.setdiff1d(np.arange(len(data)), mixed), mixed)]
+    plan = EvalPlan(
+        folds=folds, curve_fractions=(0.25, 0.5, 1.0), seed=0, metric="roc_auc", n_rows_total=len(data)
+    )
+    res = evaluate_probe(SkLinearProbe(), data, plan, Budget(60), "cpu")
+    assert res.status == "ok" and res.score is not None
+    assert len(res.score.folds) == 1 and math.isfinite(res.score.mean)
+    assert any("roc_auc undefined on 1 of 2 folds" in n for n in res.notes)

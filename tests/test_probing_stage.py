@@ -1,0 +1,198 @@
+"""The probe stage and probe discovery."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import pytest
+
+from advisor.data import ProbeData
+from advisor.errors import ProbeInterrupted
+from advisor.facts import ComputeInfo, Constraints
+from advisor.probe_api import FitContext, Probe
+from advisor.probing import registry
+from advisor.probing.runner import WARM_UP_ROWS
+from advisor.probing.stage import ProbeStage, run_probes
+
+try:
+    from tests.test_probing_runner import (
+        FailingProbe,
+        GpuOomProbe,
+        InterruptProbe,
+        MeanProbe,
+        SkLinearProbe,
+        sk_data,
+    )
+except ImportError:  # tests/ not a package
+    from test_probing_runner import (
+        FailingProbe,
+        GpuOomProbe,
+        InterruptProbe,
+        MeanProbe,
+        SkLinearProbe,
+        sk_data,
+    )
+
+CPU = ComputeInfo(cpu_cores=2, memory_gb=8.0)
+
+
+class ImageOnlyProbe(MeanProbe):
+    name: ClassVar[str] = "t-cnn"
+    family: ClassVar[str] = "cnn"
+    modalities: ClassVar[frozenset[str]] = frozenset({"image"})
+
+
+class RecordingProgress:
+    def __init__(self) -> None:
+        self.events: list[tuple[str, ...]] = []
+
+    def start_probe(self, name: str, total_steps: int) -> None:
+        self.events.append(("start", name, str(total_steps)))
+
+    def advance(self, name: str, detail: str) -> None:
+        self.events.append(("advance", name))
+
+    def end_probe(self, name: str, status: str) -> None:
+        self.events.append(("end", name, status))
+
+
+def stage(probes: list[Probe], data: str = "iris", **kw: Any) -> ProbeStage:
+    compute = kw.pop("compute", CPU)
+    return run_probes(sk_data(data), constraints=Constraints(**kw), compute=compute, probes=probes)
+
+
+def test_stage_runs_supported_probes_and_skips_others() -> None:
+    progress = RecordingProgress()
+    st = run_probes(
+        sk_data("iris"),
+        constraints=Constraints(seed=0),
+        compute=CPU,
+        probes=[MeanProbe(), SkLinearProbe(), ImageOnlyProbe()],
+        progress=progress,
+    )
+    assert [r.status for r in st.results] == ["ok", "ok", "skipped"]
+    assert st.results[2].reason == "does not handle tabular data"
+    assert st.results[1].score.mean > st.results[0].score.mean
+    assert not st.partial and st.n_rows_probed == 150 and st.sample_note == ""
+    assert st.budget_seconds == 60 and st.elapsed_seconds > 0
+    assert ("start", "t-linear", str(len(st.plan.folds) * len(st.plan.curve_fractions))) in progress.events
+    assert ("end", "t-linear", "ok") in progress.events
+    assert sum(e[0] == "advance" for e in progress.events) == 2 * 15
+
+
+def test_failing_probe_does_not_stop_the_others() -> None:
+    st = stage([FailingProbe(), SkLinearProbe()])
+    assert [r.status for r in st.results] == ["failed", "ok"]
+    assert "ValueError: boom" in st.results[0].reason
+
+
+def test_keyboard_interrupt_gives_partial_stage() -> None:
+    st = stage([MeanProbe(), InterruptProbe(), SkLinearProbe()])
+    assert [r.status for r in st.results] == ["ok", "skipped", "skipped"]
+    assert st.results[1].reason == st.results[2].reason == "interrupted"
+    assert st.partial and any("interrupted" in n for n in st.notes)
+
+
+class OwnProtocolProbe(MeanProbe):
+    name: ClassVar[str] = "t-own"
+
+    def run(self, data: ProbeData, plan: Any, budget: Any, device: str) -> Any:
+        raise RuntimeError("custom protocol broke")
+
+
+class StopProbe(MeanProbe):
+    name: ClassVar[str] = "t-stop"
+
+    def fit(self, train: ProbeData, ctx: FitContext) -> Any:
+        if len(train) > WARM_UP_ROWS:  # Ctrl-C during measuring, not during setup
+            raise ProbeInterrupted("stop")
+        return super().fit(train, ctx)
+
+
+class InterruptAlways(MeanProbe):
+    name: ClassVar[str] = "t-int-always"
+
+    def fit(self, train: ProbeData, ctx: FitContext) -> Any:
+        raise KeyboardInterrupt
+
+
+def test_custom_run_failure_and_probe_interrupted() -> None:
+    st = stage([OwnProtocolProbe(), StopProbe(), MeanProbe()])
+    assert st.results[0].status == "failed" and "custom protocol broke" in st.results[0].reason
+    assert [r.reason for r in st.results[1:]] == ["interrupted", "interrupted"]
+    assert st.partial
+
+
+def test_interrupt_during_setup_skips_everything() -> None:
+    st = stage([MeanProbe(), InterruptAlways()])
+    assert [r.reason for r in st.results] == ["interrupted", "interrupted"] and st.partial
+
+
+def test_exhausted_budget_gives_partial_but_scored_results() -> None:
+    st = stage([SkLinearProbe()], data="cancer", budget_seconds=0.0)
+    (res,) = st.results
+    assert res.status == "partial" and res.score is not None
+    assert st.partial
+
+
+def test_cuda_oom_retries_on_cpu() -> None:
+    gpu = ComputeInfo(cpu_cores=2, memory_gb=8.0, gpu_name="fake", device="cuda")
+    st = stage([GpuOomProbe(), SkLinearProbe()], compute=gpu)
+    oom, lin = st.results
+    assert oom.status == "ok" and oom.device == "cpu"
+    assert oom.notes[0].startswith("ran out of GPU memory")
+    assert lin.device == "cpu"  # non-torch probes run on the CPU
+
+
+def test_same_seed_same_stage_scores() -> None:
+    a = stage([SkLinearProbe()], data="diabetes", seed=5)
+    b = stage([SkLinearProbe()], data="diabetes", seed=5)
+    assert a.results[0].score == b.results[0].score
+    assert a.results[0].curve_fit == b.results[0].curve_fit
+
+
+class _EP:
+    def __init__(self, name: str, obj: Any) -> None:
+        self.name, self.value, self._obj = name, f"pkg.{name}:Cls", obj
+
+    def load(self) -> Any:
+        if isinstance(self._obj, Exception):
+            raise self._obj
+        return self._obj
+
+
+class ZProbe(Probe):
+    name: ClassVar[str] = "a-mlp"
+    family: ClassVar[str] = "mlp"
+    description: ClassVar[str] = ""
+    modalities: ClassVar[frozenset[str]] = frozenset({"tabular"})
+
+    def fit(self, train: ProbeData, ctx: FitContext) -> Any:
+        raise NotImplementedError
+
+
+def test_discovery_orders_by_family_and_skips_broken_plugins(monkeypatch: pytest.MonkeyPatch) -> None:
+    eps = [
+        _EP("mlp", ZProbe),
+        _EP("broken", ImportError("No module named 'xgboost'")),
+        _EP("linear", SkLinearProbe),
+        _EP("notaprobe", dict),
+        _EP("baseline", MeanProbe),
+        _EP("dup", SkLinearProbe),
+    ]
+    monkeypatch.setattr(registry, "entry_points", lambda group: eps)
+    problems: list[str] = []
+    found = registry.discover_probes(problems)
+    assert [p.name for p in found] == ["t-baseline", "t-linear", "a-mlp"]
+    assert any("broken" in p and "ImportError" in p for p in problems)
+    assert any("notaprobe" in p for p in problems)
+    assert any("registered twice" in p for p in problems)
+    assert len(registry.discover_probes()) == 3  # without a problems list: still no crash
+
+
+def test_discovery_does_not_import_torch() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, advisor.probing.stage; assert 'torch' not in sys.modules and 'lightgbm' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
