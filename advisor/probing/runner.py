@@ -235,7 +235,12 @@ def evaluate_probe(
     if curve_failure is not None:
         result.status, result.reason = "partial", f"learning curve stopped by an error: {curve_failure}"
     elif stopped:
-        result.status, result.reason = "partial", _partial_reason(fits, n_folds, len(fractions))
+        reason = _partial_reason(fits, n_folds, len(fractions))
+        if len({f.fold for f in fits if f.frac_index == len(fractions) - 1}) == n_folds:
+            # Every fold's score is in: only curve points were cut, so the score stands.
+            result.notes.append(reason)
+        else:
+            result.status, result.reason = "partial", reason
     if budget.seconds > 0 and budget.elapsed() > 1.5 * budget.seconds:
         notes.append(
             f"took {budget.elapsed():.1f} s of a {budget.seconds:.1f} s budget (a single fit overran it)"

@@ -56,7 +56,7 @@ def report_schema() -> dict[str, Any]:
     root = _schema(Report, defs)
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": f"https://advisor.local/report.schema.json#{SCHEMA_VERSION}",
+        "$id": f"https://advisor.local/schemas/report-{SCHEMA_VERSION}.json",
         "title": "advisor report",
         "description": f"The JSON report of `advisor recommend --format json`, schema_version {SCHEMA_VERSION}.",
         **root,

@@ -37,14 +37,20 @@ def fmt_score(s: Score | None, digits: int = 3) -> str:
     return f"{s.mean:.{digits}f} ± {s.std:.{digits}f}"
 
 
-def _num(x: float | int | None, unit: str = "") -> str:
+def _num(x: float | int | None, unit: str = "", digits: int = 2) -> str:
     if x is None:
         return "n/a"
     if isinstance(x, int):
         return f"{x:,}{unit}"
     if abs(x) >= 100:
         return f"{x:,.0f}{unit}"
-    return f"{x:.3g}{unit}"
+    if 0 < abs(x) < 10**-digits:
+        return f"<{10**-digits:.{digits}f}{unit}"
+    return f"{x:.{digits}f}{unit}"
+
+
+def _not_applicable(r: ProbeResult) -> bool:
+    return r.status == "skipped" and r.reason.startswith("does not handle")
 
 
 def verdict_section(report: Report) -> Section:
@@ -152,7 +158,7 @@ def _probe_row(r: ProbeResult) -> list[str]:
         fmt_score(r.score),
         _num(r.fit_seconds, " s") if r.score else "-",
         _num(r.predict_ms_per_1k, " ms") if r.score else "-",
-        _num(r.peak_memory_mb, " MB") if r.score else "-",
+        _num(r.peak_memory_mb, " MB", 1) if r.score else "-",
         r.device,
         status,
     ]
@@ -191,7 +197,11 @@ def measurement_section(report: Report) -> Section:
     if st.partial:
         paragraphs.append("**Partial run:** the probe stage was interrupted or ran out of budget; results below are what finished.")
     headers = ["Probe", "Family", st.metric, "Fit", "Predict /1k rows", "Peak memory", "Device", "Status"]
-    sec = Section("Measurements", paragraphs=paragraphs, tables=[Table(headers, [_probe_row(r) for r in report.probes])])
+    shown = [r for r in report.probes if not _not_applicable(r)]
+    hidden = [r.name for r in report.probes if _not_applicable(r)]
+    if hidden:
+        paragraphs.append(f"Not applicable to {report.dataset.modality} data: {', '.join(hidden)}.")
+    sec = Section("Measurements", paragraphs=paragraphs, tables=[Table(headers, [_probe_row(r) for r in shown])])
     curves = _curve_rows(report.probes)
     if curves:
         sec.subsections.append(
