@@ -1,0 +1,375 @@
+"""Read images: an ImageFolder tree (one sub-folder per class) or a list of paths.
+
+Every image is decoded with Pillow, converted to grayscale (1 channel) or RGB
+(3 channels) and resized to ``size`` x ``size`` (aspect ratio is not kept: the
+probes need one shape). Unreadable or truncated files are counted and skipped
+with a warning, never a crash. Original sizes are recorded so the profile can
+report the raw dimension the user actually has.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from advisor.errors import InputError
+from advisor.facts import DataWarning
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
+
+IMAGE_EXTENSIONS: frozenset[str] = frozenset(
+    {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".pbm"}
+)
+# Pillow modes that hold one intensity channel; everything else becomes RGB.
+_GRAY_MODES = frozenset({"1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F"})
+
+
+@dataclass
+class LoadedImages:
+    """Decoded images plus what the profile needs to describe the source."""
+
+    images: np.ndarray  # uint8 (n, size, size, C)
+    labels: np.ndarray | None  # int64 codes into class_names; None when no labels were given
+    class_names: list[str]
+    paths: list[str]  # source file of each loaded image
+    row_index: np.ndarray  # position of each loaded image in the input (folder listing or paths list)
+    original_sizes: list[tuple[int, int]]  # (height, width) as stored, per loaded image
+    channels: int  # 1 (grayscale) or 3 (RGB)
+    size: int  # side of the resized square
+    n_found: int  # image files listed (whole source, before sampling)
+    per_class_found: dict[str, int]  # files listed per class (whole source)
+    n_unreadable: int  # among the files read
+    unreadable_per_class: dict[str, int] = field(default_factory=dict)
+    unreadable_examples: list[str] = field(default_factory=list)
+    sampled: bool = False
+    sample_note: str = ""
+    size_bytes: int = 0  # bytes of the files listed
+    read_seconds: float = 0.0
+    warnings: list[DataWarning] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return int(self.images.shape[0])
+
+
+def _is_image_file(p: Path) -> bool:
+    return p.suffix.lower() in IMAGE_EXTENSIONS and not p.name.startswith(".")
+
+
+def _image_files(folder: Path) -> list[Path]:
+    """Image files anywhere under ``folder``, sorted so the listing is reproducible."""
+    return sorted(p for p in folder.rglob("*") if p.is_file() and _is_image_file(p))
+
+
+def _class_dirs(path: Path) -> list[Path]:
+    return sorted(d for d in path.iterdir() if d.is_dir() and not d.name.startswith("."))
+
+
+def is_image_folder(path: str | Path) -> bool:
+    """True for a directory with at least two sub-folders that contain image files."""
+    path = Path(path)
+    if not path.is_dir():
+        return False
+    with_images = 0
+    for d in _class_dirs(path):
+        if any(p.is_file() and _is_image_file(p) for p in d.rglob("*")):
+            with_images += 1
+            if with_images >= 2:
+                return True
+    return False
+
+
+def _decode(path: Path, size: int) -> tuple[Any, tuple[int, int]]:
+    """Open, fully decode (so truncation surfaces here), normalise mode, resize."""
+    from PIL import Image
+
+    with Image.open(path) as img:
+        img.load()
+        original = (img.height, img.width)
+        if img.mode in _GRAY_MODES:
+            if img.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
+                # 16-bit/float scans: rescale to 0..255 instead of clipping.
+                import numpy as np
+
+                a = np.asarray(img, dtype=np.float64)
+                lo, hi = float(a.min()), float(a.max())
+                a = (a - lo) / (hi - lo) * 255.0 if hi > lo else np.zeros_like(a)
+                img = Image.fromarray(a.astype(np.uint8))
+            else:
+                img = img.convert("L")
+        else:
+            # Palette, RGBA, CMYK, YCbCr...: RGB (alpha composited onto white).
+            if img.mode in ("RGBA", "LA", "P", "PA"):
+                rgba = img.convert("RGBA")
+                bg = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+                img = Image.alpha_composite(bg, rgba).convert("RGB")
+            else:
+                img = img.convert("RGB")
+        if img.size != (size, size):
+            img = img.resize((size, size), Image.Resampling.BILINEAR)
+        return img.copy(), original
+
+
+def _cap_per_class(counts: list[int], max_images: int) -> int:
+    """Largest per-class cap c with sum(min(n, c)) <= max_images (water-filling)."""
+    lo, hi = 1, max(counts)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if sum(min(n, mid) for n in counts) <= max_images:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _read_all(
+    files: list[Path], size: int
+) -> tuple[list[Any], list[int], list[tuple[int, int]], list[int], list[str]]:
+    """Decode ``files``; returns kept images, their positions, sizes, bad positions, bad names."""
+    from PIL import Image
+
+    kept, kept_pos, sizes, bad_pos, bad_names = [], [], [], [], []
+    for i, f in enumerate(files):
+        try:
+            img, original = _decode(f, size)
+        except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+            bad_pos.append(i)
+            bad_names.append(f.name)
+            continue
+        kept.append(img)
+        kept_pos.append(i)
+        sizes.append(original)
+    return kept, kept_pos, sizes, bad_pos, bad_names
+
+
+def _stack(imgs: list[Any]) -> tuple[np.ndarray, int]:
+    """One uint8 (n, H, W, C) array; grayscale images are repeated to RGB if any image is colour."""
+    import numpy as np
+
+    channels = 3 if any(im.mode == "RGB" for im in imgs) else 1
+    arrays = []
+    for im in imgs:
+        a = np.asarray(im, dtype=np.uint8)
+        if a.ndim == 2:
+            a = a[:, :, None]
+        if a.shape[2] != channels:
+            a = np.repeat(a, channels, axis=2)
+        arrays.append(a)
+    return np.stack(arrays), channels
+
+
+def _unreadable_warning(n_bad: int, n_read: int, examples: list[str]) -> DataWarning:
+    return DataWarning(
+        code="unreadable-images",
+        message=(
+            f"{n_bad} of {n_read} image files could not be read (missing, corrupt or truncated, "
+            f"e.g. '{examples[0]}') and were skipped; check or remove them."
+        ),
+    )
+
+
+def load_image_folder(
+    path: str | Path, *, size: int = 64, max_images: int | None = None, seed: int = 0
+) -> LoadedImages:
+    """Load an ImageFolder tree: ``path/<class>/<image>``, class names from folder names.
+
+    When more than ``max_images`` files are found, a seeded sample with a
+    per-class cap is read (small classes are kept whole) and the sample is noted.
+    """
+    import numpy as np
+
+    started = time.monotonic()
+    root = Path(path)
+    if not root.is_dir():
+        raise InputError(f"{root} is not a folder; give a folder with one sub-folder of images per class.")
+    listing = {d.name: _image_files(d) for d in _class_dirs(root)}
+    listing = {k: v for k, v in listing.items() if v}
+    n_found = sum(len(v) for v in listing.values())
+    if n_found == 0:
+        raise InputError(
+            f"{root} holds no image files in sub-folders; expected one sub-folder of images per class "
+            f"(extensions: {', '.join(sorted(IMAGE_EXTENSIONS))})."
+        )
+    if len(listing) < 2:
+        raise InputError(
+            f"{root} has images for only {len(listing)} class; a classifier needs at least 2 class sub-folders."
+        )
+    class_names = sorted(listing)
+    per_class_found = {k: len(listing[k]) for k in class_names}
+    size_bytes = sum(f.stat().st_size for v in listing.values() for f in v)
+
+    sampled, sample_note = False, ""
+    chosen = listing
+    if max_images is not None and n_found > max_images:
+        cap = _cap_per_class(list(per_class_found.values()), max_images)
+        rng = np.random.default_rng(seed)
+        chosen = {}
+        for k in class_names:
+            files = listing[k]
+            if len(files) > cap:
+                pick = np.sort(rng.choice(len(files), size=cap, replace=False))
+                files = [files[i] for i in pick]
+            chosen[k] = files
+        n_chosen = sum(len(v) for v in chosen.values())
+        sampled = True
+        sample_note = (
+            f"read a seeded sample of {n_chosen:,} of {n_found:,} images "
+            f"(at most {cap:,} per class, seed {seed})"
+        )
+
+    files = [f for k in class_names for f in chosen[k]]
+    file_labels: list[str | None] = [k for k in class_names for _ in chosen[k]]
+    kept, kept_pos, sizes, bad_pos, bad_names = _read_all(files, size)
+    unreadable_per_class = dict(Counter(file_labels[i] for i in bad_pos))
+    readable_classes = {file_labels[i] for i in kept_pos}
+    if not kept:
+        raise InputError(f"None of the {len(files)} image files under {root} could be read; are they images?")
+    if len(readable_classes) < 2:
+        raise InputError(
+            f"Only class {sorted(readable_classes)} under {root} has readable images; "
+            "a classifier needs at least 2 classes."
+        )
+    images, channels = _stack(kept)
+    code = {k: i for i, k in enumerate(class_names)}
+    labels = np.array([code[file_labels[i]] for i in kept_pos], dtype=np.int64)
+
+    warnings: list[DataWarning] = []
+    if bad_pos:
+        warnings.append(_unreadable_warning(len(bad_pos), len(files), bad_names))
+    if sampled:
+        warnings.append(
+            DataWarning(
+                code="sampled", message=sample_note[0].upper() + sample_note[1:] + ".", severity="info"
+            )
+        )
+    return LoadedImages(
+        images=images,
+        labels=labels,
+        class_names=class_names,
+        paths=[str(files[i]) for i in kept_pos],
+        row_index=np.asarray(kept_pos, dtype=np.int64),
+        original_sizes=sizes,
+        channels=channels,
+        size=size,
+        n_found=n_found,
+        per_class_found=per_class_found,
+        n_unreadable=len(bad_pos),
+        unreadable_per_class=unreadable_per_class,
+        unreadable_examples=bad_names[:5],
+        sampled=sampled,
+        sample_note=sample_note,
+        size_bytes=size_bytes,
+        read_seconds=time.monotonic() - started,
+        warnings=warnings,
+    )
+
+
+def load_image_paths(
+    paths: list[str],
+    base_dir: str | Path,
+    *,
+    size: int = 64,
+    labels: list[Any] | None = None,
+    max_images: int | None = None,
+    seed: int = 0,
+) -> LoadedImages:
+    """Load the images named in a CSV column; relative paths resolve against ``base_dir``.
+
+    ``labels`` (one per path, e.g. the CSV's target column) become the classes;
+    rows whose label or path is missing are dropped. ``row_index`` of the result
+    gives, for every loaded image, its position in ``paths``, so the caller can
+    align other columns. Missing and undecodable files count as unreadable.
+    """
+    import numpy as np
+
+    started = time.monotonic()
+    base = Path(base_dir)
+    if labels is not None and len(labels) != len(paths):
+        raise InputError(f"Got {len(paths)} image paths but {len(labels)} labels.")
+
+    def _missing(v: Any) -> bool:
+        return v is None or (isinstance(v, float) and np.isnan(v)) or str(v).strip() in ("", "nan", "<NA>")
+
+    positions = [i for i, p in enumerate(paths) if not _missing(p)]
+    if labels is not None:
+        positions = [i for i in positions if not _missing(labels[i])]
+    if not positions:
+        raise InputError("The image-path column is empty; nothing to load.")
+    str_labels = None if labels is None else [str(v) for v in labels]
+    class_names = [] if str_labels is None else sorted({str_labels[i] for i in positions})
+    if str_labels is not None and len(class_names) < 2:
+        raise InputError(f"The labels hold {len(class_names)} class; a classifier needs at least 2.")
+    n_found = len(positions)
+    per_class_found = (
+        dict(sorted(Counter(str_labels[i] for i in positions).items())) if str_labels is not None else {}
+    )
+
+    sampled, sample_note = False, ""
+    if max_images is not None and n_found > max_images:
+        rng = np.random.default_rng(seed)
+        if str_labels is not None:
+            by_class: dict[str, list[int]] = {}
+            for i in positions:
+                by_class.setdefault(str_labels[i], []).append(i)
+            cap = _cap_per_class([len(v) for v in by_class.values()], max_images)
+            chosen = []
+            for v in by_class.values():
+                chosen += [v[j] for j in rng.choice(len(v), size=min(cap, len(v)), replace=False)]
+            how = f"at most {cap:,} per class, "
+        else:
+            chosen = [positions[j] for j in rng.choice(n_found, size=max_images, replace=False)]
+            how = ""
+        positions = sorted(chosen)
+        sampled = True
+        sample_note = f"read a seeded sample of {len(positions):,} of {n_found:,} images ({how}seed {seed})"
+
+    files = []
+    for i in positions:
+        p = Path(str(paths[i]).strip()).expanduser()
+        files.append(p if p.is_absolute() else base / p)
+    file_labels: list[str | None] = [None if str_labels is None else str_labels[i] for i in positions]
+    kept, kept_pos, sizes, bad_pos, bad_names = _read_all(files, size)
+    if not kept:
+        raise InputError(
+            f"None of the {len(files)} image paths could be read (e.g. '{files[0]}'); "
+            f"relative paths are resolved against {base}."
+        )
+    images, channels = _stack(kept)
+    codes = None
+    if str_labels is not None:
+        code = {k: j for j, k in enumerate(class_names)}
+        codes = np.array([code[file_labels[j]] for j in kept_pos], dtype=np.int64)
+        if len(np.unique(codes)) < 2:
+            raise InputError("Only one class has readable images; a classifier needs at least 2 classes.")
+    warnings: list[DataWarning] = []
+    if bad_pos:
+        warnings.append(_unreadable_warning(len(bad_pos), len(files), bad_names))
+    if sampled:
+        warnings.append(
+            DataWarning(
+                code="sampled", message=sample_note[0].upper() + sample_note[1:] + ".", severity="info"
+            )
+        )
+    return LoadedImages(
+        images=images,
+        labels=codes,
+        class_names=class_names,
+        paths=[str(files[j]) for j in kept_pos],
+        row_index=np.asarray([positions[j] for j in kept_pos], dtype=np.int64),
+        original_sizes=sizes,
+        channels=channels,
+        size=size,
+        n_found=n_found,
+        per_class_found=per_class_found,
+        n_unreadable=len(bad_pos),
+        unreadable_per_class=dict(Counter(file_labels[j] for j in bad_pos if file_labels[j] is not None)),
+        unreadable_examples=bad_names[:5],
+        sampled=sampled,
+        sample_note=sample_note,
+        size_bytes=sum(f.stat().st_size for f in files if f.is_file()),
+        read_seconds=time.monotonic() - started,
+        warnings=warnings,
+    )

@@ -1,0 +1,208 @@
+"""Profile loaded images and prepare them for the probes."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from advisor.errors import InputError
+from advisor.facts import (
+    ColumnProfile,
+    DatasetProfile,
+    DataWarning,
+    ImageStats,
+    SourceInfo,
+    TargetInfo,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pathlib import Path
+
+    from advisor.data import ProbeData
+    from advisor.io.images import LoadedImages
+
+FEW_PER_CLASS = 100  # below this, a net trained from scratch has little to learn from
+IMBALANCE_WARN = 5.0  # majority / minority count
+
+
+def _median(values: list[int]) -> int:
+    import numpy as np
+
+    return int(round(float(np.median(values)))) if values else 0
+
+
+def profile_images(
+    loaded: LoadedImages,
+    source_path: str | Path,
+    *,
+    source_format: str = "image-folder",
+    peak_memory_mb: float = 0.0,
+) -> DatasetProfile:
+    """A ``DatasetProfile`` for labelled images (modality "image").
+
+    Counts per class are for the whole source (files listed, minus the unreadable
+    files found); ``raw_dimension`` is H x W x C at the median original size.
+    ``source_format`` is "image-folder" or "image-csv".
+    """
+    import hashlib
+
+    if loaded.labels is None:
+        raise InputError("Images need class labels to profile; give a label column or class sub-folders.")
+    per_class = {
+        k: max(0, n - loaded.unreadable_per_class.get(k, 0)) for k, n in loaded.per_class_found.items()
+    }
+    n_images = sum(per_class.values())
+    heights = [h for h, _ in loaded.original_sizes]
+    widths = [w for _, w in loaded.original_sizes]
+    h_med, w_med = _median(heights), _median(widths)
+    raw_dimension = h_med * w_med * loaded.channels
+    nonzero = {k: n for k, n in per_class.items() if n > 0}
+    n_classes = len(nonzero)
+    task = "binary" if n_classes == 2 else "multiclass"
+    min_per_class = min(nonzero.values())
+    imbalance = max(nonzero.values()) / min_per_class
+    stats = ImageStats(
+        n_images=n_images,
+        n_unreadable=loaded.n_unreadable,
+        per_class=per_class,
+        min_per_class=min_per_class,
+        height_median=h_med,
+        width_median=w_med,
+        channels=loaded.channels,
+        raw_dimension=raw_dimension,
+    )
+
+    warnings: list[DataWarning] = list(loaded.warnings)
+    few = sorted(k for k, n in nonzero.items() if n < FEW_PER_CLASS)
+    if few:
+        shown = ", ".join(f"'{k}' ({nonzero[k]})" for k in few[:5]) + (" ..." if len(few) > 5 else "")
+        warnings.append(
+            DataWarning(
+                code="few-images",
+                message=(
+                    f"{len(few)} of {n_classes} classes have fewer than {FEW_PER_CLASS} images: {shown}; "
+                    "nets trained from scratch need far more, so expect wide error bars or collect more."
+                ),
+            )
+        )
+    if imbalance >= IMBALANCE_WARN:
+        big = max(nonzero, key=lambda k: nonzero[k])
+        small = min(nonzero, key=lambda k: nonzero[k])
+        warnings.append(
+            DataWarning(
+                code="imbalance",
+                message=(
+                    f"Classes are imbalanced {imbalance:.1f}:1 ('{big}' {nonzero[big]} vs '{small}' "
+                    f"{nonzero[small]}); macro-F1/ROC AUC are used, consider collecting more of the rare class."
+                ),
+            )
+        )
+    if h_med and (max(heights) > 2 * min(heights) or max(widths) > 2 * min(widths)):
+        warnings.append(
+            DataWarning(
+                code="mixed-image-sizes",
+                message=(
+                    f"Image sizes vary from {min(heights)}x{min(widths)} to {max(heights)}x{max(widths)}; "
+                    f"all were resized to {loaded.size}x{loaded.size} without keeping the aspect ratio."
+                ),
+                severity="info",
+            )
+        )
+    # Exact duplicates after resizing: cheap, and a common cause of optimistic scores.
+    digests = {hashlib.blake2b(im.tobytes(), digest_size=16).digest() for im in loaded.images}
+    duplicates = len(loaded) - len(digests)
+    if duplicates:
+        warnings.append(
+            DataWarning(
+                code="duplicate-rows",
+                message=(
+                    f"{duplicates} images are exact duplicates of another (after resizing); duplicates across "
+                    "train and test folds inflate scores, so remove them."
+                ),
+            )
+        )
+
+    source = SourceInfo(
+        path=str(source_path),
+        format=source_format,
+        size_bytes=loaded.size_bytes,
+        n_rows=n_images,
+        n_rows_profiled=len(loaded),
+        sampled=loaded.sampled,
+        sample_note=loaded.sample_note,
+        read_seconds=loaded.read_seconds,
+        peak_memory_mb=peak_memory_mb,
+    )
+    target = TargetInfo(
+        name="label" if source_format == "image-folder" else None,
+        inferred=source_format == "image-folder",
+        how="class sub-folder names" if source_format == "image-folder" else "label column",
+        task=task,
+        task_reason=f"{n_classes} classes",
+        n_classes=n_classes,
+        class_counts=dict(nonzero),
+        imbalance_ratio=imbalance,
+    )
+    probe_width = loaded.size * loaded.size * loaded.channels
+    column = ColumnProfile(
+        name="image",
+        dtype="image",
+        kind="image_path",
+        kind_reason="image files" + (" in class sub-folders" if source_format == "image-folder" else ""),
+        missing_rate=0.0,
+        n_unique=len(digests),
+    )
+    return DatasetProfile(
+        source=source,
+        n_rows=n_images,
+        n_columns=1,
+        columns=[column],
+        target=target,
+        modality="image",
+        modality_reason=(
+            f"{n_images:,} images, {h_med}x{w_med}x{loaded.channels} median: "
+            f"{raw_dimension:,} raw values per example"
+        ),
+        n_features=probe_width,
+        encoded_width=probe_width,
+        raw_dimension=raw_dimension,
+        memory_mb=n_images * raw_dimension / 1e6,
+        duplicate_rows=duplicates,
+        max_missing_rate=0.0,
+        warnings=warnings,
+        images=stats,
+    )
+
+
+def prepare_images(loaded: LoadedImages, profile: DatasetProfile, size: int | None = None) -> ProbeData:
+    """``ProbeData`` with ``images`` (uint8, n x size x size x C) and class codes; X is None.
+
+    ``size`` defaults to the loader's size; a different size resizes here.
+    """
+    import numpy as np
+
+    from advisor.data import ProbeData
+
+    if loaded.labels is None:
+        raise InputError("Images need class labels; give a label column or class sub-folders.")
+    images = loaded.images
+    if size is not None and size != images.shape[1]:
+        from PIL import Image
+
+        out = np.empty((len(images), size, size, images.shape[3]), dtype=np.uint8)
+        for i, a in enumerate(images):
+            im = Image.fromarray(a[:, :, 0] if a.shape[2] == 1 else a)
+            r = np.asarray(im.resize((size, size), Image.Resampling.BILINEAR))
+            out[i] = r.reshape(size, size, -1)
+        images = out
+    # Re-code so codes are 0..k-1 over the classes actually present.
+    present = np.unique(loaded.labels)
+    remap = np.full(len(loaded.class_names), -1, dtype=np.int64)
+    remap[present] = np.arange(len(present))
+    return ProbeData(
+        task=profile.target.task,
+        modality="image",
+        y=remap[loaded.labels],
+        class_names=[loaded.class_names[i] for i in present],
+        images=np.ascontiguousarray(images),
+        n_rows_total=profile.n_rows,
+    )
