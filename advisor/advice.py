@@ -10,6 +10,7 @@ from __future__ import annotations
 from advisor.facts import ComputeInfo, Constraints, DatasetProfile
 from advisor.probe_api import BASELINE, ProbeResult
 from advisor.report.model import Recommendation
+from advisor.verdict import was_cut
 
 UNSTRUCTURED = ("text", "mixed", "image", "signal")
 
@@ -66,6 +67,12 @@ def would_change(
         out.append(
             "A GPU: the neural probes ran on CPU with cut epochs or downsampled inputs; "
             "on a GPU they could train to convergence at full size."
+        )
+    cut = [r.name for r in results if r.family != rec.family and r.family in ("mlp", "cnn", "transformer") and was_cut(r)]
+    if cut:
+        out.append(
+            f"A larger --budget: the training of {', '.join(cut)} was cut short by the time budget "
+            "(see the probe notes), so their scores understate them."
         )
     if constraints.interpretability == "required" and rec.measured_family not in ("", rec.family, "none"):
         out.append(f"Relaxing the interpretability requirement would allow {rec.measured_family}.")

@@ -72,6 +72,11 @@ def paired_gap(best: ProbeResult, other: ProbeResult) -> _Gap:
     return _Gap(gap, math.sqrt(var * (1.0 / k + ratio)))
 
 
+def was_cut(r: ProbeResult) -> bool:
+    """True when the time budget cut this probe's training (epochs or rounds)."""
+    return any("by the time budget" in n for n in r.notes)
+
+
 def _fmt(score: Score | None) -> str:
     return "n/a" if score is None else f"{score.mean:.3f} ± {score.std:.3f}"
 
@@ -217,6 +222,12 @@ def decide(
             f"{gap.gap_to_best:.3f} below the best (noise ±{gap.gap_noise:.3f})"
         )
         agree = False
+        if was_cut(best[prior_fav]):
+            decided_by += (
+                f"; but {best[prior_fav].name}'s training was cut short by the time budget, so its score is a "
+                "lower bound: re-run with a larger --budget (or on a GPU) before ruling it out"
+            )
+            partial = True  # the comparison is incomplete: lower the confidence
     else:
         decided_by = (
             f"measurement among the families that ran: the rules favoured {prior_fav}, which was not measured"

@@ -73,3 +73,12 @@ def test_paired_gap_uses_fold_pairing():
     b = result("b", "linear", [0.79, 0.69, 0.89])  # always 0.01 lower: no noise in the difference
     g = paired_gap(a, b)
     assert abs(g.gap - 0.01) < 1e-9 and g.noise < 1e-9
+
+
+def test_a_budget_cut_favourite_is_flagged_as_a_lower_bound():
+    cnn = result("cnn", "cnn", [0.55, 0.60, 0.58])
+    cnn.notes = ["epochs cut at 4 by the time budget"]
+    res = [BASE, result("pixels_gbdt", "gbdt", [0.97, 0.96, 0.98]), cnn]
+    rec = decide(make_profile(modality="image"), make_prior("cnn"), res, Constraints())
+    assert rec.family == "gbdt"
+    assert "lower bound" in rec.decided_by and rec.confidence == "low"

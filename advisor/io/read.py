@@ -137,6 +137,18 @@ def _read_whole(s: Sniffed) -> tuple[pa.Table, RowRejects]:
     rejects = RowRejects()
     if s.format == "parquet":
         return pq.read_table(s.path), rejects
+    # Fast path: parse without multi-line quoted values. A quoted value holding a
+    # newline then shows up as ragged rows or a parse error, and the file is read
+    # again with them enabled, so the result is the same either way.
+    try:
+        read, parse, convert = csv_options(s, rejects, multiline=False)
+        with csv_input(s) as source:
+            table = pacsv.read_csv(source, read_options=read, parse_options=parse, convert_options=convert)
+        if not rejects.count:
+            return table, rejects
+    except pa.ArrowInvalid:
+        pass
+    rejects = RowRejects()
     read, parse, convert = csv_options(s, rejects)
     with csv_input(s) as source:
         table = pacsv.read_csv(source, read_options=read, parse_options=parse, convert_options=convert)

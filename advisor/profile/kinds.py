@@ -275,11 +275,19 @@ def detect_kind(series: pd.Series, *, name: str, n_unique: int, n_rows_total: in
     return _string_kind(series, name, n_unique, n_present)
 
 
+def sorted_distinct(values: np.ndarray) -> int:
+    """Distinct values of a NaN-free numeric array by sorting: on a million values
+    it is several times faster than a hash table (or np.unique in numpy 2.4)."""
+    if len(values) == 0:
+        return 0
+    ordered = np.sort(values, kind="quicksort")
+    return 1 + int(np.count_nonzero(ordered[1:] != ordered[:-1]))
+
+
 def _nunique(series: pd.Series) -> int:
-    if isinstance(series.dtype, np.dtype) and series.dtype.kind == "f":
-        # numpy's sort-based unique is several times faster than a hash table on a million floats.
+    if isinstance(series.dtype, np.dtype) and series.dtype.kind in "fiu":
         values = series.to_numpy()
-        return int(len(np.unique(values[~np.isnan(values)])))
+        return sorted_distinct(values[~np.isnan(values)] if values.dtype.kind == "f" else values)
     try:
         return int(series.nunique(dropna=True))
     except TypeError:  # unhashable objects (lists, dicts) in an object column

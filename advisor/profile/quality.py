@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from advisor.facts import ColumnProfile, DataWarning, SourceInfo
+from advisor.profile.kinds import sorted_distinct
 
 if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Mapping
@@ -32,7 +33,9 @@ def count_duplicate_rows(frame: pd.DataFrame, columns: list[ColumnProfile]) -> i
         return 0
     order = sorted(considered, key=lambda c: c.n_unique, reverse=True)
     combined = np.zeros(n, dtype="uint64")
-    check_at = 1
+    # No column is unique, so the first alone always has duplicates: the first
+    # check worth its cost (a hash-table pass over every row) is after two columns.
+    check_at = 2
     duplicates = n - 1
     for i, column in enumerate(order, start=1):
         hashed = pd.util.hash_pandas_object(_hashable(frame[column.name]), index=False).to_numpy()
@@ -41,7 +44,7 @@ def count_duplicate_rows(frame: pd.DataFrame, columns: list[ColumnProfile]) -> i
             hashed + np.uint64(0x9E3779B97F4A7C15) + (combined << np.uint64(6)) + (combined >> np.uint64(2))
         )
         if i == check_at or i == len(order):
-            duplicates = int(pd.Series(combined).duplicated().sum())
+            duplicates = n - sorted_distinct(combined)
             if duplicates == 0:
                 return 0
             check_at *= 2
