@@ -109,10 +109,14 @@ def next_steps(rec: Recommendation, profile: DatasetProfile, compute: ComputeInf
     if profile.modality in ("text", "mixed") and rec.family in ("linear", "gbdt"):
         steps.append(
             "Try pretrained sentence embeddings fed to the linear model or LightGBM (a hybrid that often beats "
-            "TF-IDF on small corpora)."
+            "TF-IDF on small corpora), and a fine-tuned pretrained transformer: the transformer probe here was "
+            "trained from scratch, which understates what pretraining gives."
         )
     if profile.modality in ("image", "signal") and rec.family != "cnn":
-        steps.append("Compare with a fine-tuned pretrained CNN before settling: pretraining changes the picture for images.")
+        steps.append(
+            "Compare with a fine-tuned pretrained CNN (transfer learning) before settling: the CNN probe here was "
+            "trained from scratch, which understates what pretraining gives, most of all with few images per class."
+        )
     if profile.target.imbalance_ratio and profile.target.imbalance_ratio >= 10:
         steps.append(
             f"Classes are imbalanced ({profile.target.imbalance_ratio:.0f}:1): keep stratified folds and track "
