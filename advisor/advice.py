@@ -68,7 +68,11 @@ def would_change(
             "A GPU: the neural probes ran on CPU with cut epochs or downsampled inputs; "
             "on a GPU they could train to convergence at full size."
         )
-    cut = [r.name for r in results if r.family != rec.family and r.family in ("mlp", "cnn", "transformer") and was_cut(r)]
+    cut = [
+        r.name
+        for r in results
+        if r.family != rec.family and r.family in ("mlp", "cnn", "transformer") and was_cut(r)
+    ]
     if cut:
         out.append(
             f"A larger --budget: the training of {', '.join(cut)} was cut short by the time budget "
@@ -77,7 +81,9 @@ def would_change(
     if constraints.interpretability == "required" and rec.measured_family not in ("", rec.family, "none"):
         out.append(f"Relaxing the interpretability requirement would allow {rec.measured_family}.")
     elif constraints.interpretability == "required":
-        out.append("Relaxing the interpretability requirement would not change the choice: it is interpretable already.")
+        out.append(
+            "Relaxing the interpretability requirement would not change the choice: it is interpretable already."
+        )
     if profile.leakage_suspects:
         out.append(
             f"Leakage: if {', '.join(profile.leakage_suspects)} is not available at prediction time, "

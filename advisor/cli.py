@@ -44,21 +44,95 @@ def _format_for(fmt: str | None, output: str | None) -> str:
 
 @cli.command()
 @click.argument("path", type=click.Path(dir_okay=True, path_type=str))
-@click.option("--target", "-t", metavar="COLUMN", help="Target column. Default: a conventional name (target, label, class, y, ...), else the last column.")
-@click.option("--task", type=click.Choice(["binary", "multiclass", "regression"]), help="Override the inferred task.")
-@click.option("--interpretability", type=click.Choice(["required", "preferred", "any"]), default="any", show_default=True, help="How much the model must be explainable.")
-@click.option("--goal", type=click.Choice(["predict", "explain"]), default="predict", show_default=True, help="Pure prediction, or explanation and insight.")
-@click.option("--budget", type=click.FloatRange(min=1), default=60.0, show_default=True, metavar="SECONDS", help="Wall-clock budget for the whole probe stage.")
-@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True, help="Where the neural probes run.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed for every random choice (splits, samples, models).")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None, help="Report format. Default: terminal, or from the -o suffix (.md, .json).")
-@click.option("--output", "-o", metavar="FILE", help="Write the report to FILE (atomically) instead of stdout.")
-@click.option("--rules", "rule_files", multiple=True, metavar="FILE", help="A team rule pack (YAML) to add to the defaults; repeatable.")
-@click.option("--memory-limit", type=click.FloatRange(min=1), default=None, metavar="MB", help="Stream files larger than this instead of loading them. Default: a quarter of RAM.")
+@click.option(
+    "--target",
+    "-t",
+    metavar="COLUMN",
+    help="Target column. Default: a conventional name (target, label, class, y, ...), else the last column.",
+)
+@click.option(
+    "--task", type=click.Choice(["binary", "multiclass", "regression"]), help="Override the inferred task."
+)
+@click.option(
+    "--interpretability",
+    type=click.Choice(["required", "preferred", "any"]),
+    default="any",
+    show_default=True,
+    help="How much the model must be explainable.",
+)
+@click.option(
+    "--goal",
+    type=click.Choice(["predict", "explain"]),
+    default="predict",
+    show_default=True,
+    help="Pure prediction, or explanation and insight.",
+)
+@click.option(
+    "--budget",
+    type=click.FloatRange(min=1),
+    default=60.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Wall-clock budget for the whole probe stage.",
+)
+@click.option(
+    "--device",
+    type=click.Choice(["auto", "cpu", "cuda"]),
+    default="auto",
+    show_default=True,
+    help="Where the neural probes run.",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Seed for every random choice (splits, samples, models).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default=None,
+    help="Report format. Default: terminal, or from the -o suffix (.md, .json).",
+)
+@click.option(
+    "--output", "-o", metavar="FILE", help="Write the report to FILE (atomically) instead of stdout."
+)
+@click.option(
+    "--rules",
+    "rule_files",
+    multiple=True,
+    metavar="FILE",
+    help="A team rule pack (YAML) to add to the defaults; repeatable.",
+)
+@click.option(
+    "--memory-limit",
+    type=click.FloatRange(min=1),
+    default=None,
+    metavar="MB",
+    help="Stream files larger than this instead of loading them. Default: a quarter of RAM.",
+)
 @click.option("--no-probes", is_flag=True, help="Profile and apply the rules only; measure nothing.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display on stderr.")
 @click.option("--debug", is_flag=True, help="Show tracebacks for unexpected errors.")
-def recommend(path, target, task, interpretability, goal, budget, device, seed, fmt, output, rule_files, memory_limit, no_probes, quiet, debug):
+def recommend(
+    path,
+    target,
+    task,
+    interpretability,
+    goal,
+    budget,
+    device,
+    seed,
+    fmt,
+    output,
+    rule_files,
+    memory_limit,
+    no_probes,
+    quiet,
+    debug,
+):
     """Profile PATH (CSV, TSV, .gz, Parquet, or an image folder with one
     sub-folder per class) and recommend a model family, backed by measurements.
 
@@ -144,7 +218,9 @@ def rules() -> None:
 
 
 @rules.command("list")
-@click.option("--rules", "rule_files", multiple=True, metavar="FILE", help="Also load this team rule pack; repeatable.")
+@click.option(
+    "--rules", "rule_files", multiple=True, metavar="FILE", help="Also load this team rule pack; repeatable."
+)
 def rules_list(rule_files):
     """List every rule: id, category, title and effects on the families."""
     from advisor.engine.loader import load_rules
@@ -159,7 +235,9 @@ def rules_list(rule_files):
 
 @rules.command("show")
 @click.argument("rule_id")
-@click.option("--rules", "rule_files", multiple=True, metavar="FILE", help="Also load this team rule pack; repeatable.")
+@click.option(
+    "--rules", "rule_files", multiple=True, metavar="FILE", help="Also load this team rule pack; repeatable."
+)
 def rules_show(rule_id, rule_files):
     """Show one rule: condition, effects, explanation and source."""
     from advisor.engine.loader import load_rules

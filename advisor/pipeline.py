@@ -130,7 +130,9 @@ def recommend(
 def _load(path: Path, *, target, task, constraints: Constraints, memory_limit_mb, image_size: int):
     """Read and profile a table or an image folder; return (profile, ProbeData)."""
     if not path.exists():
-        raise InputError(f"{path} does not exist: check the path (a CSV, TSV, Parquet file or an image folder)")
+        raise InputError(
+            f"{path} does not exist: check the path (a CSV, TSV, Parquet file or an image folder)"
+        )
     if path.is_dir():
         from advisor.io.images import is_image_folder, load_image_folder
         from advisor.profile.images import prepare_images, profile_images
@@ -228,9 +230,15 @@ def _leakage_check(data, profile, prior, stage, constraints, compute, progress, 
     again = run_probes(reduced, constraints=sub, compute=compute, progress=progress, probes=probes)
     with_rec = decide(profile, prior, stage.results, constraints)
     without_rec = decide(profile, prior, again.results, constraints)
-    best_with = max((r.score for r in stage.results if r.score and r.family != "baseline"), key=lambda s: s.mean, default=None)
+    best_with = max(
+        (r.score for r in stage.results if r.score and r.family != "baseline"),
+        key=lambda s: s.mean,
+        default=None,
+    )
     best_without = max(
-        (r.score for r in again.results if r.score and r.family != "baseline"), key=lambda s: s.mean, default=None
+        (r.score for r in again.results if r.score and r.family != "baseline"),
+        key=lambda s: s.mean,
+        default=None,
     )
 
     def fmt(s):
@@ -251,4 +259,3 @@ def _leakage_check(data, profile, prior, stage, constraints, compute, progress, 
         probes_without=again.results,
         summary=summary,
     )
-

@@ -42,7 +42,9 @@ STARTER_MODELS = {
     "none": "no model yet: the data shows no usable signal",
 }
 TEXT_STARTERS = {"linear": "TF-IDF features into a regularised logistic or ridge regression"}
-IMAGE_STARTERS = {"gbdt": "LightGBM on downsampled pixels and colour/edge statistics (the classical reference)"}
+IMAGE_STARTERS = {
+    "gbdt": "LightGBM on downsampled pixels and colour/edge statistics (the classical reference)"
+}
 
 
 @dataclass
@@ -59,7 +61,7 @@ def paired_gap(best: ProbeResult, other: ProbeResult) -> _Gap:
     """Mean score gap and its corrected standard error over the shared folds."""
     a, b = best.score, other.score
     assert a is not None and b is not None
-    pairs = [(x, y) for x, y in zip(a.folds, b.folds) if not (math.isnan(x) or math.isnan(y))]
+    pairs = [(x, y) for x, y in zip(a.folds, b.folds, strict=False) if not (math.isnan(x) or math.isnan(y))]
     gap = a.mean - b.mean
     if len(pairs) < 2:
         # One fold: fall back on the spread of both scores.
@@ -213,7 +215,9 @@ def decide(
     prior_fav = prior.favoured
     if prior_fav in candidates or prior_fav == measured:
         decided_by = f"rules and measurement agree: the rules favoured {prior_fav}"
-        decided_by += " and it is the measured choice" if prior_fav == measured else f", which ties with {measured}"
+        decided_by += (
+            " and it is the measured choice" if prior_fav == measured else f", which ties with {measured}"
+        )
         agree = True
     elif prior_fav in best:
         gap = next(r for r in ranking if r.family == prior_fav)
@@ -236,7 +240,9 @@ def decide(
 
     confidence = _confidence(profile, agree, len(tied) > 1, partial, bool(constraint_note))
     if profile.n_rows < TINY_DATA_ROWS:
-        reasons.append(f"Only {profile.n_rows:,} rows: scores vary a lot between folds; read them with their spread.")
+        reasons.append(
+            f"Only {profile.n_rows:,} rows: scores vary a lot between folds; read them with their spread."
+        )
     reasons.extend(rule_reasons[:5])
     return Recommendation(
         family=measured,

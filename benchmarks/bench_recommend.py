@@ -51,7 +51,18 @@ def generate(path: Path, n_rows: int, seed: int = 0) -> None:
 
 def run(path: Path, budget: float, extra: list[str]) -> dict:
     out = Path(tempfile.mkdtemp()) / "report.json"
-    cmd = [sys.executable, "-m", "advisor.cli", "recommend", str(path), "--budget", str(budget), "-q", "-o", str(out)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "advisor.cli",
+        "recommend",
+        str(path),
+        "--budget",
+        str(budget),
+        "-q",
+        "-o",
+        str(out),
+    ]
     start = time.perf_counter()
     proc = subprocess.Popen(cmd + extra, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -76,7 +87,9 @@ def main() -> None:
         generate(path, args.rows)
     size_mb = path.stat().st_size / 2**20
     print(f"{path.name}: {size_mb:,.0f} MB, {os.cpu_count()} cores, probe budget {args.budget:g} s")
-    print(f"{'mode':<10} {'wall s':>7} {'peak MB':>8} {'read+profile s':>15} {'probe s':>8}  probed / verdict")
+    print(
+        f"{'mode':<10} {'wall s':>7} {'peak MB':>8} {'read+profile s':>15} {'probe s':>8}  probed / verdict"
+    )
     for mode, extra in (("in-memory", []), ("streamed", ["--memory-limit", str(args.memory_limit)])):
         r = run(path, args.budget, extra)
         rep = r["report"]

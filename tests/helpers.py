@@ -33,7 +33,9 @@ def make_prior(favoured: str = "gbdt", fired: list[FiredRule] | None = None) -> 
     return Prior(scores=scores, fired=fired or [], favoured=favoured)
 
 
-def result(name: str, family: str, folds: list[float], n_train: int = 4000, n_test: int = 1000) -> ProbeResult:
+def result(
+    name: str, family: str, folds: list[float], n_train: int = 4000, n_test: int = 1000
+) -> ProbeResult:
     mean = sum(folds) / len(folds)
     std = (sum((f - mean) ** 2 for f in folds) / max(len(folds) - 1, 1)) ** 0.5
     return ProbeResult(

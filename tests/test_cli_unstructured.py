@@ -21,7 +21,7 @@ def digits_dir(tmp_path_factory) -> Path:
 
     root = tmp_path_factory.mktemp("img")
     d = load_digits()
-    for i, (img, t) in enumerate(zip(d.images, d.target)):
+    for i, (img, t) in enumerate(zip(d.images, d.target, strict=False)):
         if t > 3:
             continue
         folder = root / "digits" / str(t)
@@ -93,7 +93,11 @@ def test_text_csv(tmp_path):
     texts, labels = [], []
     for _ in range(800):
         y = bool(rng.random() < 0.5)
-        words = list(rng.choice(filler, 10)) + list(rng.choice(pos if y else neg, 1)) + list(rng.choice(pos + neg, 1))
+        words = (
+            list(rng.choice(filler, 10))
+            + list(rng.choice(pos if y else neg, 1))
+            + list(rng.choice(pos + neg, 1))
+        )
         rng.shuffle(words)
         texts.append(" ".join(words))
         labels.append("positive" if y else "negative")

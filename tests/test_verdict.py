@@ -33,7 +33,11 @@ def test_measurement_overrides_the_prior_beyond_noise():
 
 
 def test_agreement_beyond_noise_is_high_confidence():
-    res = [BASE, result("linear", "linear", [0.70, 0.71, 0.69]), result("lightgbm", "gbdt", [0.80, 0.81, 0.79])]
+    res = [
+        BASE,
+        result("linear", "linear", [0.70, 0.71, 0.69]),
+        result("lightgbm", "gbdt", [0.80, 0.81, 0.79]),
+    ]
     rec = decide(make_profile(), make_prior("gbdt"), res, Constraints())
     assert (rec.family, rec.confidence) == ("gbdt", "high")
 

@@ -17,7 +17,9 @@ class Rule:
     effects: dict[str, int]  # family -> effect
     because: str  # template; {fact_name} placeholders are filled from the facts
     source: str  # where the knowledge comes from (FRAMEWORK.md section, citation)
-    category: str = ""  # modality | scale | dimensionality | unstructured | compute | interpretability | goal | quality
+    category: str = (
+        ""  # modality | scale | dimensionality | unstructured | compute | interpretability | goal | quality
+    )
     file: str = ""  # the YAML file it was loaded from
     when_text: str = ""  # the condition as written, for `advisor rules show`
 

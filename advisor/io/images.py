@@ -161,6 +161,17 @@ def _stack(imgs: list[Any]) -> tuple[np.ndarray, int]:
     return np.stack(arrays), channels
 
 
+def _load_warnings(n_bad: int, n_files: int, bad_names: list[str], sample_note: str) -> list[DataWarning]:
+    """Warnings shared by both loaders: unreadable files, and the sample taken (if any)."""
+    warnings: list[DataWarning] = []
+    if n_bad:
+        warnings.append(_unreadable_warning(n_bad, n_files, bad_names))
+    if sample_note:
+        message = sample_note[0].upper() + sample_note[1:] + "."
+        warnings.append(DataWarning(code="sampled", message=message, severity="info"))
+    return warnings
+
+
 def _unreadable_warning(n_bad: int, n_read: int, examples: list[str]) -> DataWarning:
     return DataWarning(
         code="unreadable-images",
@@ -236,15 +247,7 @@ def load_image_folder(
     code = {k: i for i, k in enumerate(class_names)}
     labels = np.array([code[file_labels[i]] for i in kept_pos], dtype=np.int64)
 
-    warnings: list[DataWarning] = []
-    if bad_pos:
-        warnings.append(_unreadable_warning(len(bad_pos), len(files), bad_names))
-    if sampled:
-        warnings.append(
-            DataWarning(
-                code="sampled", message=sample_note[0].upper() + sample_note[1:] + ".", severity="info"
-            )
-        )
+    warnings = _load_warnings(len(bad_pos), len(files), bad_names, sample_note if sampled else "")
     return LoadedImages(
         images=images,
         labels=labels,
@@ -344,15 +347,7 @@ def load_image_paths(
         codes = np.array([code[file_labels[j]] for j in kept_pos], dtype=np.int64)
         if len(np.unique(codes)) < 2:
             raise InputError("Only one class has readable images; a classifier needs at least 2 classes.")
-    warnings: list[DataWarning] = []
-    if bad_pos:
-        warnings.append(_unreadable_warning(len(bad_pos), len(files), bad_names))
-    if sampled:
-        warnings.append(
-            DataWarning(
-                code="sampled", message=sample_note[0].upper() + sample_note[1:] + ".", severity="info"
-            )
-        )
+    warnings = _load_warnings(len(bad_pos), len(files), bad_names, sample_note if sampled else "")
     return LoadedImages(
         images=images,
         labels=codes,

@@ -80,12 +80,19 @@ def dataset_section(report: Report) -> Section:
     target = "none" if t.name is None else f"`{t.name}`" + (f" (inferred: {t.how})" if t.inferred else "")
     rows = [
         ["File", f"`{src.path}` ({src.format}" + (f", {src.compression}" if src.compression else "") + ")"],
-        ["Rows", f"{d.n_rows:,}" + (f" (statistics on a sample of {src.n_rows_profiled:,})" if src.sampled else "")],
+        [
+            "Rows",
+            f"{d.n_rows:,}"
+            + (f" (statistics on a sample of {src.n_rows_profiled:,})" if src.sampled else ""),
+        ],
         ["Columns", f"{d.n_columns:,}"],
         ["Target", target],
         ["Task", f"{t.task} ({t.task_reason})"],
         ["Modality", f"{d.modality} ({d.modality_reason})"],
-        ["Features", f"{d.n_features:,} (encoded width {d.encoded_width:,}, raw dimension {d.raw_dimension:,})"],
+        [
+            "Features",
+            f"{d.n_features:,} (encoded width {d.encoded_width:,}, raw dimension {d.raw_dimension:,})",
+        ],
         ["Memory", f"{d.memory_mb:,.1f} MB"],
     ]
     if t.class_counts:
@@ -94,21 +101,34 @@ def dataset_section(report: Report) -> Section:
     if d.images is not None:
         im = d.images
         rows.append(
-            ["Images", f"{im.n_images:,} ({im.n_unreadable} unreadable), median {im.height_median}x{im.width_median}x{im.channels}, fewest per class {im.min_per_class}"]
+            [
+                "Images",
+                f"{im.n_images:,} ({im.n_unreadable} unreadable), median {im.height_median}x{im.width_median}x{im.channels}, fewest per class {im.min_per_class}",
+            ]
         )
     if d.text is not None:
         tx = d.text
         rows.append(
-            ["Text", f"columns {', '.join(tx.columns)}; {tx.mean_tokens:.0f} tokens per row, vocabulary {tx.vocab_size:,}, about {tx.corpus_tokens:,} tokens in all (estimate)"]
+            [
+                "Text",
+                f"columns {', '.join(tx.columns)}; {tx.mean_tokens:.0f} tokens per row, vocabulary {tx.vocab_size:,}, about {tx.corpus_tokens:,} tokens in all (estimate)",
+            ]
         )
     sec = Section("Dataset", tables=[Table(["Fact", "Value"], rows)])
     cols = [
         [f"`{c.name}`", c.kind, f"{c.missing_rate:.1%}", f"{c.n_unique:,}", c.kind_reason]
         for c in d.columns[:MAX_COLUMN_ROWS]
     ]
-    caption = f"{len(d.columns) - MAX_COLUMN_ROWS:,} more columns not shown." if len(d.columns) > MAX_COLUMN_ROWS else ""
+    caption = (
+        f"{len(d.columns) - MAX_COLUMN_ROWS:,} more columns not shown."
+        if len(d.columns) > MAX_COLUMN_ROWS
+        else ""
+    )
     sec.subsections.append(
-        Section("Columns", tables=[Table(["Column", "Kind", "Missing", "Distinct", "Why this kind"], cols, caption=caption)])
+        Section(
+            "Columns",
+            tables=[Table(["Column", "Kind", "Missing", "Distinct", "Why this kind"], cols, caption=caption)],
+        )
     )
     warn = [f"**{w.code}** ({w.severity}): {w.message}" for w in d.warnings]
     sec.subsections.append(Section("Warnings", bullets=warn or ["None."]))
@@ -174,7 +194,8 @@ def _curve_rows(probes: list[ProbeResult]) -> list[list[str]]:
         proj = "-"
         if fit is not None and fit.ok:
             proj = ", ".join(
-                f"{k} ({fit.predicted_rows.get(k, 0):,} rows): {fmt_score(s)}" for k, s in fit.predicted.items()
+                f"{k} ({fit.predicted_rows.get(k, 0):,} rows): {fmt_score(s)}"
+                for k, s in fit.predicted.items()
             )
         elif fit is not None:
             proj = f"no fit: {fit.note}"
@@ -195,13 +216,17 @@ def measurement_section(report: Report) -> Section:
     )
     paragraphs = [intro]
     if st.partial:
-        paragraphs.append("**Partial run:** the probe stage was interrupted or ran out of budget; results below are what finished.")
+        paragraphs.append(
+            "**Partial run:** the probe stage was interrupted or ran out of budget; results below are what finished."
+        )
     headers = ["Probe", "Family", st.metric, "Fit", "Predict /1k rows", "Peak memory", "Device", "Status"]
     shown = [r for r in report.probes if not _not_applicable(r)]
     hidden = [r.name for r in report.probes if _not_applicable(r)]
     if hidden:
         paragraphs.append(f"Not applicable to {report.dataset.modality} data: {', '.join(hidden)}.")
-    sec = Section("Measurements", paragraphs=paragraphs, tables=[Table(headers, [_probe_row(r) for r in shown])])
+    sec = Section(
+        "Measurements", paragraphs=paragraphs, tables=[Table(headers, [_probe_row(r) for r in shown])]
+    )
     curves = _curve_rows(report.probes)
     if curves:
         sec.subsections.append(
@@ -240,14 +265,33 @@ def leakage_section(report: Report) -> Section | None:
     return Section(
         "Leakage check",
         paragraphs=[lk.summary],
-        tables=[Table(["Probe", "Family", report.probe_stage.metric if report.probe_stage else "score", "Fit", "Predict /1k rows", "Peak memory", "Device", "Status"], rows)]
+        tables=[
+            Table(
+                [
+                    "Probe",
+                    "Family",
+                    report.probe_stage.metric if report.probe_stage else "score",
+                    "Fit",
+                    "Predict /1k rows",
+                    "Peak memory",
+                    "Device",
+                    "Status",
+                ],
+                rows,
+            )
+        ]
         if rows
         else [],
     )
 
 
 def build_sections(report: Report) -> list[Section]:
-    sections = [verdict_section(report), dataset_section(report), compute_section(report), rules_section(report)]
+    sections = [
+        verdict_section(report),
+        dataset_section(report),
+        compute_section(report),
+        rules_section(report),
+    ]
     sections.append(measurement_section(report))
     leak = leakage_section(report)
     if leak is not None:

@@ -19,12 +19,16 @@ _CONFIDENCE_STYLE = {"high": "green", "medium": "yellow", "low": "red"}
 def _inline(text: str) -> Text:
     # Sections use light Markdown (**bold**, `code`); render those inline.
     return Text.from_markup(
-        re.sub(r"`([^`]+)`", r"[cyan]\1[/]", re.sub(r"\*\*([^*]+)\*\*", r"[bold]\1[/]", text.replace("[", "\\[")))
+        re.sub(
+            r"`([^`]+)`", r"[cyan]\1[/]", re.sub(r"\*\*([^*]+)\*\*", r"[bold]\1[/]", text.replace("[", "\\["))
+        )
     )
 
 
 def _table(t: Table) -> RichTable:
-    table = RichTable(*t.headers, title=t.title or None, caption=t.caption or None, show_lines=False, expand=False)
+    table = RichTable(
+        *t.headers, title=t.title or None, caption=t.caption or None, show_lines=False, expand=False
+    )
     for row in t.rows:
         table.add_row(*[_inline(c) for c in row])
     return table
@@ -65,4 +69,3 @@ def render_text(report: Report, width: int = 120) -> str:
     console = Console(record=True, width=width, file=io.StringIO(), color_system=None)
     print_report(report, console)
     return console.export_text()
-

@@ -13,7 +13,9 @@ def write_atomic(path: str | Path, text: str) -> None:
     target = Path(path)
     directory = target.parent if str(target.parent) else Path(".")
     if not directory.is_dir():
-        raise AdvisorError(f"cannot write {target}: folder {directory} does not exist; create it or choose another -o path")
+        raise AdvisorError(
+            f"cannot write {target}: folder {directory} does not exist; create it or choose another -o path"
+        )
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
