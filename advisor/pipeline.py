@@ -139,12 +139,12 @@ def _load(path: Path, *, target, task, constraints: Constraints, memory_limit_mb
 
         if not is_image_folder(path):
             raise InputError(
-                f"{path} is a folder but not an image folder: point advisor at a table (CSV, TSV, Parquet) "
-                "or at a folder with one sub-folder of images per class"
+                f"{path} is a folder, not a table or an image folder: point advisor at a CSV, TSV or Parquet "
+                "file, or at a folder with one sub-folder of images per class"
             )
         loaded = load_image_folder(path, size=image_size, max_images=MAX_IMAGES, seed=constraints.seed)
         profile = profile_images(loaded, str(path))
-        return profile, prepare_images(loaded, profile, image_size)
+        return profile, prepare_images(loaded, profile)
 
     from advisor.io.read import read_table
     from advisor.profile.build import profile_table
@@ -186,7 +186,7 @@ def _image_csv(path: Path, table, profile: DatasetProfile, constraints: Constrai
     images.modality_reason = f"column '{col}' holds image paths; {len(loaded):,} images loaded"
     seen = {w.code for w in images.warnings}
     images.warnings = [w for w in profile.warnings if w.code not in seen] + images.warnings
-    return images, prepare_images(loaded, images, image_size)
+    return images, prepare_images(loaded, images)
 
 
 def _probe(data, profile, prior, constraints, compute, progress):

@@ -143,7 +143,9 @@ def decide(
     baseline = next((r for r in results if r.family == BASELINE and r.score is not None), None)
     metric = metric or top.metric
     reasons: list[str] = []
-    scores_line = ", ".join(f"{r.family} ({r.probe}) {_fmt(r.score)}" for r in ranking)
+    scores_line = ", ".join(
+        f"{r.family}{'' if r.probe == r.family else f' ({r.probe})'} {_fmt(r.score)}" for r in ranking
+    )
     if baseline is not None:
         scores_line += f"; trivial baseline {_fmt(baseline.score)}"
     reasons.append(f"Measured {metric} on held-out folds: {scores_line}.")
@@ -238,7 +240,9 @@ def decide(
         )
         agree = False
 
-    confidence = _confidence(profile, agree, len(tied) > 1, partial, bool(constraint_note))
+    # The rules' favourite was measured and lost beyond the noise: the measurement is decisive.
+    decisive = not agree and prior_fav in best
+    confidence = _confidence(profile, agree, decisive, len(tied) > 1, partial, bool(constraint_note))
     if profile.n_rows < TINY_DATA_ROWS:
         reasons.append(
             f"Only {profile.n_rows:,} rows: scores vary a lot between folds; read them with their spread."
@@ -257,12 +261,16 @@ def decide(
     )
 
 
-def _confidence(profile: DatasetProfile, agree: bool, tie: bool, partial: bool, constrained: bool) -> str:
-    """High when rules and a decisive measurement agree; lower for ties against
-    the prior, tiny data, partial runs and constraint-driven choices."""
+def _confidence(
+    profile: DatasetProfile, agree: bool, decisive: bool, tie: bool, partial: bool, constrained: bool
+) -> str:
+    """High when the rules agree with a clear measured winner; medium when the
+    measurement decides on its own (it beat the rules' favourite beyond the noise)
+    or a tie goes to the simplest family; low when the rules' favourite could not
+    be measured. Tiny data, partial runs and constraint-driven choices lower it."""
     if agree and not tie:
         level = 2
-    elif agree or not tie:
+    elif agree or decisive:
         level = 1
     else:
         level = 0

@@ -142,3 +142,17 @@ def test_broken_team_rule_file_names_file_rule_and_field(tmp_path, binary_csv):
     code, _, err = run_cli("recommend", str(binary_csv), "--rules", str(bad), "-q")
     assert code == 2
     assert "team.yaml" in err and "team.big" in err and "when" in err
+
+
+def test_markdown_structure_matches_the_golden_outline(binary_csv):
+    """The report's section outline is part of the product: design docs paste it."""
+    from pathlib import Path
+
+    code, out, _ = run_cli("recommend", str(binary_csv), "--format", "md", "--budget", E2E_BUDGET, "-q")
+    assert code == 0
+    headings = [line for line in out.splitlines() if line.startswith("#")]
+    headings[0] = "# advisor report: <path>"
+    golden = (Path(__file__).parent / "golden" / "report_headings.md").read_text().splitlines()
+    assert headings == golden
+    for table_header in ("| Fact | Value |", "| Rule | Effects | Because |", "| Probe | Family | roc_auc |"):
+        assert table_header in out

@@ -39,7 +39,7 @@ class LoadedImages:
     row_index: np.ndarray  # position of each loaded image in the input (folder listing or paths list)
     original_sizes: list[tuple[int, int]]  # (height, width) as stored, per loaded image
     channels: int  # 1 (grayscale) or 3 (RGB)
-    size: int  # side of the resized square
+    size: int  # side of the resized square: the requested size, or the median native side when smaller
     n_found: int  # image files listed (whole source, before sampling)
     per_class_found: dict[str, int]  # files listed per class (whole source)
     n_unreadable: int  # among the files read
@@ -123,6 +123,26 @@ def _cap_per_class(counts: list[int], max_images: int) -> int:
         else:
             hi = mid - 1
     return lo
+
+
+SIDE_PEEK = 64  # files whose header is read to find the typical size
+
+
+def _side(files: list[Path], size: int) -> int:
+    """``size``, or the median native side when the images are smaller: upscaling
+    adds no information and multiplies the CNN's cost. Reads headers only."""
+    from PIL import Image
+
+    sides = []
+    for f in files[:: max(1, len(files) // SIDE_PEEK)][:SIDE_PEEK]:
+        try:
+            with Image.open(f) as img:  # lazy: decodes the header, not the pixels
+                sides.append(min(img.size))
+        except Exception:  # noqa: BLE001 - unreadable files are counted when decoded
+            continue
+    if not sides:
+        return size
+    return max(8, min(size, sorted(sides)[len(sides) // 2]))
 
 
 def _read_all(
@@ -233,6 +253,7 @@ def load_image_folder(
 
     files = [f for k in class_names for f in chosen[k]]
     file_labels: list[str | None] = [k for k in class_names for _ in chosen[k]]
+    size = _side(files, size)
     kept, kept_pos, sizes, bad_pos, bad_names = _read_all(files, size)
     unreadable_per_class = dict(Counter(file_labels[i] for i in bad_pos))
     readable_classes = {file_labels[i] for i in kept_pos}
@@ -334,6 +355,7 @@ def load_image_paths(
         p = Path(str(paths[i]).strip()).expanduser()
         files.append(p if p.is_absolute() else base / p)
     file_labels: list[str | None] = [None if str_labels is None else str_labels[i] for i in positions]
+    size = _side(files, size)
     kept, kept_pos, sizes, bad_pos, bad_names = _read_all(files, size)
     if not kept:
         raise InputError(

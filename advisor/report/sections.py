@@ -252,8 +252,7 @@ def measurement_section(report: Report) -> Section:
             )
         )
     notes = sorted({f"{r.name}: {n}" for r in report.probes for n in r.notes}) + list(st.notes)
-    if notes:
-        sec.subsections.append(Section("Probe notes", bullets=notes))
+    sec.subsections.append(Section("Probe notes", bullets=notes or ["None."]))
     return sec
 
 

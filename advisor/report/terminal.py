@@ -25,6 +25,16 @@ def _inline(text: str) -> Text:
     )
 
 
+def _bullets(items: list[str]) -> RichTable:
+    # A two-column grid keeps wrapped lines aligned under the text, not the bullet.
+    grid = RichTable.grid(padding=(0, 1))
+    grid.add_column(width=3, justify="right")
+    grid.add_column()
+    for item in items:
+        grid.add_row("•", _inline(item))
+    return grid
+
+
 def _table(t: Table) -> RichTable:
     table = RichTable(
         *t.headers, title=t.title or None, caption=t.caption or None, show_lines=False, expand=False
@@ -39,8 +49,8 @@ def _print_section(console: Console, sec: Section, level: int) -> None:
     console.print(Text(sec.title, style=style))
     for p in sec.paragraphs:
         console.print(_inline(p.rstrip()))
-    for b in sec.bullets:
-        console.print(Text("  • ") + _inline(b))
+    if sec.bullets:
+        console.print(_bullets(sec.bullets))
     for t in sec.tables:
         console.print(_table(t))
     for sub in sec.subsections:
@@ -57,7 +67,7 @@ def print_report(report: Report, console: Console) -> None:
     for sub in verdict.subsections:
         body.append(Text(""))
         body.append(Text(sub.title, style="bold"))
-        body += [Text("  • ") + _inline(b) for b in sub.bullets]
+        body.append(_bullets(sub.bullets))
     console.print(Panel(Group(*body), title=f"advisor: {report.dataset.source.path}", border_style=colour))
     console.print()
     for sec in rest:
