@@ -59,6 +59,16 @@ def recommend(
         raise AdvisorError(f"--budget must be a positive number of seconds, got {budget}")
     constraints = Constraints(interpretability, goal, float(budget), device, int(seed))
     progress = progress or NullProgress()
+    try:
+        return _run(path, target, task, constraints, rules, memory_limit_mb, probes, progress)
+    finally:
+        progress.close()  # stop a live display on every path, errors included
+
+
+def _run(
+    path, target, task, constraints: Constraints, rules, memory_limit_mb, probes: bool, progress
+) -> Report:
+    device = constraints.device
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
 
@@ -93,14 +103,11 @@ def recommend(
     results, summary, leakage = [], None, None
     if probes:
         t = time.perf_counter()
-        try:
-            results, summary, leakage = _probe(data, profile, prior, constraints, compute, progress)
-        finally:
-            progress.close()
+        results, summary, leakage = _probe(data, profile, prior, constraints, compute, progress)
         timings["probes"] = time.perf_counter() - t
 
     from advisor.advice import next_steps, would_change
-    from advisor.verdict import decide
+    from advisor.verdict import account_for_leakage, decide
 
     rec = decide(
         profile,
@@ -110,6 +117,8 @@ def recommend(
         metric=summary.metric if summary else "",
         partial=bool(summary and summary.partial),
     )
+    if leakage is not None:
+        account_for_leakage(rec, leakage)
     rec.would_change = would_change(rec, profile, compute, constraints, results)
     rec.next_steps = next_steps(rec, profile, compute)
     timings["total"] = time.perf_counter() - t0

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from advisor.engine.model import Prior
 from advisor.facts import Constraints, DatasetProfile
 from advisor.probe_api import BASELINE, FAMILIES, ProbeResult, Score
-from advisor.report.model import Ranked, Recommendation
+from advisor.report.model import LeakageCheck, Ranked, Recommendation
 
 # Smallest margin we treat as a real difference, whatever the folds say: below
 # this, no team should pick a more complex model.
@@ -279,3 +279,22 @@ def _confidence(
     if constrained:
         level = min(level, 1)
     return ("low", "medium", "high")[max(level, 0)]
+
+
+def account_for_leakage(rec: Recommendation, check: LeakageCheck) -> None:
+    """Say whether the verdict survives without the leakage suspects; if it does
+    not, the measured evidence is unreliable and confidence drops to low."""
+    cols = ", ".join(check.columns)
+    without = _fmt(check.best_without)
+    if check.family_without == rec.family:
+        rec.reasons.insert(
+            1,
+            f"The verdict is the same without the suspected leakage in {cols} (best score {without} without it).",
+        )
+        return
+    rec.reasons.insert(
+        1,
+        f"Without the suspected leakage in {cols}, the verdict becomes {check.family_without} "
+        f"(best score {without}): the measured comparison depends on that column.",
+    )
+    rec.confidence = "low"

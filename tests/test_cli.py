@@ -156,3 +156,23 @@ def test_markdown_structure_matches_the_golden_outline(binary_csv):
     assert headings == golden
     for table_header in ("| Fact | Value |", "| Rule | Effects | Because |", "| Probe | Family | roc_auc |"):
         assert table_header in out
+
+
+def test_leakage_suspect_is_named_and_the_verdict_shown_without_it(tmp_path):
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(1500, 4))
+    y = (x[:, 0] + 0.5 * x[:, 1] + rng.normal(size=1500) > 0).astype(int)
+    frame = pd.DataFrame(x, columns=["a", "b", "c", "d"])
+    frame["refund_issued"] = np.where(y == 1, rng.uniform(50, 100, len(y)), 0.0)
+    frame["defaulted"] = y
+    path = tmp_path / "leaky.csv"
+    frame.to_csv(path, index=False)
+    r = run_json(path)
+    assert r["dataset"]["leakage_suspects"] == ["refund_issued"]
+    leak = r["leakage"]
+    assert leak["columns"] == ["refund_issued"]
+    assert leak["best_with"]["mean"] > 0.99 > leak["best_without"]["mean"] > 0.7
+    assert any("refund_issued" in s for s in r["recommendation"]["next_steps"])

@@ -86,3 +86,18 @@ def test_a_budget_cut_favourite_is_flagged_as_a_lower_bound():
     rec = decide(make_profile(modality="image"), make_prior("cnn"), res, Constraints())
     assert rec.family == "gbdt"
     assert "lower bound" in rec.decided_by and rec.confidence == "low"
+
+
+def test_leakage_that_changes_the_verdict_lowers_confidence():
+    from advisor.report.model import LeakageCheck
+    from advisor.verdict import account_for_leakage
+
+    res = [
+        BASE,
+        result("linear", "linear", [0.70, 0.71, 0.69]),
+        result("lightgbm", "gbdt", [0.80, 0.81, 0.79]),
+    ]
+    rec = decide(make_profile(), make_prior("gbdt"), res, Constraints())
+    check = LeakageCheck(["refund"], res[2].score, res[1].score, "gbdt", "none")
+    account_for_leakage(rec, check)
+    assert rec.confidence == "low" and any("becomes none" in r for r in rec.reasons)

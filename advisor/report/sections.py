@@ -260,7 +260,7 @@ def leakage_section(report: Report) -> Section | None:
     lk = report.leakage
     if lk is None:
         return None
-    rows = [_probe_row(r) for r in lk.probes_without]
+    rows = [_probe_row(r) for r in lk.probes_without if not _not_applicable(r)]
     return Section(
         "Leakage check",
         paragraphs=[lk.summary],
