@@ -231,10 +231,12 @@ def _leakage_check(data, profile, prior, stage, constraints, compute, progress, 
     from advisor.probing.stage import run_probes
     from advisor.verdict import decide
 
-    cols = [c for c in profile.leakage_suspects if c in data.feature_kinds]
+    cols = list(profile.leakage_suspects)
+    # prepare() expands a datetime column into parts named "<column>__year" etc.: drop those too.
+    features = [f for f in data.feature_kinds if any(f == c or f.startswith(c + "__") for c in cols)]
     progress.stage(f"leakage check: re-measuring without {', '.join(cols)}")
     probes = [p for p in discover_probes() if p.family in LEAKAGE_FAMILIES]
-    reduced = data.drop_columns(cols)
+    reduced = data.drop_columns(features)
     sub = replace(constraints, budget_seconds=constraints.budget_seconds * share)
     again = run_probes(reduced, constraints=sub, compute=compute, progress=progress, probes=probes)
     with_rec = decide(profile, prior, stage.results, constraints)

@@ -176,3 +176,15 @@ def test_leakage_suspect_is_named_and_the_verdict_shown_without_it(tmp_path):
     assert leak["columns"] == ["refund_issued"]
     assert leak["best_with"]["mean"] > 0.99 > leak["best_without"]["mean"] > 0.7
     assert any("refund_issued" in s for s in r["recommendation"]["next_steps"])
+
+
+def test_a_leaky_datetime_column_is_removed_in_the_recheck():
+    """signup_date is tenure counted back from a fixed day: the re-check must drop
+    its expanded parts (signup_date__year, ...), not just a column of that name."""
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parent.parent / "examples" / "churn.csv"
+    r = run_json(example, "--task", "regression", "--target", "tenure_months")
+    leak = r["leakage"]
+    assert "signup_date" in leak["columns"]
+    assert leak["best_without"]["mean"] < leak["best_with"]["mean"] - 0.01
