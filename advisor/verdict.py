@@ -11,7 +11,9 @@ The policy, from FRAMEWORK.md:
 
 Noise is the standard error of the paired per-fold difference between two
 probes, corrected for the overlap of training sets across folds (Nadeau &
-Bengio, 2003): var * (1/k + n_test/n_train).
+Bengio, 2003): var * (1/k + n_test/n_train). A gap counts as real when it
+exceeds the one-sided 95% Student's t critical value (k - 1 degrees of freedom)
+times that standard error: the corrected resampled t-test.
 """
 
 from __future__ import annotations
@@ -47,14 +49,25 @@ IMAGE_STARTERS = {
 }
 
 
+# One-sided 95% critical values of Student's t by degrees of freedom (folds - 1):
+# with 3 folds a gap must be 2.9 standard errors, not 2, to count as real.
+T95 = {1: 6.314, 2: 2.920, 3: 2.353, 4: 2.132, 5: 2.015, 6: 1.943, 7: 1.895, 8: 1.860, 9: 1.833}
+T95_LARGE = 1.8
+
+
 @dataclass
 class _Gap:
     gap: float
-    noise: float
+    noise: float  # corrected standard error of the gap
+    dof: int = 1
+
+    @property
+    def threshold(self) -> float:
+        return T95.get(self.dof, T95_LARGE) * self.noise
 
     @property
     def ties(self) -> bool:
-        return self.gap < max(2 * self.noise, MIN_MARGIN)
+        return self.gap < max(self.threshold, MIN_MARGIN)
 
 
 def paired_gap(best: ProbeResult, other: ProbeResult) -> _Gap:
@@ -65,13 +78,13 @@ def paired_gap(best: ProbeResult, other: ProbeResult) -> _Gap:
     gap = a.mean - b.mean
     if len(pairs) < 2:
         # One fold: fall back on the spread of both scores.
-        return _Gap(gap, math.hypot(a.std, b.std))
+        return _Gap(gap, math.hypot(a.std, b.std), 1)
     diffs = [x - y for x, y in pairs]
     k = len(diffs)
     mean = sum(diffs) / k
     var = sum((d - mean) ** 2 for d in diffs) / (k - 1)
     ratio = (best.n_test / best.n_train) if best.n_train else 1.0 / (k - 1)
-    return _Gap(gap, math.sqrt(var * (1.0 / k + ratio)))
+    return _Gap(gap, math.sqrt(var * (1.0 / k + ratio)), k - 1)
 
 
 def was_cut(r: ProbeResult) -> bool:
@@ -153,7 +166,7 @@ def decide(
     # No signal: the best model is not clearly above the trivial baseline.
     if baseline is not None:
         g = paired_gap(top, baseline)
-        if g.gap < max(2 * g.noise, MIN_SIGNAL):
+        if g.gap < max(g.threshold, MIN_SIGNAL):
             return Recommendation(
                 family="none",
                 model=STARTER_MODELS["none"],

@@ -188,3 +188,17 @@ def test_a_leaky_datetime_column_is_removed_in_the_recheck():
     leak = r["leakage"]
     assert "signup_date" in leak["columns"]
     assert leak["best_without"]["mean"] < leak["best_with"]["mean"] - 0.01
+
+
+def test_data_without_signal_gets_no_family(tmp_path):
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(7)
+    frame = pd.DataFrame(rng.normal(size=(2000, 5)), columns=[f"f{i}" for i in range(5)])
+    frame["up_tomorrow"] = rng.integers(0, 2, 2000)
+    path = tmp_path / "coin.csv"
+    frame.to_csv(path, index=False)
+    rec = run_json(path)["recommendation"]
+    assert rec["family"] == "none"
+    assert "no model family is supported" in rec["decided_by"]

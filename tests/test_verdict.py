@@ -101,3 +101,10 @@ def test_leakage_that_changes_the_verdict_lowers_confidence():
     check = LeakageCheck(["refund"], res[2].score, res[1].score, "gbdt", "none")
     account_for_leakage(rec, check)
     assert rec.confidence == "low" and any("becomes none" in r for r in rec.reasons)
+
+
+def test_few_folds_need_a_larger_gap_to_count_as_signal():
+    # 3 folds: 0.563 ± 0.040 over a 0.5 baseline is within Student's t at 2 degrees of freedom.
+    res = [result("baseline", "baseline", [0.5, 0.5, 0.5]), result("mlp", "mlp", [0.52, 0.60, 0.57])]
+    rec = decide(make_profile(n_rows=300), make_prior("linear"), res, Constraints())
+    assert rec.family == "none"

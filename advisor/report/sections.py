@@ -73,6 +73,29 @@ def verdict_section(report: Report) -> Section:
     return sec
 
 
+MAX_WARNINGS_PER_CODE = 5  # beyond this, one line per code (wide tables can have thousands)
+
+
+def _warning_bullets(warnings: list) -> list[str]:
+    by_code: dict[str, list] = {}
+    for w in warnings:
+        by_code.setdefault(w.code, []).append(w)
+    bullets = []
+    for code, group in by_code.items():
+        shown = group if len(group) <= MAX_WARNINGS_PER_CODE else group[: MAX_WARNINGS_PER_CODE - 1]
+        bullets += [f"**{w.code}** ({w.severity}): {w.message}" for w in shown]
+        if len(shown) < len(group):
+            rest = group[len(shown) :]
+            cols = ", ".join(f"`{w.column}`" for w in rest[:10] if w.column)
+            more = f" and {len(rest) - 10:,} more" if len(rest) > 10 else ""
+            bullets.append(
+                f"**{code}** ({group[0].severity}): {len(rest):,} more like the above"
+                + (f": {cols}{more}" if cols else "")
+                + " (all listed in the JSON report)."
+            )
+    return bullets
+
+
 def dataset_section(report: Report) -> Section:
     d = report.dataset
     t = d.target
@@ -130,7 +153,7 @@ def dataset_section(report: Report) -> Section:
             tables=[Table(["Column", "Kind", "Missing", "Distinct", "Why this kind"], cols, caption=caption)],
         )
     )
-    warn = [f"**{w.code}** ({w.severity}): {w.message}" for w in d.warnings]
+    warn = _warning_bullets(d.warnings)
     sec.subsections.append(Section("Warnings", bullets=warn or ["None."]))
     return sec
 
