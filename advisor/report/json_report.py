@@ -29,10 +29,8 @@ def _clean(value: Any) -> Any:
 
 
 def report_dict(report: Report) -> dict[str, Any]:
-    data = _clean(asdict(report))
-    # The rules engine keeps the facts it saw; they are useful, but large ones
-    # (like lists) are already in the dataset section.
-    return data
+    """The report as plain JSON types, matching docs/report.schema.json."""
+    return _clean(asdict(report))
 
 
 def render_json(report: Report) -> str:
