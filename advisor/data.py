@@ -15,6 +15,11 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
 
+# prepare() expands some source columns into several features (a datetime into
+# "<column>__year", "<column>__month", ...): the part after this separator.
+PART_SEPARATOR = "__"
+
+
 @dataclass
 class ProbeData:
     task: str  # "binary" | "multiclass" | "regression"
@@ -57,7 +62,12 @@ class ProbeData:
         )
 
     def drop_columns(self, columns: list[str]) -> ProbeData:
-        """A copy without ``columns`` (used to re-run without leakage suspects)."""
-        keep = {c: k for c, k in self.feature_kinds.items() if c not in columns}
+        """A copy without the source ``columns`` and every feature derived from them
+        (used to re-run without leakage suspects)."""
+
+        def derived(feature: str) -> bool:
+            return feature.split(PART_SEPARATOR, 1)[0] in columns or feature in columns
+
+        keep = {c: k for c, k in self.feature_kinds.items() if not derived(c)}
         X = None if self.X is None else self.X[list(keep)]
         return replace(self, X=X, feature_kinds=keep)

@@ -14,7 +14,7 @@ from advisor import __version__
 from advisor.errors import AdvisorError, InputError
 from advisor.facts import Constraints, DatasetProfile
 from advisor.progress import NullProgress
-from advisor.report.model import LeakageCheck, ProbeStageSummary, Report
+from advisor.report.model import ProbeStageSummary, Report
 
 TASKS = ("binary", "multiclass", "regression")
 INTERPRETABILITY = ("required", "preferred", "any")
@@ -68,7 +68,6 @@ def recommend(
 def _run(
     path, target, task, constraints: Constraints, rules, memory_limit_mb, probes: bool, progress
 ) -> Report:
-    device = constraints.device
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
 
@@ -79,7 +78,7 @@ def _run(
 
     from advisor.compute import detect_compute
 
-    compute = detect_compute(device, probe_gpu=probes)
+    compute = detect_compute(constraints.device, probe_gpu=probes)
 
     progress.stage(f"reading {path}")
     t = time.perf_counter()
@@ -100,14 +99,14 @@ def _run(
     prior = evaluate(rule_set, build_facts(profile, compute, constraints))
     timings["rules"] = time.perf_counter() - t
 
-    results, summary, leakage = [], None, None
+    results, summary, without = [], None, None
     if probes:
         t = time.perf_counter()
-        results, summary, leakage = _probe(data, profile, prior, constraints, compute, progress)
+        results, summary, without = _probe(data, profile, constraints, compute, progress)
         timings["probes"] = time.perf_counter() - t
 
     from advisor.advice import next_steps, would_change
-    from advisor.verdict import account_for_leakage, decide
+    from advisor.verdict import check_leakage, decide
 
     rec = decide(
         profile,
@@ -117,8 +116,9 @@ def _run(
         metric=summary.metric if summary else "",
         partial=bool(summary and summary.partial),
     )
-    if leakage is not None:
-        account_for_leakage(rec, leakage)
+    leakage = None
+    if without is not None:
+        leakage = check_leakage(rec, profile, prior, results, without, constraints)
     rec.would_change = would_change(rec, profile, compute, constraints, results)
     rec.next_steps = next_steps(rec, profile, compute)
     timings["total"] = time.perf_counter() - t0
@@ -198,7 +198,7 @@ def _image_csv(path: Path, table, profile: DatasetProfile, constraints: Constrai
     return images, prepare_images(loaded, images)
 
 
-def _probe(data, profile, prior, constraints, compute, progress):
+def _probe(data, profile, constraints, compute, progress):
     from advisor.probing.stage import run_probes
 
     progress.stage(f"probing on {compute.device} with a {constraints.budget_seconds:g} s budget")
@@ -218,55 +218,23 @@ def _probe(data, profile, prior, constraints, compute, progress):
         partial=stage.partial,
         notes=list(stage.notes),
     )
-    leakage = None
+    without = None
     interrupted = any(r.reason == "interrupted" for r in stage.results)
     if leak_share and not interrupted:
-        leakage = _leakage_check(data, profile, prior, stage, constraints, compute, progress, leak_share)
-    return stage.results, summary, leakage
+        without = _remeasure_without(
+            data, profile.leakage_suspects, constraints, compute, progress, leak_share
+        )
+    return stage.results, summary, without
 
 
-def _leakage_check(data, profile, prior, stage, constraints, compute, progress, share) -> LeakageCheck:
-    """Re-measure the classical families without the suspects: the verdict with and without."""
+def _remeasure_without(data, cols: list[str], constraints, compute, progress, share: float):
+    """The classical families re-measured without the leakage suspects, on the same folds."""
     from advisor.probing.registry import discover_probes
     from advisor.probing.stage import run_probes
-    from advisor.verdict import decide
 
-    cols = list(profile.leakage_suspects)
-    # prepare() expands a datetime column into parts named "<column>__year" etc.: drop those too.
-    features = [f for f in data.feature_kinds if any(f == c or f.startswith(c + "__") for c in cols)]
     progress.stage(f"leakage check: re-measuring without {', '.join(cols)}")
     probes = [p for p in discover_probes() if p.family in LEAKAGE_FAMILIES]
-    reduced = data.drop_columns(features)
     sub = replace(constraints, budget_seconds=constraints.budget_seconds * share)
-    again = run_probes(reduced, constraints=sub, compute=compute, progress=progress, probes=probes)
-    with_rec = decide(profile, prior, stage.results, constraints)
-    without_rec = decide(profile, prior, again.results, constraints)
-    best_with = max(
-        (r.score for r in stage.results if r.score and r.family != "baseline"),
-        key=lambda s: s.mean,
-        default=None,
-    )
-    best_without = max(
-        (r.score for r in again.results if r.score and r.family != "baseline"),
-        key=lambda s: s.mean,
-        default=None,
-    )
-
-    def fmt(s):
-        return "n/a" if s is None else f"{s.mean:.3f} ± {s.std:.3f}"
-
-    summary = (
-        f"Suspected leakage in {', '.join(f'`{c}`' for c in cols)}. With it, the best score is {fmt(best_with)} "
-        f"and the verdict is {with_rec.family}; without it ({', '.join(LEAKAGE_FAMILIES)} re-measured on the same "
-        f"folds), the best score is {fmt(best_without)} and the verdict is {without_rec.family}. "
-        "If the column is not known at prediction time, plan with the numbers without it."
-    )
-    return LeakageCheck(
-        columns=cols,
-        best_with=best_with,
-        best_without=best_without,
-        family_with=with_rec.family,
-        family_without=without_rec.family,
-        probes_without=again.results,
-        summary=summary,
-    )
+    return run_probes(
+        data.drop_columns(cols), constraints=sub, compute=compute, progress=progress, probes=probes
+    ).results

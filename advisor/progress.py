@@ -7,7 +7,19 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import TextIO
+from typing import Protocol, TextIO
+
+
+class ProbeProgress(Protocol):
+    """What the probe stage reports to. The stage calls ``start_probe``/``end_probe``;
+    the runner calls ``advance`` once per finished fit. A ``status(name, detail)``
+    method, when present, receives the probes' own status lines (FitContext.progress)."""
+
+    def start_probe(self, name: str, total_steps: int) -> None: ...
+
+    def advance(self, name: str, detail: str) -> None: ...
+
+    def end_probe(self, name: str, status: str) -> None: ...
 
 
 class NullProgress:
@@ -30,7 +42,6 @@ class LineProgress(NullProgress):
     def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream or sys.stderr
         self.t0 = time.monotonic()
-        self._steps: dict[str, tuple[int, int]] = {}
 
     def _say(self, text: str) -> None:
         print(f"[{time.monotonic() - self.t0:6.1f}s] {text}", file=self.stream, flush=True)
@@ -39,12 +50,7 @@ class LineProgress(NullProgress):
         self._say(text)
 
     def start_probe(self, name: str, total_steps: int) -> None:
-        self._steps[name] = (0, total_steps)
         self._say(f"probe {name}: started ({total_steps} fits)")
-
-    def advance(self, name: str, detail: str = "") -> None:
-        done, total = self._steps.get(name, (0, 0))
-        self._steps[name] = (done + 1, total)
 
     def end_probe(self, name: str, status: str) -> None:
         self._say(f"probe {name}: {status}")

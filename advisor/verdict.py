@@ -25,6 +25,7 @@ from advisor.engine.model import Prior
 from advisor.facts import Constraints, DatasetProfile
 from advisor.probe_api import BASELINE, FAMILIES, ProbeResult, Score
 from advisor.report.model import LeakageCheck, Ranked, Recommendation
+from advisor.report.sections import fmt_score
 
 # Smallest margin we treat as a real difference, whatever the folds say: below
 # this, no team should pick a more complex model.
@@ -92,10 +93,6 @@ def was_cut(r: ProbeResult) -> bool:
     return any("by the time budget" in n for n in r.notes)
 
 
-def _fmt(score: Score | None) -> str:
-    return "n/a" if score is None else f"{score.mean:.3f} ± {score.std:.3f}"
-
-
 def _best_by_family(results: list[ProbeResult]) -> dict[str, ProbeResult]:
     best: dict[str, ProbeResult] = {}
     for r in results:
@@ -157,10 +154,10 @@ def decide(
     metric = metric or top.metric
     reasons: list[str] = []
     scores_line = ", ".join(
-        f"{r.family}{'' if r.probe == r.family else f' ({r.probe})'} {_fmt(r.score)}" for r in ranking
+        f"{r.family}{'' if r.probe == r.family else f' ({r.probe})'} {fmt_score(r.score)}" for r in ranking
     )
     if baseline is not None:
-        scores_line += f"; trivial baseline {_fmt(baseline.score)}"
+        scores_line += f"; trivial baseline {fmt_score(baseline.score)}"
     reasons.append(f"Measured {metric} on held-out folds: {scores_line}.")
 
     # No signal: the best model is not clearly above the trivial baseline.
@@ -172,8 +169,8 @@ def decide(
                 model=STARTER_MODELS["none"],
                 confidence="medium" if profile.n_rows >= TINY_DATA_ROWS else "low",
                 decided_by=(
-                    f"measurement: the best model ({top.name}, {_fmt(top.score)}) is within the noise of the "
-                    f"trivial baseline ({_fmt(baseline.score)}), so no model family is supported by this data yet"
+                    f"measurement: the best model ({top.name}, {fmt_score(top.score)}) is within the noise of the "
+                    f"trivial baseline ({fmt_score(baseline.score)}), so no model family is supported by this data yet"
                 ),
                 reasons=reasons + rule_reasons[:3],
                 rule_ids=[f.id for f in prior.fired],
@@ -192,25 +189,16 @@ def decide(
             )
 
     tied = [r.family for r in ranking if r.ties_best]
-    measured = _simplest(tied)
-    candidates = tied
-    constraint_note = ""
-    if constraints.interpretability == "required":
-        allowed = [r.family for r in ranking if r.family in INTERPRETABLE]
-        if measured not in INTERPRETABLE and allowed:
-            chosen = allowed[0]
-            lost = next(r for r in ranking if r.family == chosen)
-            constraint_note = (
-                f"Interpretability is required, so {chosen} is chosen over {measured}; "
-                f"it costs {lost.gap_to_best:.3f} {metric} (noise ±{lost.gap_noise:.3f})."
-            )
-            candidates = [chosen]
-            measured_choice = measured
-            measured = chosen
-        else:
-            measured_choice = measured
-    else:
-        measured_choice = measured
+    measured_choice = _simplest(tied)
+    measured, candidates, constraint_note = measured_choice, tied, ""
+    allowed = [r for r in ranking if r.family in INTERPRETABLE]
+    if constraints.interpretability == "required" and measured not in INTERPRETABLE and allowed:
+        lost = allowed[0]
+        measured, candidates = lost.family, [lost.family]
+        constraint_note = (
+            f"Interpretability is required, so {measured} is chosen over {measured_choice}; "
+            f"it costs {lost.gap_to_best:.3f} {metric} (noise ±{lost.gap_noise:.3f})."
+        )
 
     if len(tied) > 1:
         reasons.append(
@@ -298,7 +286,7 @@ def account_for_leakage(rec: Recommendation, check: LeakageCheck) -> None:
     """Say whether the verdict survives without the leakage suspects; if it does
     not, the measured evidence is unreliable and confidence drops to low."""
     cols = ", ".join(check.columns)
-    without = _fmt(check.best_without)
+    without = fmt_score(check.best_without)
     if check.family_without == rec.family:
         rec.reasons.insert(
             1,
@@ -311,3 +299,38 @@ def account_for_leakage(rec: Recommendation, check: LeakageCheck) -> None:
         f"(best score {without}): the measured comparison depends on that column.",
     )
     rec.confidence = "low"
+
+
+def _best_score(results: list[ProbeResult]) -> Score | None:
+    best = _best_by_family(results)
+    return max((r.score for r in best.values() if r.score), key=lambda sc: sc.mean, default=None)
+
+
+def check_leakage(
+    rec: Recommendation,
+    profile: DatasetProfile,
+    prior: Prior,
+    results: list[ProbeResult],
+    without: list[ProbeResult],
+    constraints: Constraints,
+) -> LeakageCheck:
+    """The verdict (``rec``, already decided on all columns) against the verdict on
+    the results re-measured without the leakage suspects; updates ``rec``."""
+    cols = list(profile.leakage_suspects)
+    check = LeakageCheck(
+        columns=cols,
+        best_with=_best_score(results),
+        best_without=_best_score(without),
+        family_with=rec.family,
+        family_without=decide(profile, prior, without, constraints).family,
+        probes_without=without,
+    )
+    check.summary = (
+        f"Suspected leakage in {', '.join(f'`{c}`' for c in cols)}. With it, the best score is "
+        f"{fmt_score(check.best_with)} and the verdict is {check.family_with}; without it (the classical "
+        f"families re-measured on the same folds), the best score is {fmt_score(check.best_without)} and the "
+        f"verdict is {check.family_without}. If the column is not known at prediction time, plan with the "
+        "numbers without it."
+    )
+    account_for_leakage(rec, check)
+    return check

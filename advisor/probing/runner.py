@@ -16,7 +16,7 @@ import math
 import time
 import warnings
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -32,6 +32,7 @@ from advisor.probing.metrics import (
 )
 from advisor.probing.plan import subset_order
 from advisor.probing.resources import MemoryMonitor
+from advisor.progress import NullProgress, ProbeProgress
 
 if TYPE_CHECKING:  # pragma: no cover
     from advisor.data import ProbeData
@@ -43,34 +44,6 @@ MAX_WARNING_NOTES = 3
 FIXED_COST = 0.1  # per-fit overhead, as a fraction of a full-size fit's cost (budget split)
 WARM_UP_ROWS = 40
 WARM_UP_SECONDS = 1.0
-
-
-class ProbeProgress(Protocol):
-    """Progress display. The stage calls ``start_probe``/``end_probe``; the runner
-    calls ``advance`` once per finished fit. A ``status(name, detail)`` method,
-    when present, receives the probe's own status lines (FitContext.progress)."""
-
-    def start_probe(self, name: str, total_steps: int) -> None: ...
-
-    def advance(self, name: str, detail: str) -> None: ...
-
-    def end_probe(self, name: str, status: str) -> None: ...
-
-
-class NullProgress:
-    """The default: shows nothing."""
-
-    def start_probe(self, name: str, total_steps: int) -> None:
-        pass
-
-    def advance(self, name: str, detail: str) -> None:
-        pass
-
-    def end_probe(self, name: str, status: str) -> None:
-        pass
-
-    def status(self, name: str, detail: str) -> None:
-        pass
 
 
 class CudaOutOfMemory(Exception):

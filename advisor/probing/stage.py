@@ -23,15 +23,8 @@ from advisor.errors import ProbeInterrupted
 from advisor.probe_api import Budget, EvalPlan, Probe, ProbeResult
 from advisor.probing.plan import ProbePlan, make_plan
 from advisor.probing.registry import discover_probes
-from advisor.probing.runner import (
-    CudaOutOfMemory,
-    NullProgress,
-    ProbeProgress,
-    evaluate_probe,
-    is_cuda_oom,
-    one_line,
-    warm_up,
-)
+from advisor.probing.runner import CudaOutOfMemory, evaluate_probe, is_cuda_oom, one_line, warm_up
+from advisor.progress import NullProgress, ProbeProgress
 
 if TYPE_CHECKING:  # pragma: no cover
     from advisor.data import ProbeData

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from advisor.data import ProbeData
+from advisor.data import PART_SEPARATOR, ProbeData
 from advisor.errors import TargetError
 from advisor.facts import DatasetProfile, DataWarning
 from advisor.profile.build import checked_frame
@@ -78,8 +78,8 @@ def prepare(table: Any, profile: DatasetProfile) -> ProbeData:
             kinds[column.name] = "numeric"
         elif column.kind == "datetime":
             for part, values in _datetime_parts(series).items():
-                columns[f"{column.name}__{part}"] = values
-                kinds[f"{column.name}__{part}"] = "numeric"
+                columns[f"{column.name}{PART_SEPARATOR}{part}"] = values
+                kinds[f"{column.name}{PART_SEPARATOR}{part}"] = "numeric"
         elif column.kind == "categorical":
             columns[column.name] = _categorical(series)
             kinds[column.name] = "categorical"
