@@ -22,8 +22,32 @@ ALPHA = 1.0  # L2 strength for ridge
 MAX_ITER = 500
 
 
+def fit_regularised(
+    Z: Any, y: np.ndarray, classification: bool, ctx: FitContext, *, C: float, alpha: float, max_iter: int
+) -> tuple[Any, dict[str, Any]]:
+    """Logistic (classification) or ridge regression on encoded features, with a
+    note when lbfgs does not converge. Shared by the tabular and text probes."""
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LogisticRegression, Ridge
+
+    if classification:
+        # lbfgs on >2 classes is the multinomial (softmax) model in scikit-learn >= 1.5.
+        model: Any = LogisticRegression(C=C, solver="lbfgs", max_iter=max_iter)
+        params: dict[str, Any] = {"model": "logistic", "C": C, "max_iter": max_iter}
+    else:
+        model, params = Ridge(alpha=alpha), {"model": "ridge", "alpha": alpha}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        model.fit(Z, y)
+    if any(issubclass(w.category, ConvergenceWarning) for w in caught):
+        ctx.note(f"lbfgs did not converge in {max_iter} iterations; scores may be slightly low")
+    return model, params
+
+
 class LinearModel:
-    def __init__(self, encoder: TabularEncoder, model: Any, n_classes: int, params: dict[str, Any]) -> None:
+    """A fitted linear model behind any encoder with ``transform(ProbeData)``."""
+
+    def __init__(self, encoder: Any, model: Any, n_classes: int, params: dict[str, Any]) -> None:
         self.encoder = encoder
         self.model = model
         self.n_classes = n_classes
@@ -56,8 +80,6 @@ class LinearProbe(Probe):
 
     def fit(self, train: ProbeData, ctx: FitContext) -> LinearModel | ConstantModel:
         import numpy as np
-        from sklearn.exceptions import ConvergenceWarning
-        from sklearn.linear_model import LogisticRegression, Ridge
 
         classification = train.is_classification
         if classification and len(np.unique(train.y)) < 2:
@@ -66,17 +88,6 @@ class LinearProbe(Probe):
 
         encoder = TabularEncoder()
         Z = encoder.fit_transform(train)
-        params: dict[str, Any] = {"n_features_encoded": Z.shape[1]}
-        if classification:
-            # lbfgs on >2 classes is the multinomial (softmax) model in scikit-learn >= 1.5.
-            model = LogisticRegression(C=C, solver="lbfgs", max_iter=MAX_ITER)
-            params.update(model="logistic", C=C, max_iter=MAX_ITER)
-        else:
-            model = Ridge(alpha=ALPHA)
-            params.update(model="ridge", alpha=ALPHA)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", ConvergenceWarning)
-            model.fit(Z, train.y)
-        if any(issubclass(w.category, ConvergenceWarning) for w in caught):
-            ctx.note(f"lbfgs did not converge in {MAX_ITER} iterations; scores may be slightly low")
+        model, params = fit_regularised(Z, train.y, classification, ctx, C=C, alpha=ALPHA, max_iter=MAX_ITER)
+        params["n_features_encoded"] = Z.shape[1]
         return LinearModel(encoder, model, train.n_classes if classification else 0, params)

@@ -7,17 +7,15 @@ sparse TF-IDF matrix, so one linear model sees both.
 
 from __future__ import annotations
 
-import warnings
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from advisor.probe_api import FitContext, Probe
 
-from ._encode import TabularEncoder, expand_proba, tabular_columns
+from ._encode import TabularEncoder, tabular_columns
 from .baseline import ConstantModel, constant_fit
+from .linear import LinearModel, fit_regularised
 
 if TYPE_CHECKING:  # pragma: no cover
-    import numpy as np
-
     from advisor.data import ProbeData
 
 C = 4.0  # TF-IDF rows are L2-normalised, so weaker regularisation than for dense columns
@@ -100,22 +98,6 @@ class TextFeatures:
         return sp.hstack(parts, format="csr", dtype=np.float32)
 
 
-class TextLinearModel:
-    def __init__(self, features: TextFeatures, model: Any, n_classes: int, params: dict[str, Any]) -> None:
-        self.features = features
-        self.model = model
-        self.n_classes = n_classes
-        self.params = params
-
-    def predict(self, data: ProbeData) -> np.ndarray:
-        import numpy as np
-
-        Z = self.features.transform(data)
-        if self.n_classes:
-            return expand_proba(self.model.predict_proba(Z), self.model.classes_, self.n_classes)
-        return np.asarray(self.model.predict(Z), dtype=np.float64)
-
-
 class TextLinearProbe(Probe):
     name: ClassVar[str] = "text_linear"
     family: ClassVar[str] = "linear"
@@ -129,10 +111,8 @@ class TextLinearProbe(Probe):
     def supports(self, data: ProbeData) -> str | None:
         return super().supports(data) or no_text_reason(data)
 
-    def fit(self, train: ProbeData, ctx: FitContext) -> TextLinearModel | ConstantModel:
+    def fit(self, train: ProbeData, ctx: FitContext) -> LinearModel | ConstantModel:
         import numpy as np
-        from sklearn.exceptions import ConvergenceWarning
-        from sklearn.linear_model import LogisticRegression, Ridge
 
         classification = train.is_classification
         if classification and len(np.unique(train.y)) < 2:
@@ -144,18 +124,6 @@ class TextLinearProbe(Probe):
             return constant_fit(train)
         Z = features.transform(train)
         vocab = 0 if features.vectorizer is None else len(features.vectorizer.vocabulary_)
-        params: dict[str, Any] = {"n_terms": vocab, "n_features": Z.shape[1]}
-        if classification:
-            model = LogisticRegression(C=C, max_iter=MAX_ITER)
-            params.update(model="logistic", C=C)
-        else:
-            model = Ridge(alpha=ALPHA)
-            params.update(model="ridge", alpha=ALPHA)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", ConvergenceWarning)
-            model.fit(Z, train.y)
-        if any(issubclass(w.category, ConvergenceWarning) for w in caught):
-            ctx.note(
-                f"text_linear: lbfgs did not converge in {MAX_ITER} iterations; scores may be slightly low"
-            )
-        return TextLinearModel(features, model, train.n_classes if classification else 0, params)
+        model, params = fit_regularised(Z, train.y, classification, ctx, C=C, alpha=ALPHA, max_iter=MAX_ITER)
+        params.update(n_terms=vocab, n_features=Z.shape[1])
+        return LinearModel(features, model, train.n_classes if classification else 0, params)
