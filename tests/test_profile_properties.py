@@ -90,3 +90,34 @@ def test_profile_and_prepare_properties(frame, task):
         if kind == "numeric":
             values = data.X[name].to_numpy()
             assert values.dtype == np.float64 and not np.isinf(values).any()
+
+
+FEW_VALUES = {
+    "int": st.integers(0, 2),
+    "float": st.sampled_from([0.5, 1.0, float("nan"), -3.25]),
+    "str": st.sampled_from(["a", "b", None]),
+}
+
+
+@st.composite
+def repetitive_frames(draw) -> pd.DataFrame:
+    n = draw(st.integers(2, 80))
+    width = draw(st.integers(1, 8))
+    data = {}
+    for i in range(width):
+        kind = draw(st.sampled_from(sorted(FEW_VALUES)))
+        values = draw(st.lists(FEW_VALUES[kind], min_size=n, max_size=n))
+        data[f"c{i}"] = pd.Series(values, dtype={"int": "int64", "float": "float64", "str": "str"}[kind])
+    return pd.DataFrame(data)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(frame=repetitive_frames())
+def test_duplicate_count_matches_pandas(frame):
+    from advisor.profile.kinds import profile_columns
+    from advisor.profile.quality import count_duplicate_rows
+
+    columns = profile_columns(frame, {}, len(frame))
+    compared = [c.name for c in columns if c.kind not in ("identifier", "constant")]
+    expected = int(frame[compared].duplicated().sum()) if compared else len(frame) - 1
+    assert count_duplicate_rows(frame, columns) == expected

@@ -176,3 +176,13 @@ def test_scale_fields():
     assert profile.raw_dimension == 4
     measured = frame.memory_usage(index=False).sum() / 2**20
     assert profile.memory_mb == pytest.approx(10 * measured)
+
+
+def test_repeated_mask_marks_every_member_of_a_repeat():
+    from advisor.profile.quality import repeated_mask
+
+    values = rng.integers(0, 2**63, 5000, dtype="int64").astype("uint64")
+    values[100:110] = values[7]  # a group of eleven
+    values[4999] = values[0]  # a pair at both ends
+    expected = pd.Series(values).duplicated(keep=False).to_numpy()
+    assert (repeated_mask(values) == expected).all()

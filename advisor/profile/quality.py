@@ -20,8 +20,10 @@ DUPLICATE_WARN_SHARE = 0.01  # below this share duplicates are reported as info
 def count_duplicate_rows(frame: pd.DataFrame, columns: list[ColumnProfile]) -> int:
     """Rows that repeat an earlier row, comparing every column but identifiers.
 
-    A column that is unique per row rules duplicates out without hashing; else
-    columns are hashed most-distinct first, stopping as soon as rows are unique.
+    A column that is unique per row rules duplicates out without hashing. Else
+    columns are hashed most-distinct first, and each check keeps only the rows
+    that still share their combined hash with another row: in most tables one or
+    two columns leave a few rows to follow, so the rest are hashed on those alone.
     """
     n = len(frame)
     considered = [c for c in columns if c.kind not in ("identifier", "constant")]
@@ -32,23 +34,45 @@ def count_duplicate_rows(frame: pd.DataFrame, columns: list[ColumnProfile]) -> i
     if any(c.n_unique == n for c in considered):
         return 0
     order = sorted(considered, key=lambda c: c.n_unique, reverse=True)
+    rows: np.ndarray | None = None  # rows still in a group of repeats; None: all
     combined = np.zeros(n, dtype="uint64")
-    # No column is unique, so the first alone always has duplicates: the first
-    # check worth its cost (a hash-table pass over every row) is after two columns.
-    check_at = 2
-    duplicates = n - 1
+    check_at = 1  # checks after 1, 2, 4, ... columns: a table of repeats costs log2(columns) sorts
     for i, column in enumerate(order, start=1):
-        hashed = pd.util.hash_pandas_object(_hashable(frame[column.name]), index=False).to_numpy()
+        series = frame[column.name] if rows is None else frame[column.name].iloc[rows]
+        hashed = pd.util.hash_pandas_object(_hashable(series), index=False).to_numpy()
         # Mix like boost::hash_combine so column order matters and values don't cancel out.
         combined ^= (
             hashed + np.uint64(0x9E3779B97F4A7C15) + (combined << np.uint64(6)) + (combined >> np.uint64(2))
         )
-        if i == check_at or i == len(order):
-            duplicates = n - sorted_distinct(combined)
-            if duplicates == 0:
+        if i == check_at and i < len(order):
+            repeated = repeated_mask(combined)
+            if not repeated.any():
                 return 0
+            if not repeated.all():
+                rows = np.flatnonzero(repeated) if rows is None else rows[repeated]
+                combined = combined[repeated]
             check_at *= 2
-    return duplicates
+    return len(combined) - sorted_distinct(combined)
+
+
+def repeated_mask(values: np.ndarray) -> np.ndarray:
+    """True where a ``uint64`` value may occur more than once in ``values``.
+
+    Sorts each value's high bits packed with its row number: one plain sort
+    instead of an argsort. A rare false "repeated" (two values alike in their
+    high bits) is harmless: the final count compares whole values.
+    """
+    n = len(values)
+    bits = np.uint64(max(1, (n - 1).bit_length()))
+    keys = ((values >> bits) << bits) | np.arange(n, dtype="uint64")
+    keys.sort()
+    high = keys >> bits
+    same = high[1:] == high[:-1]
+    row = keys & np.uint64((1 << int(bits)) - 1)
+    mask = np.zeros(n, dtype=bool)
+    mask[row[1:][same]] = True
+    mask[row[:-1][same]] = True
+    return mask
 
 
 def _hashable(series: pd.Series) -> pd.Series:

@@ -77,6 +77,19 @@ def class_labels(series: pd.Series, kind: str) -> pd.Series:
     return values.astype(str).where(values.notna()).str.removesuffix(".0")
 
 
+def class_counts(series: pd.Series, kind: str) -> pd.Series:
+    """Rows per class label, largest first (ties in order of first appearance).
+
+    Counted on the raw values and only then labelled: turning a million values
+    into strings costs more than the whole count.
+    """
+    raw = series.value_counts(dropna=True)
+    raw = raw[raw > 0]  # a categorical dtype lists unused categories too
+    labels = class_labels(pd.Series(raw.index, dtype=series.dtype), kind).to_numpy()
+    counts = raw.groupby(labels, sort=False).sum()
+    return counts.sort_values(ascending=False, kind="stable")
+
+
 def _unusable(name: str, why: str, inferred: bool, how: str) -> TargetError:
     picked = f"the target was picked as the {how}" if inferred else "it was given as the target"
     return TargetError(
@@ -184,7 +197,7 @@ def describe_target(
 def _describe_classes(
     series: pd.Series, column: ColumnProfile, info: TargetInfo, warnings: list[DataWarning]
 ) -> None:
-    counts = class_labels(series, column.kind).value_counts()
+    counts = class_counts(series, column.kind)
     info.n_classes = int(len(counts))
     info.class_counts = {str(k): int(v) for k, v in counts.iloc[:TOP_CLASSES].items()}
     info.imbalance_ratio = float(counts.iloc[0] / counts.iloc[-1])
