@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pandas as pd
@@ -67,11 +68,16 @@ def profile_table(table: Any, *, target: str | None = None, task: str | None = N
         )
     text = text_stats(frame, columns, n_rows)
     modality = detect_modality(frame, columns, target_name)
-    duplicates = count_duplicate_rows(frame, columns)
-    # Single pixels are not leakage; scoring hundreds of them would cost seconds.
-    suspects = (
-        [] if modality.modality == "signal" else find_leakage(frame, columns, target_column, target_info.task)
-    )
+    # The duplicate scan (hashing and sorting, which release the GIL) overlaps the leakage scan.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        duplicates_job = pool.submit(count_duplicate_rows, frame, columns)
+        # Single pixels are not leakage; scoring hundreds of them would cost seconds.
+        suspects = (
+            []
+            if modality.modality == "signal"
+            else find_leakage(frame, columns, target_column, target_info.task)
+        )
+        duplicates = duplicates_job.result()
 
     warnings: list[DataWarning] = list(getattr(table, "warnings", []) or [])
     warnings += source_warnings(source, how, target_name, inferred)

@@ -299,25 +299,30 @@ def profile_columns(
 ) -> list[ColumnProfile]:
     """One ``ColumnProfile`` per column, missing rates exact when ``column_stats`` has them."""
     names = list(frame.columns)
+    # Distinct counts run in threads while this thread detects the kinds of the
+    # columns already counted (detection stays here: it touches global warning filters).
     with ThreadPoolExecutor(max_workers=max(1, min(MAX_THREADS, os.cpu_count() or 1))) as pool:
-        uniques = list(pool.map(lambda c: _nunique(frame[c]), names))
-    profiles = []
-    for name, n_unique in zip(names, uniques, strict=True):
-        series = frame[name]
-        kind, reason = detect_kind(series, name=name, n_unique=n_unique, n_rows_total=n_rows_total)
-        stats = column_stats.get(name)
-        if stats is not None and n_rows_total > 0:
-            missing_rate = min(1.0, stats.n_missing / n_rows_total)
-        else:
-            missing_rate = float(series.isna().mean()) if len(series) else 0.0
-        profiles.append(
-            ColumnProfile(
-                name=name,
-                dtype=str(series.dtype),
-                kind=kind,
-                kind_reason=reason,
-                missing_rate=missing_rate,
-                n_unique=n_unique,
-            )
-        )
-    return profiles
+        uniques = [pool.submit(_nunique, frame[name]) for name in names]
+        return [
+            _profile_column(frame[name], name, u.result(), column_stats, n_rows_total)
+            for name, u in zip(names, uniques, strict=True)
+        ]
+
+
+def _profile_column(
+    series: pd.Series, name: str, n_unique: int, column_stats: Mapping[str, Any], n_rows_total: int
+) -> ColumnProfile:
+    kind, reason = detect_kind(series, name=name, n_unique=n_unique, n_rows_total=n_rows_total)
+    stats = column_stats.get(name)
+    if stats is not None and n_rows_total > 0:
+        missing_rate = min(1.0, stats.n_missing / n_rows_total)
+    else:
+        missing_rate = float(series.isna().mean()) if len(series) else 0.0
+    return ColumnProfile(
+        name=name,
+        dtype=str(series.dtype),
+        kind=kind,
+        kind_reason=reason,
+        missing_rate=missing_rate,
+        n_unique=n_unique,
+    )
