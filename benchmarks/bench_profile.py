@@ -107,7 +107,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows in the generated CSV")
     parser.add_argument("--memory-limit", type=float, default=64.0, help="MB limit for the streaming step")
-    parser.add_argument("--repeat", type=int, default=1, help="runs per step; the fastest is reported")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per step, taking turns; the fastest and the median are reported")
     parser.add_argument("--steps", default=",".join(STEPS), help=f"comma-separated subset of {STEPS}")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--path", help=argparse.SUPPRESS)
@@ -123,20 +123,29 @@ def main() -> None:
         generate(path, args.rows)
     load = os.getloadavg()[0]
     print(f"{path.name}: {path.stat().st_size / 1e6:.0f} MB, {os.cpu_count()} cores, load average {load:.1f}")
+    steps = args.steps.split(",")
+    runs: dict[str, list[dict[str, object]]] = {step: [] for step in steps}
+    # Steps take turns, so a slow spell of a shared machine hits them alike.
+    for _ in range(args.repeat):
+        for step in steps:
+            runs[step].append(measure(step, path, args.memory_limit))
     results = {}
-    for step in args.steps.split(","):
-        runs = [measure(step, path, args.memory_limit) for _ in range(args.repeat)]
-        ok = [r for r in runs if "error" not in r]
-        results[step] = min(ok, key=lambda r: r["seconds"]) if ok else runs[0]
-    base = results.get("pandas", {}).get("seconds")
-    print(f"{'step':<14}{'seconds':>9}{'x pandas':>10}{'cpu s':>8}{'peak MB':>9}  rows profiled")
+    for step in steps:
+        ok = sorted((r for r in runs[step] if "error" not in r), key=lambda r: r["seconds"])
+        results[step] = {**ok[0], "median": ok[len(ok) // 2]["seconds"]} if ok else runs[step][0]
+    base = results.get("pandas", {})
+    print(
+        f"{'step':<14}{'best s':>8}{'x pandas':>10}{'median s':>10}{'x pandas':>10}{'cpu s':>8}{'peak MB':>9}"
+        "  rows profiled"
+    )
     for step, r in results.items():
         if "error" in r:
             print(f"{step:<14}  failed: {r['error']}")
             continue
-        ratio = f"{r['seconds'] / base:.2f}" if base else "-"
-        line = f"{step:<14}{r['seconds']:>9.2f}{ratio:>10}{r['cpu']:>8.2f}{r['peak_mb']:>9.0f}"
-        print(f"{line}  {r.get('profiled', r['rows']):,}")
+        best = f"{r['seconds'] / base['seconds']:.2f}" if "seconds" in base else "-"
+        median = f"{r['median'] / base['median']:.2f}" if "median" in base else "-"
+        line = f"{step:<14}{r['seconds']:>8.2f}{best:>10}{r['median']:>10.2f}{median:>10}{r['cpu']:>8.2f}"
+        print(f"{line}{r['peak_mb']:>9.0f}  {r.get('profiled', r['rows']):,}")
 
 
 if __name__ == "__main__":

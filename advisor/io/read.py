@@ -37,6 +37,7 @@ DEFAULT_MEMORY_FRACTION = 0.25  # of total RAM, when no limit is given
 CSV_MEMORY_FACTOR = 2.0
 PARQUET_MEMORY_FACTOR = 2.0  # per uncompressed byte
 WIDE_TABLE_COLUMNS = 1_000
+MAX_TEXT_CHUNK_BYTES = 2**31 - 2**20  # 32-bit string offsets: one chunk holds less than 2 GiB
 MB = 1024 * 1024
 _READ_ERRORS = (pa.ArrowException, OSError, EOFError, zlib.error, UnicodeError, ValueError)
 _DELIMITER_NAMES = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
@@ -87,8 +88,11 @@ def read_table(
     sampled = streaming and n_rows > table.num_rows
     # One block per column avoids a consolidation copy; very wide tables convert faster consolidated.
     split = table.num_columns <= WIDE_TABLE_COLUMNS
-    frame = table.to_pandas(split_blocks=split, self_destruct=split)
+    columns, schema = table.columns, table.schema
     del table
+    _text_in_one_chunk(columns)
+    frame = pa.Table.from_arrays(columns, schema=schema).to_pandas(split_blocks=split, self_destruct=split)
+    del columns
     source = SourceInfo(
         path=str(s.path),
         format=s.format,
@@ -109,6 +113,23 @@ def read_table(
         peak_memory_mb=peak_memory_mb(),
     )
     return LoadedTable(frame=frame, source=source, column_stats=column_stats, warnings=warnings)
+
+
+def _text_in_one_chunk(columns: list[pa.ChunkedArray]) -> None:
+    """Join each text column's chunks into one, in place, a column at a time (bounded extra memory).
+
+    pandas keeps Arrow's chunks for text, and taking a few rows from a column of
+    many chunks copies the whole column first; the profiler and the probes take
+    samples from every text column.
+    """
+    for i, column in enumerate(columns):
+        if column.num_chunks > 1 and _is_text(column.type) and column.nbytes < MAX_TEXT_CHUNK_BYTES:
+            columns[i] = pa.chunked_array([column.combine_chunks()])
+        del column  # the old chunks are freed before the next column is copied
+
+
+def _is_text(dtype: pa.DataType) -> bool:
+    return pa.types.is_string(dtype) or pa.types.is_large_string(dtype)
 
 
 def default_memory_limit_mb() -> float:
