@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from advisor.io.read import ColumnStats
 from advisor.profile.build import profile_table
@@ -186,3 +188,20 @@ def test_repeated_mask_marks_every_member_of_a_repeat():
     values[4999] = values[0]  # a pair at both ends
     expected = pd.Series(values).duplicated(keep=False).to_numpy()
     assert (repeated_mask(values) == expected).all()
+
+
+@given(
+    labels=st.lists(st.integers(0, 1), min_size=2, max_size=200),
+    levels=st.integers(1, 30),
+    seed=st.integers(0, 2**16),
+)
+@settings(max_examples=100, deadline=None)
+def test_leakage_roc_auc_matches_sklearn_with_ties(labels, levels, seed):
+    from sklearn.metrics import roc_auc_score
+
+    from advisor.profile.leakage import roc_auc
+
+    y = np.array(labels)
+    score = np.random.default_rng(seed).integers(0, levels, len(y)).astype("float64")  # many ties
+    expected = roc_auc_score(y, score) if 0 < y.sum() < len(y) else 0.5
+    assert roc_auc(y, score) == pytest.approx(expected, abs=1e-12)

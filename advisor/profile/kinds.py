@@ -255,10 +255,13 @@ def _datetime_share(sample: pd.Series) -> float:
     return float(parse_datetime(sample, fmt).notna().mean())
 
 
-def detect_kind(series: pd.Series, *, name: str, n_unique: int, n_rows_total: int) -> tuple[str, str]:
-    """``(kind, kind_reason)`` for one column; ``n_unique`` counts distinct non-missing values."""
+def detect_kind(
+    series: pd.Series, *, name: str, n_unique: int, n_rows_total: int, n_present: int | None = None
+) -> tuple[str, str]:
+    """``(kind, kind_reason)`` for one column; ``n_unique`` counts distinct non-missing values,
+    ``n_present`` the non-missing values (counted here when not given)."""
     family = storage_family(series)
-    n_present = int(series.notna().sum())
+    n_present = int(series.notna().sum()) if n_present is None else n_present
     if n_present == 0:
         return "constant", "all values missing: constant"
     if n_unique <= 1:
@@ -284,14 +287,18 @@ def sorted_distinct(values: np.ndarray) -> int:
     return 1 + int(np.count_nonzero(ordered[1:] != ordered[:-1]))
 
 
-def _nunique(series: pd.Series) -> int:
+def _counts(series: pd.Series) -> tuple[int, int]:
+    """``(distinct, present)``: distinct non-missing values and non-missing values."""
     if isinstance(series.dtype, np.dtype) and series.dtype.kind in "fiu":
         values = series.to_numpy()
-        return sorted_distinct(values[~np.isnan(values)] if values.dtype.kind == "f" else values)
+        if values.dtype.kind == "f":
+            values = values[~np.isnan(values)]
+        return sorted_distinct(values), len(values)
     try:
-        return int(series.nunique(dropna=True))
+        distinct = int(series.nunique(dropna=True))
     except TypeError:  # unhashable objects (lists, dicts) in an object column
-        return int(series.astype(str).nunique(dropna=True))
+        distinct = int(series.astype(str).nunique(dropna=True))
+    return distinct, int(series.count())
 
 
 def profile_columns(
@@ -302,22 +309,29 @@ def profile_columns(
     # Distinct counts run in threads while this thread detects the kinds of the
     # columns already counted (detection stays here: it touches global warning filters).
     with ThreadPoolExecutor(max_workers=max(1, min(MAX_THREADS, os.cpu_count() or 1))) as pool:
-        uniques = [pool.submit(_nunique, frame[name]) for name in names]
+        counts = [pool.submit(_counts, frame[name]) for name in names]
         return [
-            _profile_column(frame[name], name, u.result(), column_stats, n_rows_total)
-            for name, u in zip(names, uniques, strict=True)
+            _profile_column(frame[name], name, *c.result(), column_stats, n_rows_total)
+            for name, c in zip(names, counts, strict=True)
         ]
 
 
 def _profile_column(
-    series: pd.Series, name: str, n_unique: int, column_stats: Mapping[str, Any], n_rows_total: int
+    series: pd.Series,
+    name: str,
+    n_unique: int,
+    n_present: int,
+    column_stats: Mapping[str, Any],
+    n_rows_total: int,
 ) -> ColumnProfile:
-    kind, reason = detect_kind(series, name=name, n_unique=n_unique, n_rows_total=n_rows_total)
+    kind, reason = detect_kind(
+        series, name=name, n_unique=n_unique, n_rows_total=n_rows_total, n_present=n_present
+    )
     stats = column_stats.get(name)
     if stats is not None and n_rows_total > 0:
         missing_rate = min(1.0, stats.n_missing / n_rows_total)
     else:
-        missing_rate = float(series.isna().mean()) if len(series) else 0.0
+        missing_rate = 1.0 - n_present / len(series) if len(series) else 0.0
     return ColumnProfile(
         name=name,
         dtype=str(series.dtype),

@@ -122,12 +122,18 @@ def ranks(x: np.ndarray) -> np.ndarray:
 
 
 def roc_auc(y: np.ndarray, score: np.ndarray) -> float:
-    """ROC AUC by the rank-sum formula (ties averaged); 0.5 when one class is absent."""
-    positives = int(y.sum())
-    negatives = len(y) - positives
-    if positives == 0 or negatives == 0:
+    """ROC AUC as P(positive outscores negative) + P(tie) / 2; 0.5 when one class is absent.
+
+    Counted by binary search in the sorted negatives: plain sorts are several
+    times faster than the argsort a rank-sum needs.
+    """
+    positive = y == 1
+    pos, neg = np.sort(score[positive]), np.sort(score[~positive])
+    if len(pos) == 0 or len(neg) == 0:
         return 0.5
-    return float((ranks(score)[y == 1].sum() - positives * (positives + 1) / 2) / (positives * negatives))
+    below = np.searchsorted(neg, pos, side="left").sum(dtype="float64")
+    tied = np.searchsorted(neg, pos, side="right").sum(dtype="float64") - below
+    return float((below + tied / 2) / (len(pos) * len(neg)))
 
 
 def _r2(y: np.ndarray, pred: np.ndarray) -> float:
@@ -139,10 +145,13 @@ def _r2(y: np.ndarray, pred: np.ndarray) -> float:
 
 def _bins(x: np.ndarray, train: np.ndarray) -> np.ndarray:
     """Quantile-bin codes from the training half's edges; missing values get a bin of their own."""
-    present = x[train & ~np.isnan(x)]
+    present = np.sort(x[train & ~np.isnan(x)])
     if len(present) == 0:
         return np.where(np.isnan(x), 0, 1)
-    edges = np.unique(np.quantile(present, np.linspace(0, 1, N_BINS + 1)[1:-1]))
+    # Edges midway between neighbouring order statistics at the N_BINS quantiles, so a
+    # gap between clusters of values is split in the gap (a sort beats np.quantile here).
+    at = np.clip((np.arange(1, N_BINS) * len(present)) // N_BINS, 1, max(1, len(present) - 1))
+    edges = np.unique(present[at - 1] / 2 + present[np.minimum(at, len(present) - 1)] / 2)
     return np.where(np.isnan(x), len(edges) + 1, np.searchsorted(edges, x, side="right"))
 
 
