@@ -28,6 +28,7 @@ DATETIME_SAMPLE_SIZE = 1000
 NUMERIC_MIN_PARSE_SHARE = 0.95  # share of sampled strings that parse as numbers
 DATETIME_MIN_PARSE_SHARE = 0.95  # share of sampled strings that parse as dates with one format
 DATETIME_MAX_MEAN_LENGTH = 40  # longer strings are sentences that happen to hold a date
+NUMBER_START = r"^\s*[-+]?(?:\d|\.\d|inf|nan)"  # how every string that parses as a number begins
 IMAGE_PATH_MIN_SHARE = 0.95
 TEXT_MIN_MEAN_TOKENS = 3.0  # free text has several words per value on average...
 TEXT_MIN_UNIQUE_RATIO = 0.5  # ...and rarely repeats
@@ -71,15 +72,15 @@ def storage_family(series: pd.Series) -> str:
 def string_sample(series: pd.Series, size: int = SAMPLE_SIZE) -> pd.Series:
     """Up to ``size`` non-missing values as ``str``, drawn with a fixed seed."""
     n = len(series)
+    picked = None
     if n > 2 * size:
         rng = np.random.default_rng(SAMPLE_SEED)
-        picked = series.iloc[np.sort(rng.choice(n, size=2 * size, replace=False))].dropna()
-        if len(picked) < size // 2:  # mostly missing: take the non-missing values directly
-            picked = series.dropna()
-    else:
+        picked = series.iloc[rng.choice(n, size=2 * size, replace=False)].dropna()  # in random order
+        picked = picked.iloc[:size] if len(picked) >= size // 2 else None  # mostly missing: None
+    if picked is None:
         picked = series.dropna()
-    if len(picked) > size:
-        picked = picked.sample(n=size, random_state=SAMPLE_SEED)
+        if len(picked) > size:
+            picked = picked.sample(n=size, random_state=SAMPLE_SEED)
     return picked.astype(str).reset_index(drop=True)
 
 
@@ -91,9 +92,10 @@ def name_hints_identifier(name: str) -> bool:
 
 
 def mean_tokens(sample: pd.Series) -> float:
+    """Mean whitespace-separated words per value."""
     if len(sample) == 0:
         return 0.0
-    return float(sample.str.split().str.len().fillna(0).mean())
+    return float(sample.str.count(r"\S+").fillna(0).mean())
 
 
 # --- conversions shared by detection, leakage and prepare --------------------------
@@ -220,7 +222,7 @@ def _string_kind(series: pd.Series, name: str, n_unique: int, n_present: int) ->
     ):
         return "identifier", f"{dtype}, {_pct(unique_ratio)} unique, name looks like an id: identifier"
 
-    numeric_share = float(parse_numeric(sample).notna().mean())
+    numeric_share = _numeric_share(sample)
     if numeric_share >= NUMERIC_MIN_PARSE_SHARE:
         return "numeric", f"strings that parse as numbers ({_pct(numeric_share)} of a sample): numeric"
 
@@ -237,6 +239,13 @@ def _string_kind(series: pd.Series, name: str, n_unique: int, n_present: int) ->
     if n_unique == n_present >= ID_MIN_ROWS:
         return "identifier", f"string codes, unique per row ({n_unique} values): identifier"
     return "categorical", f"string with {n_unique} distinct values, mean {tokens:.1f} words: categorical"
+
+
+def _numeric_share(sample: pd.Series) -> float:
+    # Cheap gate first: a number starts with a digit, a point, a sign, "inf" or "nan".
+    if sample.str.contains(NUMBER_START, case=False).mean() < NUMERIC_MIN_PARSE_SHARE:
+        return 0.0
+    return float(parse_numeric(sample).notna().mean())
 
 
 def _datetime_share(sample: pd.Series) -> float:
