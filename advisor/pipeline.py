@@ -89,6 +89,7 @@ def _run(
         constraints=constraints,
         memory_limit_mb=memory_limit_mb,
         image_size=IMAGE_SIZE[compute.device],
+        probes=probes,
     )
     timings["read_and_profile"] = time.perf_counter() - t
 
@@ -136,8 +137,17 @@ def _run(
     )
 
 
-def _load(path: Path, *, target, task, constraints: Constraints, memory_limit_mb, image_size: int):
-    """Read and profile a table or an image folder; return (profile, ProbeData)."""
+def _load(
+    path: Path,
+    *,
+    target,
+    task,
+    constraints: Constraints,
+    memory_limit_mb,
+    image_size: int,
+    probes: bool = True,
+):
+    """Read and profile a table or an image folder; return (profile, ProbeData or None without probes)."""
     if not path.exists():
         raise InputError(
             f"{path} does not exist: check the path (a CSV, TSV, Parquet file or an image folder)"
@@ -163,7 +173,7 @@ def _load(path: Path, *, target, task, constraints: Constraints, memory_limit_mb
     profile = profile_table(table, target=target, task=task)
     if profile.modality == "image":
         return _image_csv(path, table, profile, constraints, image_size)
-    return profile, prepare(table, profile)
+    return profile, prepare(table, profile) if probes else None
 
 
 def _image_csv(path: Path, table, profile: DatasetProfile, constraints: Constraints, image_size: int):

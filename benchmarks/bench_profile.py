@@ -25,8 +25,12 @@ MISSING_RATE = 0.05
 STEPS = ("pandas", "read", "read+profile", "stream")
 
 
-def generate(path: Path, n_rows: int, seed: int = 0) -> None:
-    """Write the benchmark CSV in chunks (id, numeric, categorical, target columns)."""
+def generate(path: Path, n_rows: int, shape: str = "mixed", seed: int = 0) -> None:
+    """Write the benchmark CSV in chunks.
+
+    ``mixed``: an id, 14 numeric (some integer), 9 categorical and a target column, 5% missing.
+    ``floats``: 24 float columns with 8 decimals and a target (about 275 MB per million rows).
+    """
     import numpy as np
     import pandas as pd
 
@@ -36,6 +40,11 @@ def generate(path: Path, n_rows: int, seed: int = 0) -> None:
     with open(tmp, "w") as fh:
         for start in range(0, n_rows, CHUNK_ROWS):
             n = min(CHUNK_ROWS, n_rows - start)
+            if shape == "floats":
+                frame = pd.DataFrame(rng.normal(size=(n, 24)).round(8), columns=[f"x_{i}" for i in range(24)])
+                frame["target"] = rng.integers(0, 2, n)
+                frame.to_csv(fh, index=False, header=start == 0)
+                continue
             cols: dict[str, object] = {"id": np.arange(start, start + n)}
             for i in range(N_NUMERIC):
                 x = rng.normal(size=n).round(6)
@@ -107,8 +116,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows in the generated CSV")
     parser.add_argument("--memory-limit", type=float, default=64.0, help="MB limit for the streaming step")
-    parser.add_argument("--repeat", type=int, default=1, help="runs per step, taking turns; the fastest and the median are reported")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="runs per step, taking turns; the fastest and the median are reported",
+    )
     parser.add_argument("--steps", default=",".join(STEPS), help=f"comma-separated subset of {STEPS}")
+    parser.add_argument(
+        "--shape",
+        choices=("mixed", "floats"),
+        default="mixed",
+        help="columns of the generated CSV (see generate)",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--path", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -117,10 +137,12 @@ def main() -> None:
         return
 
     DATA_DIR.mkdir(exist_ok=True)
-    path = DATA_DIR / f"bench_{args.rows}x25.csv"
+    path = DATA_DIR / (
+        f"bench_{args.rows}x25.csv" if args.shape == "mixed" else f"bench_{args.rows}x25_{args.shape}.csv"
+    )
     if not path.exists():
         print(f"generating {path} ...", flush=True)
-        generate(path, args.rows)
+        generate(path, args.rows, args.shape)
     load = os.getloadavg()[0]
     print(f"{path.name}: {path.stat().st_size / 1e6:.0f} MB, {os.cpu_count()} cores, load average {load:.1f}")
     steps = args.steps.split(",")

@@ -3,7 +3,8 @@
 
 Every problem raises ``RuleError(file, rule_id, field, problem)``; the message
 says what is wrong and what to write instead. Files are read with
-``yaml.safe_load`` only, so YAML tags that build Python objects are refused.
+the safe loader only (``yaml.safe_load``, or its C twin ``CSafeLoader``), so
+YAML tags that build Python objects are refused.
 """
 
 from __future__ import annotations
@@ -145,7 +146,8 @@ def _read_yaml(path: Path) -> Any:
             file, None, None, f"cannot read the rule file ({exc}); give a UTF-8 YAML file"
         ) from None
     try:
-        return yaml.safe_load(text)
+        # The same safe loader as yaml.safe_load, in C where libyaml is there (10x faster).
+        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
     except yaml.YAMLError as exc:
         raise RuleError(file, None, None, _yaml_problem(exc)) from None
 
