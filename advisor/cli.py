@@ -6,6 +6,7 @@ Heavy libraries are imported inside the commands, so `advisor --help` and
 
 from __future__ import annotations
 
+import math
 import sys
 import traceback
 
@@ -16,6 +17,18 @@ from advisor.errors import AdvisorError
 
 FORMATS = ("terminal", "md", "json")
 SUFFIX_FORMATS = {".json": "json", ".md": "md", ".markdown": "md", ".txt": "terminal"}
+MAX_BUDGET_SECONDS = 7 * 24 * 3600  # a week: more is surely a typo (and 1e308 overflows the timers)
+MAX_SEED = 2**32 - 1  # numpy's seed range
+
+
+class FiniteFloatRange(click.FloatRange):
+    """A FloatRange that also refuses nan and inf (FloatRange lets nan through, and inf without a max)."""
+
+    def convert(self, value, param, ctx):
+        number = click.FLOAT.convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value} is not a finite number", param, ctx)
+        return super().convert(number, param, ctx)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -69,7 +82,7 @@ def _format_for(fmt: str | None, output: str | None) -> str:
 )
 @click.option(
     "--budget",
-    type=click.FloatRange(min=1),
+    type=FiniteFloatRange(min=1, max=MAX_BUDGET_SECONDS),
     default=60.0,
     show_default=True,
     metavar="SECONDS",
@@ -84,7 +97,8 @@ def _format_for(fmt: str | None, output: str | None) -> str:
 )
 @click.option(
     "--seed",
-    type=int,
+    type=click.IntRange(0, MAX_SEED),
+    metavar="INTEGER",
     default=0,
     show_default=True,
     help="Seed for every random choice (splits, samples, models).",
@@ -108,7 +122,7 @@ def _format_for(fmt: str | None, output: str | None) -> str:
 )
 @click.option(
     "--memory-limit",
-    type=click.FloatRange(min=1),
+    type=FiniteFloatRange(min=1),
     default=None,
     metavar="MB",
     help="Stream files larger than this instead of loading them. Default: a quarter of RAM.",
@@ -148,6 +162,10 @@ def recommend(
 
     fmt = _format_for(fmt, output)
     try:
+        if output:  # before any slow work, and never onto an input
+            from advisor.report.write import check_output
+
+            check_output(output, [path, *rule_files])
         report = run(
             path,
             target=target,

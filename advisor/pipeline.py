@@ -5,6 +5,8 @@ The CLI is a thin layer over ``recommend``; notebooks call it directly.
 
 from __future__ import annotations
 
+import os
+import stat
 import time
 from collections.abc import Sequence
 from dataclasses import replace
@@ -148,19 +150,14 @@ def _load(
     probes: bool = True,
 ):
     """Read and profile a table or an image folder; return (profile, ProbeData or None without probes)."""
-    if not path.exists():
-        raise InputError(
-            f"{path} does not exist: check the path (a CSV, TSV, Parquet file or an image folder)"
-        )
-    if path.is_dir():
+    if stat.S_ISDIR(check_input_path(path).st_mode):
         from advisor.io.images import is_image_folder, load_image_folder
         from advisor.profile.images import prepare_images, profile_images
 
         if not is_image_folder(path):
-            raise InputError(
-                f"{path} is a folder, not a table or an image folder: point advisor at a CSV, TSV or Parquet "
-                "file, or at a folder with one sub-folder of images per class"
-            )
+            from advisor.io.images import image_folder_error
+
+            raise image_folder_error(path)  # says which: one class, empty classes, or no image folder
         loaded = load_image_folder(path, size=image_size, max_images=MAX_IMAGES, seed=constraints.seed)
         profile = profile_images(loaded, str(path))
         return profile, prepare_images(loaded, profile)
@@ -174,6 +171,33 @@ def _load(
     if profile.modality == "image":
         return _image_csv(path, table, profile, constraints, image_size)
     return profile, prepare(table, profile) if probes else None
+
+
+def check_input_path(path: str | Path) -> os.stat_result:
+    """Stat ``path`` (following links); refuse what is neither a regular file nor a folder.
+
+    Runs before anything opens the path: opening a FIFO would block forever,
+    and a pipe or device reads as empty or endless.
+    """
+    try:
+        st = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        raise InputError(
+            f"{path} does not exist: check the path (a CSV, TSV, Parquet file or an image folder)"
+        ) from None
+    except PermissionError:
+        raise InputError(
+            f"cannot access {path} (permission denied): check the permissions of the file and of the folders above it"
+        ) from None
+    except OSError as exc:
+        raise InputError(
+            f"cannot access {path} ({(exc.strerror or str(exc)).lower()}): check the path"
+        ) from None
+    if not (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode)):
+        raise InputError(
+            f"{path} is not a regular file (a pipe, socket or device): save the data to a file and pass its path"
+        )
+    return st
 
 
 def _image_csv(path: Path, table, profile: DatasetProfile, constraints: Constraints, image_size: int):
