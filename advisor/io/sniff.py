@@ -1,7 +1,9 @@
 """Detect a data file's format, compression, encoding and delimiter.
 
 Everything here looks at the first bytes of the file only (a few KB, more for
-very wide files), so it is cheap on any file size. Problems a user can fix
+very wide files), so it is cheap on any file size. The one exception is a gzip
+file whose trailer cannot give its uncompressed size: that is counted by
+decompressing (up to GZIP_COUNT_LIMIT), so the memory limit holds. Problems a user can fix
 (missing path, empty or binary file, broken gzip) raise ``InputError``.
 """
 
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import json
 import re
 import struct
 import zlib
@@ -30,8 +33,19 @@ NO_DELIMITER = "\x1f"
 # A delimiter is accepted when at least this share of the sniffed rows has the
 # header's field count; ragged files still sniff correctly below 100%.
 MIN_DELIMITER_AGREEMENT = 0.5
-# Gzipped CSV typically compresses 3-10x; used when the gzip trailer is unreliable.
+# Gzipped CSV typically compresses 3-10x; a floor for the size the gzip trailer gives.
 GZIP_TYPICAL_RATIO = 5
+GZIP_WBITS = 47  # zlib: a gzip (or zlib) header, one member per decompressor
+GZIP_PROBE_BYTES = 1024 * 1024  # text decompressed to measure the file's compression ratio
+GZIP_COUNT_LIMIT = 512 * 1024 * 1024  # text counted when the trailer is implausible; extrapolated beyond
+# The trailer is trusted when it is at least this fraction of the size the head's
+# ratio implies; above 1/2 so that two equal gzip members are caught.
+GZIP_TRAILER_MIN_SHARE = 0.66
+INFLATE_CHUNK = 64 * 1024
+MAX_PREAMBLE_LINES = 20  # title or comment lines looked for above a header
+MIN_TABLE_AGREEMENT = 0.9  # share of rows that must split like the header below a preamble
+MIN_TABLE_ROWS = 2
+CLIP_CHARS = 60  # longest header or value quoted in a message
 PARQUET_EXTENSIONS = (".parquet", ".pq")
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -53,9 +67,22 @@ BINARY_MAGIC: dict[bytes, str] = {
 }
 BOMS: tuple[tuple[bytes, str], ...] = (
     (b"\xef\xbb\xbf", "utf-8-sig"),
+    (b"\xff\xfe\x00\x00", "utf-32"),  # before UTF-16: it starts with the UTF-16 LE BOM
+    (b"\x00\x00\xfe\xff", "utf-32"),
     (b"\xff\xfe", "utf-16"),
     (b"\xfe\xff", "utf-16"),
 )
+# Text documents people pass by mistake: start of the head (lower case) -> what it is.
+MARKUP: tuple[tuple[str, str], ...] = (
+    ("<?xml", "an XML document"),
+    ("<!doctype html", "an HTML page"),
+    ("<html", "an HTML page"),
+    ("<!doctype", "an XML or HTML document"),
+    ("{\\rtf", "an RTF document"),
+)
+_JSON_START = re.compile(r'[\[{]\s*(?:["{\[]|$)')  # {" [{ [[ [" or a lone bracket (pretty-printed)
+_MARKDOWN_RULE = re.compile(r"^\s*\|?(?:\s*:?-+:?\s*\|)+\s*(?::?-+:?\s*)?$")  # |---|:--:|
+_PROSE = re.compile(r"[\s:]")
 _QUOTED = re.compile(r'"(?:[^"]|"")*"')
 _COMMA_DECIMAL = re.compile(r"^-?\d+,\d+$")
 _DOT_DECIMAL = re.compile(r"^-?\d+\.\d+$")
@@ -108,16 +135,24 @@ def sniff(path: str | Path) -> Sniffed:
 
     compression = "gzip" if magic.startswith(GZIP_MAGIC) else None
     head, at_eof = _read_head(p, compression)
-    if not head.strip():
+    if compression:
+        _check_inner_format(name, head)
+    encoding, text = _decode(head, at_eof)
+    if not text.lstrip("\ufeff").strip():  # a BOM alone is empty too
         what = "empty after decompression" if compression else "empty (only blank lines)"
         raise InputError(f"{name} is {what}: export the table again with a header row and data")
-    encoding, text = _decode(head, at_eof)
     if "\x00" in text:
         raise InputError(
             f"{name} is a binary file (it contains NUL bytes), not a text table: export it as CSV or Parquet"
         )
-    delimiter = _sniff_delimiter(text, at_eof)
+    _check_text_format(name, text)
+    sniff_lines = _sniff_lines(text, at_eof)
+    delimiter = _choose_delimiter(sniff_lines)
+    if delimiter is None:
+        _check_unsplit(name, text, sniff_lines)
     lines = text.splitlines() or [text]
+    # The parser skips empty lines, so the header is the first non-empty one.
+    first = next((line for line in lines if line), "")
     return Sniffed(
         path=p,
         format="tsv" if delimiter == "\t" else "csv",
@@ -125,7 +160,7 @@ def sniff(path: str | Path) -> Sniffed:
         compression=compression,
         encoding=encoding,
         delimiter=delimiter,
-        header=next(csv.reader([lines[0]], delimiter=delimiter or NO_DELIMITER), []),
+        header=next(csv.reader([first], delimiter=delimiter or NO_DELIMITER), []),
         decimal_point=_sniff_decimal(lines, delimiter),
         max_line_bytes=max(len(line.encode("utf-8", "replace")) for line in lines),
         text_bytes=_gzip_size_estimate(p, size) if compression else size,
@@ -167,6 +202,9 @@ def _decode(head: bytes, at_eof: bool) -> tuple[str, str]:
     for bom, codec in BOMS:
         if head.startswith(bom):
             return codec, head.decode(codec, errors="replace")
+    codec = _bomless_utf16(head)
+    if codec:
+        return codec, head.decode(codec, errors="replace")
     try:
         return "utf-8", head.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -186,12 +224,83 @@ def _decode(head: bytes, at_eof: bool) -> tuple[str, str]:
     return "latin-1", head.decode("latin-1")  # pragma: no cover - latin-1 decodes any bytes
 
 
-def _sniff_delimiter(text: str, at_eof: bool) -> str | None:
-    """The candidate whose per-line count matches the header's on most lines (None if none)."""
+def _bomless_utf16(head: bytes) -> str | None:
+    """'utf-16-le'/'utf-16-be' for UTF-16 text without a BOM: NUL in every other byte of ASCII-range text."""
+    sample = head[:4096]
+    even, odd = sample[0::2], sample[1::2]
+    if len(odd) < 4:
+        return None
+    for codec, zeros, chars in (("utf-16-le", odd, even), ("utf-16-be", even, odd)):
+        if zeros.count(0) >= 0.7 * len(zeros) and chars.count(0) <= 0.05 * len(chars):
+            text = sample[: len(sample) // 2 * 2].decode(codec, errors="replace")
+            if sum(ch.isprintable() or ch in "\t\r\n" for ch in text) >= 0.95 * len(text):
+                return codec
+    return None
+
+
+def _check_inner_format(name: str, head: bytes) -> None:
+    """Refuse a gzip file whose content is not text: compressed twice, Parquet, an image..."""
+    if head.startswith(GZIP_MAGIC):
+        raise InputError(f"{name} is gzip-compressed twice: decompress it once (gunzip) and try again")
+    if head.startswith(PARQUET_MAGIC):
+        raise InputError(
+            f"{name} is a gzip-compressed Parquet file: decompress it (gunzip) and pass the .parquet file"
+        )
+    for prefix, what in BINARY_MAGIC.items():
+        if head.startswith(prefix):
+            raise InputError(
+                f"{name} is {what} compressed with gzip, not a table: export the data as CSV, TSV or Parquet"
+            )
+
+
+def _check_text_format(name: str, text: str) -> None:
+    """Refuse text that is not a delimited table: markup, JSON, a Markdown table."""
+    start = text.lstrip("\ufeff \t\r\n")
+    lowered = start[:16].lower()
+    for prefix, what in MARKUP:
+        if lowered.startswith(prefix):
+            raise InputError(f"{name} is {what}, not a table: export the data as CSV, TSV or Parquet")
+    kind = _json_kind(start)
+    if kind:
+        lines_arg = ", lines=True" if kind == "JSON Lines" else ""
+        raise InputError(
+            f"{name} looks like {kind}, not a table: convert it to CSV or Parquet "
+            f"(e.g. pandas.read_json(path{lines_arg}).to_csv('data.csv', index=False))"
+        )
+    lines = [line for line in start.split("\n", 3)[:3] if line.strip()]
+    if len(lines) >= 2 and "|" in lines[0] and _MARKDOWN_RULE.match(lines[1]):
+        raise InputError(
+            f"{name} looks like a Markdown table (a |---| line under the header), not a CSV: "
+            "export the data as CSV, or delete the |---| line and the outer | of every line"
+        )
+
+
+def _json_kind(start: str) -> str | None:
+    """'JSON Lines' or 'JSON' when text (stripped of leading space) looks like it, else None."""
+    if not start.startswith(("{", "[")):
+        return None
+    first = start.split("\n", 1)[0].strip()
+    if first.startswith("{") and first.endswith("}") and "\n" in start.strip():
+        try:
+            if isinstance(json.loads(first), dict):
+                return "JSON Lines"
+        except ValueError:
+            pass
+    return "JSON" if _JSON_START.match(first) else None
+
+
+def _sniff_lines(text: str, at_eof: bool) -> list[str]:
+    """The head's non-blank lines, quoted values blanked, without a cut last line."""
     lines = [ln for ln in _QUOTED.sub('""', text).splitlines() if ln.strip()]
     if not at_eof and len(lines) > 1:
         lines = lines[:-1]  # the last line of a head is usually cut
-    lines = lines[:MAX_SNIFF_LINES]
+    return lines[:MAX_SNIFF_LINES]
+
+
+def _choose_delimiter(lines: list[str], min_agreement: float = MIN_DELIMITER_AGREEMENT) -> str | None:
+    """The candidate whose per-line count matches the header's on most lines (None if none)."""
+    if not lines:
+        return None
     header, rows = lines[0], lines[1:]
     best: tuple[float, int, int] | None = None
     chosen: str | None = None
@@ -200,12 +309,56 @@ def _sniff_delimiter(text: str, at_eof: bool) -> str | None:
         if n_header == 0:
             continue
         agreement = sum(row.count(delim) == n_header for row in rows) / len(rows) if rows else 1.0
-        if agreement < MIN_DELIMITER_AGREEMENT:
+        if agreement < min_agreement:
             continue
         score = (agreement, n_header, -order)
         if best is None or score > best:
             best, chosen = score, delim
     return chosen
+
+
+def _check_unsplit(name: str, text: str, lines: list[str]) -> None:
+    """Refuse a head no delimiter splits when the cause is clear: lines above the header, or spaces."""
+    n = _preamble_length(lines)
+    spaces = not n and _space_delimited(lines)
+    if not (n or spaces):
+        return
+    # Quote the lines as written: ``lines`` has its quoted values blanked.
+    raw = [line for line in text.splitlines() if line.strip()]
+    if n:
+        raise InputError(
+            f"{name} has {n} title or comment line(s) above its header row (the first is {_quoted(raw[0])}): "
+            f"delete them so that the header {_quoted(raw[n])} is the first line, then try again"
+        )
+    raise InputError(
+        f"{name} looks space-delimited (header {_quoted(raw[0])}): "
+        "re-export it with commas, tabs, semicolons or pipes between the values"
+    )
+
+
+def _preamble_length(lines: list[str]) -> int:
+    """How many leading '#' comment or title lines sit above a well-split table (0: none).
+
+    A title has no delimiter and reads like prose (a space or a colon), so the
+    one-word header of a one-column file whose values hold commas is not one.
+    """
+    for n in range(1, min(MAX_PREAMBLE_LINES, len(lines) - MIN_TABLE_ROWS) + 1):
+        above = lines[n - 1].strip()
+        title = not any(d in above for d in DELIMITERS) and _PROSE.search(above)
+        if not (above.startswith("#") or title):
+            return 0
+        if not lines[n].lstrip().startswith("#") and _choose_delimiter(lines[n:], MIN_TABLE_AGREEMENT):
+            return n
+    return 0
+
+
+def _space_delimited(lines: list[str]) -> bool:
+    """Three or more space-separated fields on the header and on nearly every row."""
+    n_fields = len(lines[0].split())
+    rows = lines[1:]
+    if n_fields < 3 or len(rows) < MIN_TABLE_ROWS:
+        return False
+    return sum(len(row.split()) == n_fields for row in rows) >= MIN_TABLE_AGREEMENT * len(rows)
 
 
 def _sniff_decimal(lines: list[str], delimiter: str | None) -> str:
@@ -224,14 +377,72 @@ def _sniff_decimal(lines: list[str], delimiter: str | None) -> str:
 
 
 def _gzip_size_estimate(path: Path, size: int) -> int:
-    """Uncompressed size from the gzip trailer (mod 2**32), never below a typical ratio."""
+    """Uncompressed size: the gzip trailer when it is plausible, else counted by decompressing.
+
+    The trailer holds the size of the last member only, modulo 2**32, so it
+    understates multi-member files (bgzip, ``cat a.gz b.gz``) and text over
+    4 GiB. It is trusted when it fits the compression ratio of the first MB of
+    text; otherwise the text is counted up to GZIP_COUNT_LIMIT and the rest
+    extrapolated, so a big file is never mistaken for a small one.
+    """
+    isize = _gzip_trailer_size(path)
+    used, produced, complete = _inflate_count(path, GZIP_PROBE_BYTES)
+    if complete:
+        return produced
+    ratio = produced / max(used, 1)
+    if isize >= size and isize >= GZIP_TRAILER_MIN_SHARE * ratio * size:
+        return max(isize, size * GZIP_TYPICAL_RATIO)
+    used, produced, complete = _inflate_count(path, GZIP_COUNT_LIMIT)
+    if complete:
+        return produced
+    return max(produced, int(produced / max(used, 1) * size), size * GZIP_TYPICAL_RATIO)
+
+
+def _gzip_trailer_size(path: Path) -> int:
+    """ISIZE from the gzip trailer: the last member's size modulo 2**32 (0 if unreadable)."""
     try:
         with open(path, "rb") as fh:
             fh.seek(-4, 2)
             (isize,) = struct.unpack("<I", fh.read(4))
-    except OSError:
-        isize = 0
-    return max(isize, size * GZIP_TYPICAL_RATIO)
+    except (OSError, struct.error):
+        return 0
+    return isize
+
+
+def _inflate_count(path: Path, stop_after: int) -> tuple[int, int, bool]:
+    """Decompress every gzip member, keeping nothing, until ``stop_after`` bytes came out.
+
+    Returns (compressed bytes used, bytes produced, whether the whole file was
+    read). A corrupt stream ends the count; the reader reports it later.
+    """
+    inflater = zlib.decompressobj(GZIP_WBITS)
+    read = produced = 0
+    pending = b""
+    with open(path, "rb") as fh:
+        while produced < stop_after:
+            if not pending:
+                pending = fh.read(INFLATE_CHUNK)
+                read += len(pending)
+                if not pending:
+                    return read, produced, True
+            try:
+                produced += len(inflater.decompress(pending, INFLATE_CHUNK * 4))
+            except zlib.error:
+                return read, produced, True
+            if inflater.eof:  # next member (gzip allows zero padding after the last one)
+                pending = inflater.unused_data.lstrip(b"\x00")
+                inflater = zlib.decompressobj(GZIP_WBITS)
+            else:
+                pending = inflater.unconsumed_tail
+    return read - len(pending), produced, False
+
+
+def _quoted(text: str, limit: int = CLIP_CHARS) -> str:
+    """``text`` quoted for a one-line message: line breaks escaped, cut to ``limit`` characters."""
+    text = text.replace("\r", "\\r").replace("\n", "\\n")
+    if len(text) > limit:
+        text = text[: limit - 3] + "..."
+    return f"'{text}'"
 
 
 def _one_line(exc: BaseException, limit: int = 160) -> str:
