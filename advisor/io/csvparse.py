@@ -15,6 +15,10 @@ from advisor.io.sniff import NO_DELIMITER, Sniffed, open_binary
 # files, and a row must fit in one block.
 BLOCK_BYTES = 4 * 1024 * 1024
 BLOCK_LINES = 8  # a block holds at least this many of the longest head lines
+# A value longer than a block fails the read ("straddling object"); it is read
+# again with blocks this much bigger, up to the cap.
+BLOCK_GROWTH = 8
+MAX_BLOCK_BYTES = 1024 * 1024 * 1024
 # The strings pandas.read_csv treats as missing, so both readers agree.
 NULL_VALUES = [
     "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
@@ -53,12 +57,12 @@ def csv_options(
     rejects: RowRejects,
     column_types: dict[str, pa.DataType] | None = None,
     multiline: bool = True,
+    block_size: int | None = None,
 ) -> tuple[pacsv.ReadOptions, pacsv.ParseOptions, pacsv.ConvertOptions]:
     """Options for ``pyarrow.csv.read_csv``/``open_csv`` from what the sniffer found."""
     encoding = "utf8" if s.encoding in (None, "utf-8", "utf-8-sig") else s.encoding
-    read = pacsv.ReadOptions(
-        use_threads=True, block_size=max(BLOCK_BYTES, BLOCK_LINES * s.max_line_bytes), encoding=encoding
-    )
+    block_size = block_size or max(BLOCK_BYTES, BLOCK_LINES * s.max_line_bytes)
+    read = pacsv.ReadOptions(use_threads=True, block_size=block_size, encoding=encoding)
     parse = pacsv.ParseOptions(
         delimiter=s.delimiter or NO_DELIMITER,
         # Quoted multi-line text needs this, but it slows parsing by about a third.
@@ -101,6 +105,20 @@ def widen_type(
     if index >= len(header) or column_types.get(header[index]) == wider:
         return None
     return {**column_types, header[index]: wider}
+
+
+def larger_block(exc: Exception, block_size: int) -> int | None:
+    """A bigger block size when ``exc`` says a value did not fit in one block, else None."""
+    if "straddl" not in str(exc) or block_size >= MAX_BLOCK_BYTES:
+        return None
+    return min(block_size * BLOCK_GROWTH, MAX_BLOCK_BYTES)
+
+
+def header_value_column(exc: Exception, header: list[str]) -> set[int]:
+    """The column whose streaming conversion error is about its own name (a repeated header row), if any."""
+    match = _CONVERSION.search(str(exc))
+    index = int(match.group(1)) if match else len(header)
+    return {index} if index < len(header) and match.group(3) == header[index] else set()
 
 
 def first_bad_line(s: Sniffed, rejects: RowRejects) -> int | None:

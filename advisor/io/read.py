@@ -9,9 +9,11 @@ a one-line message, or a ``DataWarning`` when the data is still usable.
 
 from __future__ import annotations
 
+import csv
 import sys
 import time
 import zlib
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,11 +25,11 @@ import pyarrow.parquet as pq
 
 from advisor.errors import InputError
 from advisor.facts import DataWarning, SourceInfo
-from advisor.io.csvparse import RowRejects, csv_input, csv_options, first_bad_line
+from advisor.io.csvparse import RowRejects, csv_input, csv_options, first_bad_line, larger_block
 from advisor.io.sniff import DELIMITERS, Sniffed, _one_line, sniff
 from advisor.io.stats import ColumnStats, StatsAccumulator
 from advisor.io.stream import stream_csv, stream_parquet
-from advisor.io.tidy import normalise_types, unique_names
+from advisor.io.tidy import RepeatedHeaders, clip, normalise_types, unique_names
 
 __all__ = ["ColumnStats", "LoadedTable", "read_table", "default_memory_limit_mb"]
 
@@ -40,6 +42,7 @@ WIDE_TABLE_COLUMNS = 1_000
 MAX_TEXT_CHUNK_BYTES = 2**31 - 2**20  # 32-bit string offsets: one chunk holds less than 2 GiB
 MB = 1024 * 1024
 _READ_ERRORS = (pa.ArrowException, OSError, EOFError, zlib.error, UnicodeError, ValueError)
+FIELD_COUNT_ROWS = 100  # rows sampled to count fields per row for error messages
 _DELIMITER_NAMES = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
 
 
@@ -71,8 +74,12 @@ def read_table(
                 s, sample_rows=sample_rows, seed=seed
             )
             table, n_rows, stats, rejects = streamed.sample, streamed.n_rows, streamed.stats, streamed.rejects
+            repeats = streamed.repeats
         else:
             table, rejects = _read_whole(s)
+            repeats = RepeatedHeaders(table.column_names)
+            if s.format != "parquet":
+                table = repeats.reparse(repeats.drop(table))
             n_rows, stats = table.num_rows, StatsAccumulator(table.num_columns)
             stats.add(table)
     except InputError:
@@ -80,10 +87,16 @@ def read_table(
     except _READ_ERRORS as exc:
         raise _read_error(s, exc) from exc
 
-    warnings = _check_shape(s, table, n_rows, rejects)
+    warnings = _check_shape(s, table, n_rows, rejects) + repeats.warnings()
     names, renames = unique_names(table.column_names)
     table, repairs = normalise_types(table, names)
-    column_stats = stats.result(names)
+    if table.num_columns == 0:
+        raise InputError(
+            f"every column of {s.path.name} holds nested values (lists, structs or maps): "
+            "flatten them into plain columns and export the table again"
+        )
+    kept = set(table.column_names)  # nested columns are dropped
+    column_stats = {name: st for name, st in stats.result(names).items() if name in kept}
     warnings += renames + repairs + _infinity_warnings(column_stats)
     sampled = streaming and n_rows > table.num_rows
     # One block per column avoids a consolidation copy; very wide tables convert faster consolidated.
@@ -157,7 +170,7 @@ def _estimate_memory_mb(s: Sniffed) -> float:
 def _read_whole(s: Sniffed) -> tuple[pa.Table, RowRejects]:
     rejects = RowRejects()
     if s.format == "parquet":
-        return pq.read_table(s.path), rejects
+        return _read_parquet(s), rejects
     # Fast path: parse without multi-line quoted values. A quoted value holding a
     # newline then shows up as ragged rows or a parse error, and the file is read
     # again with them enabled, so the result is the same either way.
@@ -169,11 +182,29 @@ def _read_whole(s: Sniffed) -> tuple[pa.Table, RowRejects]:
             return table, rejects
     except pa.ArrowInvalid:
         pass
-    rejects = RowRejects()
-    read, parse, convert = csv_options(s, rejects)
-    with csv_input(s) as source:
-        table = pacsv.read_csv(source, read_options=read, parse_options=parse, convert_options=convert)
-    return table, rejects
+    block_size = None
+    while True:
+        rejects = RowRejects()
+        read, parse, convert = csv_options(s, rejects, block_size=block_size)
+        try:
+            with csv_input(s) as source:
+                table = pacsv.read_csv(
+                    source, read_options=read, parse_options=parse, convert_options=convert
+                )
+            return table, rejects
+        except pa.ArrowInvalid as exc:
+            block_size = larger_block(exc, read.block_size)
+            if block_size is None:
+                raise
+
+
+def _read_parquet(s: Sniffed) -> pa.Table:
+    """The whole Parquet file; duplicate column names (which ``pq.read_table`` refuses) are renamed later."""
+    parquet = pq.ParquetFile(s.path)
+    names = parquet.schema_arrow.names
+    if len(set(names)) < len(names):
+        return parquet.read()
+    return pq.read_table(s.path)
 
 
 def _check_shape(s: Sniffed, table: pa.Table, n_rows: int, rejects: RowRejects) -> list[DataWarning]:
@@ -181,19 +212,15 @@ def _check_shape(s: Sniffed, table: pa.Table, n_rows: int, rejects: RowRejects) 
     name = s.path.name
     delimiter = _DELIMITER_NAMES.get(s.delimiter or "", repr(s.delimiter))
     if rejects.count > n_rows:
+        fields = _field_count(rejects.texts, s.delimiter or "")
+        have = f" (they have {fields})" if fields else ""
         raise InputError(
             f"{name}: {rejects.count:,} of {rejects.count + n_rows:,} rows do not have the header's "
-            f"{rejects.expected} fields when split on {delimiter}: check the delimiter and quote text fields that contain it"
+            f"{rejects.expected} fields{have} when split on {delimiter}: fix the header line if it names too few "
+            "or too many columns, else check the delimiter and quote text fields that contain it"
         )
     if table.num_columns == 1 and s.format != "parquet":
-        header = table.column_names[0]
-        for candidate in DELIMITERS:
-            if candidate in header:
-                what = _DELIMITER_NAMES[candidate]
-                raise InputError(
-                    f"{name} reads as a single column named '{header[:60]}', which looks {what}-delimited, "
-                    f"but its rows do not split consistently on {what}s: re-export it with one delimiter and quoted text"
-                )
+        _check_single_column(name, table)
     if n_rows == 0:
         if s.format == "parquet":
             raise InputError(f"{name} has no rows: export the table again with its data")
@@ -211,11 +238,39 @@ def _check_shape(s: Sniffed, table: pa.Table, n_rows: int, rejects: RowRejects) 
     ]
 
 
+def _check_single_column(name: str, table: pa.Table) -> None:
+    """A one-column read whose header contains a delimiter: say whether the header or the rows are at fault."""
+    header = table.column_names[0]
+    rows = [str(v) for v in table.column(0).slice(0, FIELD_COUNT_ROWS).to_pylist() if v is not None]
+    for candidate in DELIMITERS:
+        if candidate not in header:
+            continue
+        what = _DELIMITER_NAMES[candidate]
+        header_fields, row_fields = _field_count([header], candidate), _field_count(rows, candidate)
+        if row_fields and row_fields > 1 and row_fields != header_fields:
+            raise InputError(
+                f"{name} looks {what}-delimited, but the header has {header_fields} fields and rows have {row_fields}: "
+                f"fix the header line ('{clip(header)}') so that it has one name per column"
+            )
+        raise InputError(
+            f"{name} reads as a single column named '{clip(header)}', which looks {what}-delimited, "
+            f"but its rows do not split consistently on {what}s: re-export it with one delimiter and quoted text"
+        )
+
+
+def _field_count(lines: list[str], delimiter: str) -> int | None:
+    """The most common number of fields in ``lines`` (a few sampled rows), or None if there are none."""
+    if not lines or not delimiter:
+        return None
+    counts = Counter(len(fields) for fields in csv.reader(lines, delimiter=delimiter))
+    return counts.most_common(1)[0][0] if counts else None
+
+
 def _infinity_warnings(stats: dict[str, ColumnStats]) -> list[DataWarning]:
     return [
         DataWarning(
             "infinite-values",
-            f"column '{name}' has {st.n_inf:,} infinite value(s); replace them or mark them missing before modelling",
+            f"column '{clip(name)}' has {st.n_inf:,} infinite value(s); replace them or mark them missing before modelling",
             column=name,
         )
         for name, st in stats.items()

@@ -15,9 +15,17 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from advisor.io.csvparse import RowRejects, csv_input, csv_options, widen_type
+from advisor.io.csvparse import (
+    RowRejects,
+    csv_input,
+    csv_options,
+    header_value_column,
+    larger_block,
+    widen_type,
+)
 from advisor.io.sniff import Sniffed
 from advisor.io.stats import StatsAccumulator
+from advisor.io.tidy import RepeatedHeaders
 
 PARQUET_BATCH_ROWS = 65_536
 MAX_TYPE_RETRIES = 50  # restarts allowed to widen column types that fail late in the file
@@ -29,6 +37,7 @@ class Streamed:
     n_rows: int  # exact
     stats: StatsAccumulator
     rejects: RowRejects
+    repeats: RepeatedHeaders  # header rows dropped on the way (counts and stats exclude them)
 
 
 class BottomKSample:
@@ -75,43 +84,78 @@ class BottomKSample:
 
 
 def stream_csv(s: Sniffed, *, sample_rows: int, seed: int) -> Streamed:
-    """Stream a CSV/TSV (restarting with wider types when a late value does not fit)."""
+    """Stream a CSV/TSV (restarting with wider types when a late value does not fit, or bigger blocks)."""
     column_types: dict[str, pa.DataType] = {}
+    by_header: set[int] = set()  # columns made text by a repeated header row: numbers again without it
+    block_size = None
     for _ in range(MAX_TYPE_RETRIES):
-        rejects = RowRejects()
+        repeats = RepeatedHeaders(s.header, follow=dict.fromkeys(by_header, 0))
         try:
-            return _stream_csv_once(s, rejects, column_types, sample_rows=sample_rows, seed=seed)
+            return _stream_csv_once(s, column_types, block_size, repeats, sample_rows=sample_rows, seed=seed)
         except pa.ArrowInvalid as exc:
             wider = widen_type(exc, s.header, column_types)
-            if wider is None:
+            if wider is not None:
+                by_header |= header_value_column(exc, s.header)
+                column_types = wider
+                continue
+            block_size = larger_block(exc, block_size or _block_size(s))
+            if block_size is None:
                 raise
-            column_types = wider
     return _stream_csv_once(
-        s, RowRejects(), dict.fromkeys(s.header, pa.string()), sample_rows=sample_rows, seed=seed
+        s,
+        dict.fromkeys(s.header, pa.string()),
+        block_size,
+        RepeatedHeaders(s.header),
+        sample_rows=sample_rows,
+        seed=seed,
     )
 
 
+def _block_size(s: Sniffed) -> int:
+    return csv_options(s, RowRejects())[0].block_size
+
+
 def _stream_csv_once(
-    s: Sniffed, rejects: RowRejects, column_types: dict[str, pa.DataType], *, sample_rows: int, seed: int
+    s: Sniffed,
+    column_types: dict[str, pa.DataType],
+    block_size: int | None,
+    repeats: RepeatedHeaders,
+    *,
+    sample_rows: int,
+    seed: int,
 ) -> Streamed:
-    read, parse, convert = csv_options(s, rejects, column_types)
+    rejects = RowRejects()
+    read, parse, convert = csv_options(s, rejects, column_types, block_size=block_size)
     with csv_input(s) as source:
         reader = pacsv.open_csv(source, read_options=read, parse_options=parse, convert_options=convert)
-        return _consume(reader, reader.schema, rejects, sample_rows=sample_rows, seed=seed)
+        return _consume(reader, reader.schema, rejects, repeats, sample_rows=sample_rows, seed=seed)
 
 
 def stream_parquet(s: Sniffed, *, sample_rows: int, seed: int) -> Streamed:
     parquet = pq.ParquetFile(s.path)
     batches = parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS)
-    return _consume(batches, parquet.schema_arrow, RowRejects(), sample_rows=sample_rows, seed=seed)
+    return _consume(batches, parquet.schema_arrow, RowRejects(), None, sample_rows=sample_rows, seed=seed)
 
 
-def _consume(batches, schema: pa.Schema, rejects: RowRejects, *, sample_rows: int, seed: int) -> Streamed:
+def _consume(
+    batches,
+    schema: pa.Schema,
+    rejects: RowRejects,
+    repeats: RepeatedHeaders | None,
+    *,
+    sample_rows: int,
+    seed: int,
+) -> Streamed:
+    """Exact counts and a sample over all batches; header rows (CSV only) are dropped first."""
     stats = StatsAccumulator(len(schema))
     sample = BottomKSample(sample_rows, seed)
     n_rows = 0
     for batch in batches:
+        if repeats is not None:
+            batch = repeats.drop(batch)
         stats.add(batch)
         sample.add(batch, n_rows)
         n_rows += batch.num_rows
-    return Streamed(sample.result(schema), n_rows, stats, rejects)
+    if repeats is None:  # Parquet has no header rows
+        repeats = RepeatedHeaders(schema.names)
+    return Streamed(repeats.reparse(sample.result(schema)), n_rows, stats, rejects, repeats)

@@ -1,13 +1,28 @@
-"""Make a freshly read Arrow table safe to hand to pandas: unique names, usable types."""
+"""Make a freshly read Arrow table safe to hand to pandas: unique names, usable types, no repeated headers."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from advisor.facts import DataWarning
+from advisor.io.csvparse import NULL_VALUES
 
 FALLBACK_ENCODING = "cp1252"  # what stray non-UTF-8 bytes usually are (Excel on Windows)
 MAX_NAMES_IN_MESSAGE = 5
+MAX_QUOTED_CHARS = 60  # a header or value quoted in a message is cut to this length
+# What a text column is re-parsed as once repeated header rows are gone, in the
+# CSV reader's inference order (the first type every value casts to wins).
+REPARSE_TYPES = (pa.int64(), pa.float64(), pa.bool_(), pa.date32(), pa.timestamp("s"))
+NA_NAMES = frozenset(NULL_VALUES)  # a header cell the CSV reader would read as missing
+
+
+def clip(text: str, limit: int = MAX_QUOTED_CHARS) -> str:
+    """``text`` cut to ``limit`` characters, so a huge header or cell cannot flood a one-line message."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def unique_names(names: list[str]) -> tuple[list[str], list[DataWarning]]:
@@ -37,7 +52,7 @@ def unique_names(names: list[str]) -> tuple[list[str], list[DataWarning]]:
                 break
         out[i] = candidate
         seen.add(candidate)
-        renamed.append(f"'{name}' -> '{candidate}'")
+        renamed.append(f"'{clip(name)}' -> '{clip(candidate)}'")
     if renamed:
         warnings.append(
             DataWarning(
@@ -50,12 +65,26 @@ def unique_names(names: list[str]) -> tuple[list[str], list[DataWarning]]:
 
 
 def normalise_types(table: pa.Table, names: list[str]) -> tuple[pa.Table, list[DataWarning]]:
-    """Types pandas would hold as Python objects become native ones; bytes become text, repaired."""
+    """Types pandas would hold as Python objects become native ones; bytes become text, repaired.
+
+    Nested columns (lists, structs, maps) are dropped with a warning: no profile
+    or model here can use them, and pandas would hold them as unhashable objects.
+    """
     warnings: list[DataWarning] = []
     if not any(_needs_conversion(t) for t in table.schema.types):
         return table.rename_columns(names), warnings
-    columns = []
+    columns, kept = [], []
     for name, column in zip(names, table.columns, strict=True):
+        if _is_nested(column.type):
+            warnings.append(
+                DataWarning(
+                    "nested-column",
+                    f"column '{clip(name)}' holds nested values ({clip(str(column.type))}) and was skipped: "
+                    "flatten it into plain columns to use it",
+                    column=name,
+                )
+            )
+            continue
         if pa.types.is_date(column.type):
             column = column.cast(pa.timestamp("s"))
         elif pa.types.is_time(column.type):  # pandas has no time-of-day dtype
@@ -68,19 +97,28 @@ def normalise_types(table: pa.Table, names: list[str]) -> tuple[pa.Table, list[D
                 warnings.append(
                     DataWarning(
                         "mixed-encoding",
-                        f"{n_repaired:,} value(s) in column '{name}' are not valid UTF-8 and were decoded as "
+                        f"{n_repaired:,} value(s) in column '{clip(name)}' are not valid UTF-8 and were decoded as "
                         f"{FALLBACK_ENCODING}: check them, and re-export the file as UTF-8",
                         column=name,
                     )
                 )
         columns.append(column)
-    return pa.Table.from_arrays(columns, names=names), warnings
+        kept.append(name)
+    return pa.Table.from_arrays(columns, names=kept), warnings
+
+
+def _is_nested(dtype: pa.DataType) -> bool:
+    """Lists, structs, maps and unions, also dictionary-encoded."""
+    if pa.types.is_dictionary(dtype):
+        dtype = dtype.value_type
+    return pa.types.is_nested(dtype)
 
 
 def _needs_conversion(dtype: pa.DataType) -> bool:
     return any(
         check(dtype)
         for check in (
+            _is_nested,
             pa.types.is_date,
             pa.types.is_time,
             pa.types.is_decimal,
@@ -104,6 +142,121 @@ def _decode_mixed(column: pa.ChunkedArray) -> tuple[pa.Array, int]:
             values.append(raw.decode(FALLBACK_ENCODING, errors="replace"))
             repaired += 1
     return pa.array(values, type=pa.string()), repaired
+
+
+@dataclass
+class RepeatedHeaders:
+    """Drops rows whose every value is its column's name (files concatenated with their headers).
+
+    Works on a whole table or batch by batch. Such rows turn number columns
+    into text, so ``follow`` tracks the text columns that may be something else
+    without them: column position -> index into ``REPARSE_TYPES`` of the first
+    type every value seen so far casts to. ``reparse`` then applies it.
+    """
+
+    names: list[str]
+    follow: dict[int, int] = field(default_factory=dict)
+    count: int = 0
+    first_row: int = 0  # 0-based data row of the first one
+    seen: int = 0  # data rows seen, dropped ones included
+
+    def drop(self, data: pa.Table | pa.RecordBatch) -> pa.Table | pa.RecordBatch:
+        rows = header_rows(data, self.names)
+        if rows.size:
+            if not self.count:
+                self.first_row = self.seen + int(rows[0])
+            if not self.seen:  # text from the start: the header rows may be why
+                self.follow |= {i: 0 for i, t in enumerate(data.schema.types) if _is_text(t)}
+            self.count += rows.size
+            keep = np.ones(data.num_rows, dtype=bool)
+            keep[rows] = False
+            data = data.filter(pa.array(keep))
+        self.seen += data.num_rows + rows.size
+        for i in list(self.follow):
+            self._narrow(i, data.column(i))
+        return data
+
+    def _narrow(self, i: int, column: pa.Array | pa.ChunkedArray) -> None:
+        for k in range(self.follow[i], len(REPARSE_TYPES)):
+            try:
+                pc.cast(column, REPARSE_TYPES[k])
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                continue
+            self.follow[i] = k
+            return
+        del self.follow[i]
+
+    def reparse(self, table: pa.Table) -> pa.Table:
+        """``table`` with the followed columns cast to the type all their values had (only if rows were dropped)."""
+        if not self.count:
+            return table
+        for i, k in self.follow.items():
+            try:
+                column = pc.cast(table.column(i), REPARSE_TYPES[k])
+            except (
+                pa.ArrowInvalid,
+                pa.ArrowNotImplementedError,
+            ):  # a sample of a column typed batch by batch
+                continue
+            table = table.set_column(i, table.field(i).name, column)
+        return table
+
+    def warnings(self) -> list[DataWarning]:
+        if not self.count:
+            return []
+        return [
+            DataWarning(
+                "repeated-header",
+                f"dropped {self.count:,} row(s) that repeat the header (first at data row {self.first_row + 1:,}): "
+                "were files concatenated with their headers? Remove the extra header lines",
+            )
+        ]
+
+
+def header_rows(data: pa.Table | pa.RecordBatch, names: list[str]) -> np.ndarray:
+    """Positions of rows whose every value equals its column's name.
+
+    Cheap on normal data: one vectorised comparison on the first text column;
+    other columns are compared only on the rows that matched it.
+    """
+    text = [i for i, t in enumerate(data.schema.types) if _is_text(t) and not _missing_like(names[i])]
+    if not text:  # a repeated header makes some column text
+        return np.empty(0, dtype=np.int64)
+    first = text[0]
+    rows = _matches(data.column(first), names[first], first)
+    for i, name in enumerate(names):
+        if rows.size == 0:
+            break
+        if i != first:
+            rows = rows[_matches(data.column(i).take(pa.array(rows)), name, i)]
+    return rows
+
+
+def _matches(values: pa.Array | pa.ChunkedArray, name: str, position: int) -> np.ndarray:
+    """Positions in ``values`` equal to ``name`` (missing counts for a blank or NA-like name)."""
+    if not _is_text(values.type):
+        try:
+            values = pc.cast(values, pa.string())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return np.empty(0, dtype=np.int64)
+    mask = pc.equal(values, name)
+    if position == 0:  # the header of a file appended with its byte-order mark
+        mask = pc.or_(mask, pc.equal(values, "\ufeff" + name))
+    if _missing_like(name):
+        mask = pc.or_(mask, pc.is_null(values))
+    if not pc.any(mask).as_py():
+        return np.empty(0, dtype=np.int64)
+    mask = pc.fill_null(mask, False)
+    flags = mask.to_numpy(zero_copy_only=False) if isinstance(mask, pa.Array) else mask.to_numpy()
+    return np.flatnonzero(flags)
+
+
+def _missing_like(name: str) -> bool:
+    return not name.strip() or name in NA_NAMES
+
+
+def _is_text(dtype: pa.DataType) -> bool:
+    return pa.types.is_string(dtype) or pa.types.is_large_string(dtype)
 
 
 def _listing(items: list) -> str:
