@@ -62,7 +62,8 @@ def would_change(
     constraints: Constraints,
     results: list[ProbeResult],
 ) -> list[str]:
-    out = curve_advice(rec, results) if rec.family != "none" else []
+    out = list(rec.would_change)  # decide's own points (no signal, nothing measured) come first
+    out += curve_advice(rec, results) if rec.family != "none" else []
     if not compute.has_gpu and (profile.modality in UNSTRUCTURED or profile.n_rows > 1_000_000):
         out.append(
             "A GPU: the neural probes ran on CPU with cut epochs or downsampled inputs; "
@@ -93,7 +94,7 @@ def would_change(
 
 
 def next_steps(rec: Recommendation, profile: DatasetProfile, compute: ComputeInfo) -> list[str]:
-    steps: list[str] = []
+    steps = list(rec.next_steps)  # decide's own steps (no signal, nothing measured) come first
     if profile.leakage_suspects:
         steps.append(
             f"First rule out leakage in {', '.join(profile.leakage_suspects)}: confirm each is known before the "

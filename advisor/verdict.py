@@ -125,6 +125,59 @@ def _starter(family: str, modality: str) -> str:
     return STARTER_MODELS.get(family, family)
 
 
+def _failures(results: list[ProbeResult]) -> dict[str, list[str]]:
+    """Failure reason -> names of the model probes that ran but produced no score."""
+    failed: dict[str, list[str]] = {}
+    for r in results:
+        if r.family == BASELINE or r.status == "skipped":
+            continue
+        if r.score is None or math.isnan(r.score.mean):
+            failed.setdefault(r.reason or "no score", []).append(r.name)
+    return failed
+
+
+def _unmeasured(
+    profile: DatasetProfile, prior: Prior, results: list[ProbeResult], rule_reasons: list[str]
+) -> Recommendation:
+    """No model was scored: the rules' favourite, at low confidence, saying plainly why.
+
+    When probes ran and failed, the verdict must not read as measured: the
+    failures are named, and fixing them is the first step.
+    """
+    base = Recommendation(
+        family=prior.favoured,
+        model=_starter(prior.favoured, profile.modality),
+        confidence="low",
+        decided_by="",
+        reasons=rule_reasons[:6],
+        rule_ids=[f.id for f in prior.fired],
+        prior_family=prior.favoured,
+    )
+    failed = _failures(results)
+    if not failed:
+        why = "; ".join(f"{r.name}: {r.reason}" for r in results if r.reason) or "probes were not run"
+        base.decided_by = f"rules only: no model could be measured ({why})"
+        return base
+    n_failed = sum(len(names) for names in failed.values())
+    why = "; ".join(f"{', '.join(names)}: {reason}" for reason, names in failed.items())
+    base.decided_by = (
+        f"rules only, nothing measured: every model probe that ran failed ({why}), "
+        f"so {prior.favoured} is the rules' prior alone, not a measured choice"
+    )
+    base.reasons.insert(
+        0,
+        f"Nothing was measured: {n_failed} model probe(s) failed, so no score supports or contradicts "
+        f"the rules' favourite ({prior.favoured}); treat it as a starting guess.",
+    )
+    base.would_change = [
+        "Probes that run: once the failures above are fixed, the measurement may overturn the rules' choice."
+    ]
+    base.next_steps = [
+        f"Fix what made the probes fail ({next(iter(failed))}) and re-run before relying on this verdict."
+    ]
+    return base
+
+
 def decide(
     profile: DatasetProfile,
     prior: Prior,
@@ -138,16 +191,7 @@ def decide(
     rule_reasons = [f"[{f.id}] {f.because}" for f in prior.fired if f.effects]
     best = _best_by_family(results)
     if not best:
-        why = "; ".join(f"{r.name}: {r.reason}" for r in results if r.reason) or "probes were not run"
-        return Recommendation(
-            family=prior.favoured,
-            model=_starter(prior.favoured, profile.modality),
-            confidence="low",
-            decided_by=f"rules only: no model could be measured ({why})",
-            reasons=rule_reasons[:6],
-            rule_ids=[f.id for f in prior.fired],
-            prior_family=prior.favoured,
-        )
+        return _unmeasured(profile, prior, results, rule_reasons)
     ranking = _rank(best)
     top = best[ranking[0].family]
     baseline = next((r for r in results if r.family == BASELINE and r.score is not None), None)

@@ -108,3 +108,45 @@ def test_few_folds_need_a_larger_gap_to_count_as_signal():
     res = [result("baseline", "baseline", [0.5, 0.5, 0.5]), result("mlp", "mlp", [0.52, 0.60, 0.57])]
     rec = decide(make_profile(n_rows=300), make_prior("linear"), res, Constraints())
     assert rec.family == "none"
+
+
+def failed(name: str, family: str, reason: str):
+    from advisor.probe_api import ProbeResult
+
+    return ProbeResult(name=name, family=family, status="failed", reason=reason)
+
+
+def test_all_probes_failed_says_nothing_was_measured():
+    from advisor.probe_api import ProbeResult
+
+    boom = "IndexError: index 1 is out of bounds (fold 1 of 5)"
+    res = [
+        failed("baseline", "baseline", boom),
+        failed("linear", "linear", boom),
+        failed("lightgbm", "gbdt", boom),
+        ProbeResult(name="cnn", family="cnn", status="skipped", reason="does not handle tabular data"),
+    ]
+    rec = decide(make_profile(), make_prior("linear"), res, Constraints())
+    assert (rec.family, rec.confidence, rec.measured_family, rec.ranking) == ("linear", "low", "", [])
+    assert rec.decided_by.startswith("rules only, nothing measured")
+    assert f"linear, lightgbm: {boom}" in rec.decided_by  # failures grouped by reason
+    assert "does not handle" not in rec.decided_by  # skipped probes are not failures
+    assert rec.reasons[0].startswith("Nothing was measured: 2 model probe(s) failed")
+    assert rec.next_steps and "Fix what made the probes fail" in rec.next_steps[0]
+
+
+def test_models_failing_beside_a_scored_baseline_is_still_unmeasured():
+    res = [BASE, failed("linear", "linear", "ValueError: x"), failed("mlp", "mlp", "RuntimeError: y")]
+    rec = decide(make_profile(), make_prior("gbdt"), res, Constraints())
+    assert rec.family == "gbdt" and rec.confidence == "low"
+    assert "linear: ValueError: x; mlp: RuntimeError: y" in rec.decided_by
+
+
+def test_advice_keeps_the_verdicts_own_steps():
+    from advisor.advice import next_steps, would_change
+    from advisor.facts import ComputeInfo
+
+    rec = decide(make_profile(), make_prior("linear"), [failed("linear", "linear", "boom")], Constraints())
+    compute = ComputeInfo(cpu_cores=2, memory_gb=4.0)
+    assert next_steps(rec, make_profile(), compute)[0] == rec.next_steps[0]
+    assert would_change(rec, make_profile(), compute, Constraints(), [])[0] == rec.would_change[0]

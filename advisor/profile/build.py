@@ -12,7 +12,13 @@ from advisor.facts import FEATURE_KINDS, ColumnProfile, DatasetProfile, DataWarn
 from advisor.profile.kinds import profile_columns
 from advisor.profile.leakage import find_leakage
 from advisor.profile.modality import detect_modality
-from advisor.profile.quality import column_warnings, count_duplicate_rows, duplicate_warning, source_warnings
+from advisor.profile.quality import (
+    column_warnings,
+    count_duplicate_rows,
+    duplicate_warning,
+    header_warning,
+    source_warnings,
+)
 from advisor.profile.target import choose_target, describe_target
 from advisor.profile.text import text_stats
 
@@ -81,6 +87,8 @@ def profile_table(table: Any, *, target: str | None = None, task: str | None = N
 
     warnings: list[DataWarning] = list(getattr(table, "warnings", []) or [])
     warnings += source_warnings(source, how, target_name, inferred)
+    header = header_warning(list(frame.columns))
+    warnings += [header] if header else []
     warnings += column_warnings(columns, frame, stats, target_name)
     dup = duplicate_warning(duplicates, len(frame), source.sampled)
     warnings += [dup] if dup else []

@@ -29,6 +29,15 @@ NUMERIC_MIN_PARSE_SHARE = 0.95  # share of sampled strings that parse as numbers
 DATETIME_MIN_PARSE_SHARE = 0.95  # share of sampled strings that parse as dates with one format
 DATETIME_MAX_MEAN_LENGTH = 40  # longer strings are sentences that happen to hold a date
 NUMBER_START = r"^\s*[-+]?(?:\d|\.\d|inf|nan)"  # how every string that parses as a number begins
+# Numbers written with separators that a plain parse rejects: name -> (pattern, description).
+# A value matching the pattern drops the thousands separator and reads the decimal mark as a point.
+NUMBER_FORMATS: dict[str, tuple[str, str]] = {
+    "comma-thousands": (r"^[-+]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?$", "numbers with ',' thousands separators"),
+    "decimal-comma": (
+        r"^[-+]?(?:[1-9]\d{0,2}(?:\.\d{3})+(?:,\d+)?|\d+,\d+)$",
+        "numbers with a decimal comma",
+    ),
+}
 IMAGE_PATH_MIN_SHARE = 0.95
 TEXT_MIN_MEAN_TOKENS = 3.0  # free text has several words per value on average...
 TEXT_MIN_UNIQUE_RATIO = 0.5  # ...and rarely repeats
@@ -102,8 +111,56 @@ def mean_tokens(sample: pd.Series) -> float:
 
 
 def parse_numeric(series: pd.Series) -> pd.Series:
-    """Numbers from strings; unparsable values become NaN."""
-    return pd.to_numeric(series.astype(str).str.strip(), errors="coerce")
+    """Numbers from strings; unparsable values become NaN.
+
+    When the plain parse fails for too many values and the column follows one of
+    ``NUMBER_FORMATS`` (decided on the same sample as the column's kind), its
+    values in that format are read with it.
+    """
+    text = series.astype(str).str.strip()
+    parsed = pd.to_numeric(text, errors="coerce")
+    n_present = int(series.notna().sum())
+    # Cheap gate: the alternative formats only come in when the plain parse is not enough.
+    if n_present == 0 or parsed.notna().sum() >= NUMERIC_MIN_PARSE_SHARE * n_present:
+        return parsed
+    fmt = number_format_of(series)
+    if fmt is None:
+        return parsed
+    matches = text.str.match(NUMBER_FORMATS[fmt][0]).fillna(False).to_numpy(dtype=bool)
+    if matches.any():
+        parsed = parsed.copy()
+        parsed[matches] = pd.to_numeric(_normalise_number(text[matches], fmt), errors="coerce").to_numpy()
+    return parsed
+
+
+def _normalise_number(text: pd.Series, fmt: str) -> pd.Series:
+    """Values in ``fmt`` rewritten in plain form (no thousands separator, '.' decimal mark)."""
+    if fmt == "comma-thousands":
+        return text.str.replace(",", "", regex=False)
+    return text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+
+
+def number_format(sample: pd.Series) -> tuple[str | None, float]:
+    """``(format, share)``: the ``NUMBER_FORMATS`` entry that, with plainly parsed values,
+    covers the most of ``sample`` (stripped strings); ``(None, 0.0)`` when the plain
+    parse alone suffices, no value holds a comma, or no format reaches
+    ``NUMERIC_MIN_PARSE_SHARE``. Ties go to the first format ("1,234" reads as thousands)."""
+    if len(sample) == 0 or not sample.str.contains(",", regex=False).any():
+        return None, 0.0
+    plain = pd.to_numeric(sample, errors="coerce").notna().to_numpy()
+    if plain.mean() >= NUMERIC_MIN_PARSE_SHARE:
+        return None, 0.0
+    best, best_share = None, 0.0
+    for fmt, (pattern, _) in NUMBER_FORMATS.items():
+        share = float((plain | sample.str.match(pattern).to_numpy(dtype=bool)).mean())
+        if share > best_share:
+            best, best_share = fmt, share
+    return (best, best_share) if best_share >= NUMERIC_MIN_PARSE_SHARE else (None, 0.0)
+
+
+def number_format_of(series: pd.Series) -> str | None:
+    """The ``NUMBER_FORMATS`` entry a string column follows (same sample as detection), or None."""
+    return number_format(string_sample(series).str.strip())[0]
 
 
 def guess_datetime_format(sample: pd.Series) -> str | None:
@@ -222,9 +279,14 @@ def _string_kind(series: pd.Series, name: str, n_unique: int, n_present: int) ->
     ):
         return "identifier", f"{dtype}, {_pct(unique_ratio)} unique, name looks like an id: identifier"
 
-    numeric_share = _numeric_share(sample)
+    shaped = _number_shaped(sample)
+    numeric_share = _numeric_share(sample) if shaped else 0.0
     if numeric_share >= NUMERIC_MIN_PARSE_SHARE:
         return "numeric", f"strings that parse as numbers ({_pct(numeric_share)} of a sample): numeric"
+    if shaped:  # shaped like numbers, yet the plain parse fails: thousands separators or decimal commas?
+        fmt, share = number_format(sample.str.strip())
+        if fmt is not None:
+            return "numeric", f"{NUMBER_FORMATS[fmt][1]} ({_pct(share)} of a sample): numeric"
 
     date_share = _datetime_share(sample)
     if date_share >= DATETIME_MIN_PARSE_SHARE:
@@ -241,11 +303,13 @@ def _string_kind(series: pd.Series, name: str, n_unique: int, n_present: int) ->
     return "categorical", f"string with {n_unique} distinct values, mean {tokens:.1f} words: categorical"
 
 
+def _number_shaped(sample: pd.Series) -> bool:
+    """Cheap gate before parsing: a number starts with a digit, a point, a sign, "inf" or "nan"."""
+    return bool(sample.str.contains(NUMBER_START, case=False).mean() >= NUMERIC_MIN_PARSE_SHARE)
+
+
 def _numeric_share(sample: pd.Series) -> float:
-    # Cheap gate first: a number starts with a digit, a point, a sign, "inf" or "nan".
-    if sample.str.contains(NUMBER_START, case=False).mean() < NUMERIC_MIN_PARSE_SHARE:
-        return 0.0
-    return float(parse_numeric(sample).notna().mean())
+    return float(pd.to_numeric(sample.str.strip(), errors="coerce").notna().mean())
 
 
 def _datetime_share(sample: pd.Series) -> float:

@@ -55,13 +55,15 @@ def prepare(table: Any, profile: DatasetProfile) -> ProbeData:
                 target.name,
             )
         )
-        if len(encoded.class_names) < 2:
-            raise TargetError(
-                f"target {target.name!r} has fewer than 2 classes with {MIN_ROWS_PER_CLASS} or more rows: "
-                "nothing to compare; pass --target with another column"
-            )
         if task == "multiclass" and len(encoded.class_names) == 2:
             task = "binary"
+    # Checked whatever was dropped (small classes, missing or infinite targets): every
+    # probe needs two classes, and a one-class target would only fail inside them.
+    if task != "regression" and len(encoded.class_names) < 2:
+        raise TargetError(
+            f"target {target.name!r} has fewer than 2 classes with {MIN_ROWS_PER_CLASS} or more rows: "
+            "nothing to compare; pass --target with another column"
+        )
     rows = frame[encoded.keep]
     columns: dict[str, pd.Series] = {}
     kinds: dict[str, str] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -15,6 +16,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 HIGH_MISSING_RATE = 0.5  # above this a column is mostly imputed values
 DUPLICATE_WARN_SHARE = 0.01  # below this share duplicates are reported as info
+NUMBER_NAME = re.compile(r"^\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*$")
 
 
 def count_duplicate_rows(frame: pd.DataFrame, columns: list[ColumnProfile]) -> int:
@@ -152,6 +154,23 @@ def duplicate_warning(duplicates: int, n_rows: int, sampled: bool) -> DataWarnin
         "duplicates can land in both train and test folds and inflate scores: consider dropping them",
         None,
         "warning" if share >= DUPLICATE_WARN_SHARE else "info",
+    )
+
+
+def header_warning(names: list[str]) -> DataWarning | None:
+    """A warning when every column name is a number, as when a headerless file's first
+    row became the header; names that count 0..n-1 or 1..n (pixel tables) are fine."""
+    if not names or not all(NUMBER_NAME.match(n) for n in names):
+        return None
+    if all(re.fullmatch(r"\s*\d+\s*", n) for n in names):
+        numbers = [int(n) for n in names]
+        if numbers in (list(range(len(names))), list(range(1, len(names) + 1))):
+            return None
+    shown = ", ".join(repr(n) for n in names[:2])
+    return DataWarning(
+        "header-looks-like-data",
+        f"the header row looks like data (all column names are numbers such as {shown}): "
+        "if the file has no header, add one",
     )
 
 

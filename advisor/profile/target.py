@@ -7,14 +7,14 @@ so class labels and dropped rows agree everywhere.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
 from advisor.errors import TargetError
 from advisor.facts import ColumnProfile, DataWarning, TargetInfo
-from advisor.profile.kinds import storage_family, to_float
+from advisor.profile.kinds import parse_numeric, storage_family, to_float
 
 # Checked in this order, case-insensitively, when no --target is given.
 CONVENTIONAL_TARGET_NAMES = (
@@ -44,6 +44,7 @@ UNUSABLE_TARGET_KINDS = {
     "image_path": "holds image paths",
 }
 SHOW_COLUMNS = 8
+SHOW_CLASS_GROUPS = 3  # groups of near-identical class labels named in the warning
 
 
 def choose_target(columns: list[str], target: str | None) -> tuple[str, bool, str]:
@@ -170,17 +171,35 @@ def describe_target(
         )
     if column.kind in UNUSABLE_TARGET_KINDS:
         raise _unusable(name, UNUSABLE_TARGET_KINDS[column.kind], inferred, how)
+    # Infinite targets are dropped like missing ones (encode_target does so), so the
+    # task and the classes are judged on the values that remain.
+    n_inf, series, column = _without_infinities(series, column)
+    dropped = f" once its {n_inf} infinite values are dropped" if n_inf else ""
+    if column.n_unique == 0:
+        raise TargetError(
+            f"target column {name!r} has no finite values{dropped}: pass --target with the column to predict"
+        )
     if column.n_unique == 1:
         value = str(series.dropna().iloc[0])[:30]
+        has = (
+            f"only one usable value ({value!r}){dropped}" if n_inf else f"one value ({value!r}) in every row"
+        )
         raise TargetError(
-            f"target column {name!r} has one value ({value!r}) in every row: nothing to predict; "
-            "pass --target with the column to predict"
+            f"target column {name!r} has {has}: nothing to predict; pass --target with the column to predict"
         )
     task_name, task_reason = infer_task(series, column, task)
     info = TargetInfo(
         name=name, inferred=inferred, how=how, task=task_name, task_reason=task_reason, missing=n_missing
     )
     warnings: list[DataWarning] = []
+    if n_inf:
+        warnings.append(
+            DataWarning(
+                "target-infinite",
+                f"{n_inf} target values are infinite; those rows are dropped before probing",
+                name,
+            )
+        )
     if n_missing:
         warnings.append(
             DataWarning(
@@ -192,6 +211,57 @@ def describe_target(
     if task_name != "regression":
         _describe_classes(series, column, info, warnings)
     return info, warnings
+
+
+def _without_infinities(series: pd.Series, column: ColumnProfile) -> tuple[int, pd.Series, ColumnProfile]:
+    """``(n_infinite, series, column)`` with infinite values made missing and ``n_unique`` recounted.
+
+    Only numeric targets can hold infinities; strings are parsed once per distinct value.
+    """
+    if column.kind != "numeric":
+        return 0, series, column
+    family = storage_family(series)
+    if family == "numeric":
+        values = series.to_numpy(dtype="float64", na_value=np.nan)
+        infinite = np.isinf(values)
+        n_distinct_inf = len(np.unique(values[infinite]))
+    elif family == "string":
+        distinct = pd.Series(series.dropna().unique())
+        inf_values = distinct[np.isinf(parse_numeric(distinct).to_numpy(dtype="float64", na_value=np.nan))]
+        infinite = series.isin(inf_values).to_numpy() if len(inf_values) else np.zeros(len(series), bool)
+        n_distinct_inf = len(inf_values)
+    else:
+        return 0, series, column
+    n_inf = int(infinite.sum())
+    if n_inf == 0:
+        return 0, series, column
+    usable = series.where(~infinite)
+    return n_inf, usable, replace(column, n_unique=column.n_unique - n_distinct_inf)
+
+
+def _near_duplicate_classes(labels: list[str]) -> list[list[str]]:
+    """Groups of class labels equal after ``strip().lower()`` ('Yes', 'yes', ' yes')."""
+    groups: dict[str, list[str]] = {}
+    for label in labels:
+        groups.setdefault(label.strip().lower(), []).append(label)
+    return [g for g in groups.values() if len(g) > 1]
+
+
+def _and_list(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def _near_duplicate_warning(labels: list[str], name: str) -> DataWarning | None:
+    groups = _near_duplicate_classes(labels)
+    if not groups:
+        return None
+    shown = "; ".join(_and_list([repr(v) for v in g]) for g in groups[:SHOW_CLASS_GROUPS])
+    more = f" (and {len(groups) - SHOW_CLASS_GROUPS} more groups)" if len(groups) > SHOW_CLASS_GROUPS else ""
+    return DataWarning(
+        "classes-differ-in-case",
+        f"classes {shown}{more} differ only in case or spaces: normalise them if they are the same class",
+        name,
+    )
 
 
 def _describe_classes(
@@ -211,6 +281,8 @@ def _describe_classes(
                 name,
             )
         )
+    near = _near_duplicate_warning([str(k) for k in counts.index], name)
+    warnings += [near] if near else []
     tiny = counts[counts < TINY_CLASS_ROWS]
     if len(tiny):
         shown = ", ".join(f"{k!r} ({v})" for k, v in tiny.iloc[:5].items())
