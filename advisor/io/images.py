@@ -3,17 +3,22 @@
 Every image is decoded with Pillow, converted to grayscale (1 channel) or RGB
 (3 channels) and resized to ``size`` x ``size`` (aspect ratio is not kept: the
 probes need one shape). Unreadable or truncated files are counted and skipped
-with a warning, never a crash. Original sizes are recorded so the profile can
-report the raw dimension the user actually has.
+with a warning, never a crash; so are images too large to decode safely
+(``MAX_PIXELS``), which are measured from the header before any pixel is decoded.
+Original sizes are recorded so the profile can report the raw dimension the user
+actually has.
 """
 
 from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from warnings import catch_warnings, simplefilter
 
 from advisor.errors import InputError
 from advisor.facts import DataWarning
@@ -26,6 +31,10 @@ IMAGE_EXTENSIONS: frozenset[str] = frozenset(
 )
 # Pillow modes that hold one intensity channel; everything else becomes RGB.
 _GRAY_MODES = frozenset({"1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F"})
+# Images whose decoded bitmap would hold more pixels than this are skipped: a
+# 50 MP RGB bitmap is already 150 MB (and copies follow), while the probes see a
+# 32-64 px square. JPEGs are measured after draft() shrinks their decode 2-8x.
+MAX_PIXELS = 50_000_000
 
 
 @dataclass
@@ -45,6 +54,8 @@ class LoadedImages:
     n_unreadable: int  # among the files read
     unreadable_per_class: dict[str, int] = field(default_factory=dict)
     unreadable_examples: list[str] = field(default_factory=list)
+    n_too_large: int = 0  # among the files read: over MAX_PIXELS, skipped undecoded
+    too_large_per_class: dict[str, int] = field(default_factory=dict)
     sampled: bool = False
     sample_note: str = ""
     size_bytes: int = 0  # bytes of the files listed
@@ -82,13 +93,62 @@ def is_image_folder(path: str | Path) -> bool:
     return False
 
 
+def _has_images(folder: Path) -> bool:
+    return any(p.is_file() and _is_image_file(p) for p in folder.rglob("*"))
+
+
+def image_folder_error(path: str | Path) -> InputError:
+    """The specific reason a folder failed ``is_image_folder``, as an error to raise."""
+    path = Path(path)
+    dirs = _class_dirs(path)
+    with_images = [d.name for d in dirs if _has_images(d)]
+    if len(with_images) == 1:
+        return InputError(
+            f"{path} has images in only one class folder ('{with_images[0]}'): add a folder of images "
+            "per class (a classifier needs at least 2)"
+        )
+    if dirs:
+        shown = ", ".join(f"'{d.name}'" for d in dirs[:5]) + (", ..." if len(dirs) > 5 else "")
+        return InputError(
+            f"{path} has no images in its sub-folders ({shown}; looked for "
+            f"{', '.join(sorted(IMAGE_EXTENSIONS))}): put each class's images in its own sub-folder, "
+            "or point advisor at a CSV, TSV or Parquet file"
+        )
+    if any(p.is_file() and _is_image_file(p) for p in path.iterdir()):
+        return InputError(
+            f"{path} holds images but no class sub-folders: move each class's images into its own "
+            f"sub-folder ({path}/<class>/<image>)"
+        )
+    return InputError(
+        f"{path} is a folder, not a table or an image folder: point advisor at a CSV, TSV or Parquet "
+        "file, or at a folder with one sub-folder of images per class"
+    )
+
+
+class _TooLarge(Exception):
+    """The image's decoded bitmap would exceed ``MAX_PIXELS``."""
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """Silence Pillow's per-file warnings (decompression bomb, odd EXIF, palette
+    transparency): such files are handled here, so nothing may leak to stderr."""
+    with catch_warnings():
+        simplefilter("ignore")
+        yield
+
+
 def _decode(path: Path, size: int) -> tuple[Any, tuple[int, int]]:
-    """Open, fully decode (so truncation surfaces here), normalise mode, resize."""
+    """Open, check the size from the header, fully decode (so truncation surfaces
+    here), normalise mode, resize. Raises ``_TooLarge`` before decoding a huge image."""
     from PIL import Image
 
     with Image.open(path) as img:
-        img.load()
         original = (img.height, img.width)
+        img.draft(None, (size, size))  # JPEG only: decode at 1/2..1/8 scale, still >= size
+        if img.width * img.height > MAX_PIXELS:
+            raise _TooLarge
+        img.load()
         if img.mode in _GRAY_MODES:
             if img.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
                 # 16-bit/float scans: rescale to 0..255 instead of clipping.
@@ -136,7 +196,7 @@ def _side(files: list[Path], size: int) -> int:
     sides = []
     for f in files[:: max(1, len(files) // SIDE_PEEK)][:SIDE_PEEK]:
         try:
-            with Image.open(f) as img:  # lazy: decodes the header, not the pixels
+            with _quiet(), Image.open(f) as img:  # lazy: decodes the header, not the pixels
                 sides.append(min(img.size))
         except Exception:  # noqa: BLE001 - unreadable files are counted when decoded
             continue
@@ -145,24 +205,51 @@ def _side(files: list[Path], size: int) -> int:
     return max(8, min(size, sorted(sides)[len(sides) // 2]))
 
 
-def _read_all(
-    files: list[Path], size: int
-) -> tuple[list[Any], list[int], list[tuple[int, int]], list[int], list[str]]:
-    """Decode ``files``; returns kept images, their positions, sizes, bad positions, bad names."""
+@dataclass
+class _Decoded:
+    """What ``_read_all`` made of a list of files; positions index that list."""
+
+    kept: list[Any] = field(default_factory=list)
+    kept_pos: list[int] = field(default_factory=list)
+    sizes: list[tuple[int, int]] = field(default_factory=list)  # original (height, width) of kept
+    bad_pos: list[int] = field(default_factory=list)  # missing, corrupt or truncated
+    bad_names: list[str] = field(default_factory=list)
+    big_pos: list[int] = field(default_factory=list)  # over MAX_PIXELS
+    big_names: list[str] = field(default_factory=list)
+
+
+def _read_all(files: list[Path], size: int) -> _Decoded:
+    """Decode ``files``, sorting out the unreadable and the too large."""
     from PIL import Image
 
-    kept, kept_pos, sizes, bad_pos, bad_names = [], [], [], [], []
-    for i, f in enumerate(files):
-        try:
-            img, original = _decode(f, size)
-        except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
-            bad_pos.append(i)
-            bad_names.append(f.name)
-            continue
-        kept.append(img)
-        kept_pos.append(i)
-        sizes.append(original)
-    return kept, kept_pos, sizes, bad_pos, bad_names
+    out = _Decoded()
+    with _quiet():
+        for i, f in enumerate(files):
+            try:
+                img, original = _decode(f, size)
+            except (_TooLarge, Image.DecompressionBombError):  # Pillow's own cap, hit at open
+                out.big_pos.append(i)
+                out.big_names.append(f.name)
+                continue
+            except (OSError, ValueError, SyntaxError):
+                out.bad_pos.append(i)
+                out.bad_names.append(f.name)
+                continue
+            out.kept.append(img)
+            out.kept_pos.append(i)
+            out.sizes.append(original)
+    return out
+
+
+def _megapixels() -> str:
+    return f"{MAX_PIXELS / 1e6:g} megapixels"
+
+
+def _too_large_note(decoded: _Decoded) -> str:
+    """For the none-readable errors: the too-large files, which need a different fix."""
+    if not decoded.big_pos:
+        return ""
+    return f" ({len(decoded.big_pos)} are larger than {_megapixels()}: downscale them)"
 
 
 def _stack(imgs: list[Any]) -> tuple[np.ndarray, int]:
@@ -181,11 +268,13 @@ def _stack(imgs: list[Any]) -> tuple[np.ndarray, int]:
     return np.stack(arrays), channels
 
 
-def _load_warnings(n_bad: int, n_files: int, bad_names: list[str], sample_note: str) -> list[DataWarning]:
-    """Warnings shared by both loaders: unreadable files, and the sample taken (if any)."""
+def _load_warnings(decoded: _Decoded, n_files: int, sample_note: str) -> list[DataWarning]:
+    """Warnings shared by both loaders: unreadable and too-large files, and the sample taken (if any)."""
     warnings: list[DataWarning] = []
-    if n_bad:
-        warnings.append(_unreadable_warning(n_bad, n_files, bad_names))
+    if decoded.bad_pos:
+        warnings.append(_unreadable_warning(len(decoded.bad_pos), n_files, decoded.bad_names))
+    if decoded.big_pos:
+        warnings.append(_too_large_warning(len(decoded.big_pos), n_files, decoded.big_names))
     if sample_note:
         message = sample_note[0].upper() + sample_note[1:] + "."
         warnings.append(DataWarning(code="sampled", message=message, severity="info"))
@@ -198,6 +287,16 @@ def _unreadable_warning(n_bad: int, n_read: int, examples: list[str]) -> DataWar
         message=(
             f"{n_bad} of {n_read} image files could not be read (missing, corrupt or truncated, "
             f"e.g. '{examples[0]}') and were skipped; check or remove them."
+        ),
+    )
+
+
+def _too_large_warning(n_big: int, n_read: int, examples: list[str]) -> DataWarning:
+    return DataWarning(
+        code="oversized-images",
+        message=(
+            f"{n_big} of {n_read} image files are larger than {_megapixels()} (e.g. '{examples[0]}') "
+            "and were skipped: downscale them to include them."
         ),
     )
 
@@ -254,21 +353,25 @@ def load_image_folder(
     files = [f for k in class_names for f in chosen[k]]
     file_labels: list[str | None] = [k for k in class_names for _ in chosen[k]]
     size = _side(files, size)
-    kept, kept_pos, sizes, bad_pos, bad_names = _read_all(files, size)
+    decoded = _read_all(files, size)
+    kept, kept_pos, sizes, bad_pos = decoded.kept, decoded.kept_pos, decoded.sizes, decoded.bad_pos
     unreadable_per_class = dict(Counter(file_labels[i] for i in bad_pos))
     readable_classes = {file_labels[i] for i in kept_pos}
     if not kept:
-        raise InputError(f"None of the {len(files)} image files under {root} could be read; are they images?")
+        raise InputError(
+            f"None of the {len(files)} image files under {root} could be read{_too_large_note(decoded)}; "
+            "are they images?"
+        )
     if len(readable_classes) < 2:
         raise InputError(
-            f"Only class {sorted(readable_classes)} under {root} has readable images; "
-            "a classifier needs at least 2 classes."
+            f"Only class {sorted(readable_classes)} under {root} has readable images"
+            f"{_too_large_note(decoded)}; a classifier needs at least 2 classes."
         )
     images, channels = _stack(kept)
     code = {k: i for i, k in enumerate(class_names)}
     labels = np.array([code[file_labels[i]] for i in kept_pos], dtype=np.int64)
 
-    warnings = _load_warnings(len(bad_pos), len(files), bad_names, sample_note if sampled else "")
+    warnings = _load_warnings(decoded, len(files), sample_note if sampled else "")
     return LoadedImages(
         images=images,
         labels=labels,
@@ -282,7 +385,9 @@ def load_image_folder(
         per_class_found=per_class_found,
         n_unreadable=len(bad_pos),
         unreadable_per_class=unreadable_per_class,
-        unreadable_examples=bad_names[:5],
+        unreadable_examples=decoded.bad_names[:5],
+        n_too_large=len(decoded.big_pos),
+        too_large_per_class=dict(Counter(file_labels[i] for i in decoded.big_pos)),
         sampled=sampled,
         sample_note=sample_note,
         size_bytes=size_bytes,
@@ -356,10 +461,11 @@ def load_image_paths(
         files.append(p if p.is_absolute() else base / p)
     file_labels: list[str | None] = [None if str_labels is None else str_labels[i] for i in positions]
     size = _side(files, size)
-    kept, kept_pos, sizes, bad_pos, bad_names = _read_all(files, size)
+    decoded = _read_all(files, size)
+    kept, kept_pos, sizes, bad_pos = decoded.kept, decoded.kept_pos, decoded.sizes, decoded.bad_pos
     if not kept:
         raise InputError(
-            f"None of the {len(files)} image paths could be read (e.g. '{files[0]}'); "
+            f"None of the {len(files)} image paths could be read (e.g. '{files[0]}'){_too_large_note(decoded)}; "
             f"relative paths are resolved against {base}."
         )
     images, channels = _stack(kept)
@@ -368,8 +474,11 @@ def load_image_paths(
         code = {k: j for j, k in enumerate(class_names)}
         codes = np.array([code[file_labels[j]] for j in kept_pos], dtype=np.int64)
         if len(np.unique(codes)) < 2:
-            raise InputError("Only one class has readable images; a classifier needs at least 2 classes.")
-    warnings = _load_warnings(len(bad_pos), len(files), bad_names, sample_note if sampled else "")
+            raise InputError(
+                f"Only one class has readable images{_too_large_note(decoded)}; "
+                "a classifier needs at least 2 classes."
+            )
+    warnings = _load_warnings(decoded, len(files), sample_note if sampled else "")
     return LoadedImages(
         images=images,
         labels=codes,
@@ -383,7 +492,11 @@ def load_image_paths(
         per_class_found=per_class_found,
         n_unreadable=len(bad_pos),
         unreadable_per_class=dict(Counter(file_labels[j] for j in bad_pos if file_labels[j] is not None)),
-        unreadable_examples=bad_names[:5],
+        unreadable_examples=decoded.bad_names[:5],
+        n_too_large=len(decoded.big_pos),
+        too_large_per_class=dict(
+            Counter(file_labels[j] for j in decoded.big_pos if file_labels[j] is not None)
+        ),
         sampled=sampled,
         sample_note=sample_note,
         size_bytes=sum(f.stat().st_size for f in files if f.is_file()),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import TYPE_CHECKING
 
 from advisor.errors import InputError
@@ -40,16 +41,15 @@ def profile_images(
     """A ``DatasetProfile`` for labelled images (modality "image").
 
     Counts per class are for the whole source (files listed, minus the unreadable
-    files found); ``raw_dimension`` is H x W x C at the median original size.
+    and too-large files found); ``raw_dimension`` is H x W x C at the median original size.
     ``source_format`` is "image-folder" or "image-csv".
     """
     import hashlib
 
     if loaded.labels is None:
         raise InputError("Images need class labels to profile; give a label column or class sub-folders.")
-    per_class = {
-        k: max(0, n - loaded.unreadable_per_class.get(k, 0)) for k, n in loaded.per_class_found.items()
-    }
+    skipped = Counter(loaded.unreadable_per_class) + Counter(loaded.too_large_per_class)
+    per_class = {k: max(0, n - skipped[k]) for k, n in loaded.per_class_found.items()}
     n_images = sum(per_class.values())
     heights = [h for h, _ in loaded.original_sizes]
     widths = [w for _, w in loaded.original_sizes]
