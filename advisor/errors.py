@@ -9,11 +9,21 @@ from __future__ import annotations
 
 import click
 
+MAX_MESSAGE_CHARS = 600  # a 100 KB column name quoted in a message must not flood the terminal
+
 
 class AdvisorError(click.ClickException):
     """A problem with the user's input or options (exit code 2)."""
 
     exit_code = 2
+
+    def format_message(self) -> str:
+        """One line, cut in the middle when too long, so the closing "what to do" stays."""
+        text = " ".join(self.message.split("\n"))
+        if len(text) <= MAX_MESSAGE_CHARS:
+            return text
+        head = MAX_MESSAGE_CHARS * 2 // 3
+        return f"{text[:head]} … {text[-(MAX_MESSAGE_CHARS - head - 3) :]}"
 
 
 class InputError(AdvisorError):

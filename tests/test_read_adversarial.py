@@ -172,3 +172,64 @@ def test_repeated_header_with_a_byte_order_mark(tmp_path):
     loaded = read_table(path)
     assert loaded.source.n_rows == 100 and str(loaded.frame["age"].dtype) == "int64"
     assert "repeated-header" in _codes(loaded)
+
+
+def test_nested_target_is_refused_not_replaced(tmp_path):
+    from click.testing import CliRunner
+
+    from advisor.cli import cli
+
+    n = 60
+    path = tmp_path / "nested_target.parquet"
+    pq.write_table(
+        pa.table(
+            {
+                "f": [i * 0.5 for i in range(n)],
+                "g": [i % 3 for i in range(n)],
+                "label": [[i % 2] for i in range(n)],
+            }
+        ),
+        path,
+    )
+    result = CliRunner().invoke(cli, ["recommend", str(path), "--no-probes"])
+    assert result.exit_code == 2
+    assert "holds nested values" in result.output and "'label'" in result.output
+    # A nested column elsewhere is only skipped: the conventional target still wins.
+    path2 = tmp_path / "nested_feature.parquet"
+    pq.write_table(
+        pa.table(
+            {
+                "lst": [[i] for i in range(n)],
+                "f": [i * 0.5 for i in range(n)],
+                "label": [i % 2 for i in range(n)],
+            }
+        ),
+        path2,
+    )
+    assert CliRunner().invoke(cli, ["recommend", str(path2), "--no-probes", "-q"]).exit_code == 0
+
+
+def test_single_column_file_says_so(tmp_path):
+    from click.testing import CliRunner
+
+    from advisor.cli import cli
+
+    path = tmp_path / "one.csv"
+    path.write_text("y\n" + "\n".join(str(i % 2) for i in range(50)) + "\n")
+    result = CliRunner().invoke(cli, ["recommend", str(path), "--no-probes"])
+    assert result.exit_code == 2 and "has a single column ('y')" in result.output
+
+
+def test_huge_names_do_not_flood_the_error_line(tmp_path):
+    from click.testing import CliRunner
+
+    from advisor.cli import cli
+    from advisor.errors import MAX_MESSAGE_CHARS
+
+    path = tmp_path / "long.csv"
+    name = "x" * 100_000
+    path.write_text(f"{name},label\n" + "\n".join(f"{i},{i % 2}" for i in range(60)) + "\n")
+    result = CliRunner().invoke(cli, ["recommend", str(path), "--no-probes", "-q"])
+    assert result.exit_code == 2
+    line = result.output.strip().splitlines()[-1]
+    assert len(line) <= MAX_MESSAGE_CHARS + len("Error: ") and line.endswith("pass --target")

@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from advisor.errors import InputError
+from advisor.errors import InputError, TargetError
 from advisor.facts import FEATURE_KINDS, ColumnProfile, DatasetProfile, DataWarning
 from advisor.profile.kinds import profile_columns
 from advisor.profile.leakage import find_leakage
@@ -58,6 +58,7 @@ def profile_table(table: Any, *, target: str | None = None, task: str | None = N
     columns = profile_columns(frame, stats, n_rows)
     by_name = {c.name: c for c in columns}
 
+    _refuse_skipped_target(table, list(frame.columns), target)
     target_name, inferred, how = choose_target(list(frame.columns), target)
     target_column = by_name[target_name]
     n_missing = stats[target_name].n_missing if target_name in stats else int(frame[target_name].isna().sum())
@@ -67,6 +68,11 @@ def profile_table(table: Any, *, target: str | None = None, task: str | None = N
 
     features = [c for c in columns if c.name != target_name and c.kind in FEATURE_KINDS]
     if not features:
+        if len(columns) == 1:
+            raise InputError(
+                f"{source.path} has a single column ({target_name!r}) and nothing to predict it from: "
+                "add the feature columns, or check the delimiter"
+            )
         kinds = ", ".join(f"{c.name!r} ({c.kind})" for c in columns if c.name != target_name)
         raise InputError(
             f"no usable feature columns besides the target {target_name!r}: {kinds or 'none'}; "
@@ -125,6 +131,23 @@ def profile_table(table: Any, *, target: str | None = None, task: str | None = N
         text=text,
         pixel_shape=modality.pixel_shape,
     )
+
+
+def _refuse_skipped_target(table: Any, names: list[str], target: str | None) -> None:
+    """A target the reader skipped (nested values) is an error, not a silent fallback to another column."""
+    skipped = [
+        w.column for w in getattr(table, "warnings", []) or [] if w.code == "nested-column" and w.column
+    ]
+    if target is not None:
+        hit = target if target in skipped else None
+    else:  # the column the conventional-name rule would have picked (positions are lost: names only)
+        picked, _, how = choose_target([*names, *skipped], None)
+        hit = picked if picked in skipped and how != "last column" else None
+    if hit is not None:
+        raise TargetError(
+            f"column {hit!r} holds nested values (lists, structs or maps) and cannot be the target: "
+            "flatten it into a plain column, or pass --target with another column"
+        )
 
 
 def encoded_width(features: list[ColumnProfile]) -> int:
