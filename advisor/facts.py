@@ -46,9 +46,7 @@ class ColumnProfile:
 
 @dataclass
 class DataWarning:
-    # Stable codes: identifier, constant, duplicate-rows, high-missing, all-missing,
-    # imbalance, tiny-class, leakage-suspect, infinite-values, text-column,
-    # inferred-target, sampled, unreadable-images, pixel-table, ...
+    # Stable codes, each explained in docs/input-problems.md (keep that list in step).
     code: str
     message: str  # one sentence, with the numbers, saying what to do if anything
     column: str | None = None
