@@ -39,7 +39,6 @@ DEFAULT_MEMORY_FRACTION = 0.25  # of total RAM, when no limit is given
 CSV_MEMORY_FACTOR = 2.0
 PARQUET_MEMORY_FACTOR = 2.0  # per uncompressed byte
 WIDE_TABLE_COLUMNS = 1_000
-MAX_TEXT_CHUNK_BYTES = 2**31 - 2**20  # 32-bit string offsets: one chunk holds less than 2 GiB
 MB = 1024 * 1024
 _READ_ERRORS = (pa.ArrowException, OSError, EOFError, zlib.error, UnicodeError, ValueError)
 FIELD_COUNT_ROWS = 100  # rows sampled to count fields per row for error messages
@@ -104,8 +103,10 @@ def read_table(
     columns, schema = table.columns, table.schema
     del table
     _text_in_one_chunk(columns)
-    frame = pa.Table.from_arrays(columns, schema=schema).to_pandas(split_blocks=split, self_destruct=split)
+    table = pa.Table.from_arrays(columns, names=schema.names, metadata=schema.metadata)
     del columns
+    frame = table.to_pandas(split_blocks=split, self_destruct=split)
+    del table
     source = SourceInfo(
         path=str(s.path),
         format=s.format,
@@ -129,15 +130,17 @@ def read_table(
 
 
 def _text_in_one_chunk(columns: list[pa.ChunkedArray]) -> None:
-    """Join each text column's chunks into one, in place, a column at a time (bounded extra memory).
+    """Join each text column's chunks into one ``large_string`` chunk, in place, a column
+    at a time (bounded extra memory).
 
     pandas keeps Arrow's chunks for text, and taking a few rows from a column of
     many chunks copies the whole column first; the profiler and the probes take
-    samples from every text column.
+    samples from every text column. ``large_string`` is what pandas holds (it
+    would cast again) and has no 2 GiB limit per chunk.
     """
     for i, column in enumerate(columns):
-        if column.num_chunks > 1 and _is_text(column.type) and column.nbytes < MAX_TEXT_CHUNK_BYTES:
-            columns[i] = pa.chunked_array([column.combine_chunks()])
+        if column.num_chunks > 1 and _is_text(column.type):
+            columns[i] = pa.chunked_array([column.cast(pa.large_string()).combine_chunks()])
         del column  # the old chunks are freed before the next column is copied
 
 
