@@ -181,13 +181,13 @@ def test_free_text_single_column_is_not_space_delimited(tmp_path):
 
 def test_long_header_in_a_message_is_clipped(tmp_path):
     message = _error(_write(tmp_path, "data.csv", "# " + "x" * 100_000 + "\n" + TABLE))
-    assert "'# xxxxx" in message and "...'" in message and len(message) < 300
+    assert "'# xxxxx" in message and "…'" in message and len(message) < 300
 
 
 def test_quoted():
     assert _quoted("age") == "'age'"
     assert _quoted("a\nb") == "'a\\nb'"
-    assert len(_quoted("x" * 1_000)) == 62 and _quoted("x" * 1_000).endswith("...'")
+    assert len(_quoted("x" * 1_000)) == 62 and _quoted("x" * 1_000).endswith("…'")
 
 
 def test_header_skips_leading_blank_lines(tmp_path):

@@ -437,12 +437,14 @@ def _inflate_count(path: Path, stop_after: int) -> tuple[int, int, bool]:
     return read - len(pending), produced, False
 
 
+def clip(text: str, limit: int = CLIP_CHARS) -> str:
+    """``text`` cut to ``limit`` characters, so a huge header or cell cannot flood a one-line message."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _quoted(text: str, limit: int = CLIP_CHARS) -> str:
-    """``text`` quoted for a one-line message: line breaks escaped, cut to ``limit`` characters."""
-    text = text.replace("\r", "\\r").replace("\n", "\\n")
-    if len(text) > limit:
-        text = text[: limit - 3] + "..."
-    return f"'{text}'"
+    """``text`` quoted for a one-line message: line breaks escaped, clipped."""
+    return "'" + clip(text.replace("\r", "\\r").replace("\n", "\\n"), limit) + "'"
 
 
 def _one_line(exc: BaseException, limit: int = 160) -> str:

@@ -10,19 +10,14 @@ import pyarrow.compute as pc
 
 from advisor.facts import DataWarning
 from advisor.io.csvparse import NULL_VALUES
+from advisor.io.sniff import clip
 
 FALLBACK_ENCODING = "cp1252"  # what stray non-UTF-8 bytes usually are (Excel on Windows)
 MAX_NAMES_IN_MESSAGE = 5
-MAX_QUOTED_CHARS = 60  # a header or value quoted in a message is cut to this length
 # What a text column is re-parsed as once repeated header rows are gone, in the
 # CSV reader's inference order (the first type every value casts to wins).
 REPARSE_TYPES = (pa.int64(), pa.float64(), pa.bool_(), pa.date32(), pa.timestamp("s"))
 NA_NAMES = frozenset(NULL_VALUES)  # a header cell the CSV reader would read as missing
-
-
-def clip(text: str, limit: int = MAX_QUOTED_CHARS) -> str:
-    """``text`` cut to ``limit`` characters, so a huge header or cell cannot flood a one-line message."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def unique_names(names: list[str]) -> tuple[list[str], list[DataWarning]]:
