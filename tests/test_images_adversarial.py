@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import advisor.io.images as images_io
+import advisor.io.decode as image_decode
 from advisor.errors import InputError
 from advisor.io.images import image_folder_error, is_image_folder, load_image_folder, load_image_paths
 from advisor.profile.images import profile_images
@@ -55,7 +55,7 @@ def _two_classes(root: Path, per_class: int = 4) -> None:
 @pytest.fixture
 def small_cap(monkeypatch):
     """Images over 20x20 pixels count as too large, so tests stay light."""
-    monkeypatch.setattr(images_io, "MAX_PIXELS", 400)
+    monkeypatch.setattr(image_decode, "MAX_PIXELS", 400)
     return 400
 
 

@@ -1,27 +1,21 @@
 """Read images: an ImageFolder tree (one sub-folder per class) or a list of paths.
 
-Every image is decoded with Pillow, converted to grayscale (1 channel) or RGB
-(3 channels) and resized to ``size`` x ``size`` (aspect ratio is not kept: the
-probes need one shape). Unreadable or truncated files are counted and skipped
-with a warning, never a crash; so are images too large to decode safely
-(``MAX_PIXELS``), which are measured from the header before any pixel is decoded.
-Original sizes are recorded so the profile can report the raw dimension the user
-actually has.
+This module finds the files, their classes and the seeded sample to read;
+``advisor.io.decode`` decodes them (bounded, failures counted). Original sizes
+are recorded so the profile can report the raw dimension the user actually has.
 """
 
 from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from warnings import catch_warnings, simplefilter
 
 from advisor.errors import InputError
 from advisor.facts import DataWarning
+from advisor.io.decode import load_warnings, native_side, read_all, stack, too_large_note
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -29,12 +23,6 @@ if TYPE_CHECKING:  # pragma: no cover
 IMAGE_EXTENSIONS: frozenset[str] = frozenset(
     {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".pbm"}
 )
-# Pillow modes that hold one intensity channel; everything else becomes RGB.
-_GRAY_MODES = frozenset({"1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F"})
-# Images whose decoded bitmap would hold more pixels than this are skipped: a
-# 50 MP RGB bitmap is already 150 MB (and copies follow), while the probes see a
-# 32-64 px square. JPEGs are measured after draft() shrinks their decode 2-8x.
-MAX_PIXELS = 50_000_000
 
 
 @dataclass
@@ -125,52 +113,9 @@ def image_folder_error(path: str | Path) -> InputError:
     )
 
 
-class _TooLarge(Exception):
-    """The image's decoded bitmap would exceed ``MAX_PIXELS``."""
-
-
-@contextmanager
-def _quiet() -> Iterator[None]:
-    """Silence Pillow's per-file warnings (decompression bomb, odd EXIF, palette
-    transparency): such files are handled here, so nothing may leak to stderr."""
-    with catch_warnings():
-        simplefilter("ignore")
-        yield
-
-
-def _decode(path: Path, size: int) -> tuple[Any, tuple[int, int]]:
-    """Open, check the size from the header, fully decode (so truncation surfaces
-    here), normalise mode, resize. Raises ``_TooLarge`` before decoding a huge image."""
-    from PIL import Image
-
-    with Image.open(path) as img:
-        original = (img.height, img.width)
-        img.draft(None, (size, size))  # JPEG only: decode at 1/2..1/8 scale, still >= size
-        if img.width * img.height > MAX_PIXELS:
-            raise _TooLarge
-        img.load()
-        if img.mode in _GRAY_MODES:
-            if img.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
-                # 16-bit/float scans: rescale to 0..255 instead of clipping.
-                import numpy as np
-
-                a = np.asarray(img, dtype=np.float64)
-                lo, hi = float(a.min()), float(a.max())
-                a = (a - lo) / (hi - lo) * 255.0 if hi > lo else np.zeros_like(a)
-                img = Image.fromarray(a.astype(np.uint8))
-            else:
-                img = img.convert("L")
-        else:
-            # Palette, RGBA, CMYK, YCbCr...: RGB (alpha composited onto white).
-            if img.mode in ("RGBA", "LA", "P", "PA"):
-                rgba = img.convert("RGBA")
-                bg = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-                img = Image.alpha_composite(bg, rgba).convert("RGB")
-            else:
-                img = img.convert("RGB")
-        if img.size != (size, size):
-            img = img.resize((size, size), Image.Resampling.BILINEAR)
-        return img.copy(), original
+def _per_class(file_labels: list[str | None], positions: list[int]) -> dict[str, int]:
+    """How many of the files at ``positions`` each class has (unlabelled files not counted)."""
+    return dict(Counter(label for i in positions if (label := file_labels[i]) is not None))
 
 
 def _cap_per_class(counts: list[int], max_images: int) -> int:
@@ -183,122 +128,6 @@ def _cap_per_class(counts: list[int], max_images: int) -> int:
         else:
             hi = mid - 1
     return lo
-
-
-SIDE_PEEK = 64  # files whose header is read to find the typical size
-
-
-def _side(files: list[Path], size: int) -> int:
-    """``size``, or the median native side when the images are smaller: upscaling
-    adds no information and multiplies the CNN's cost. Reads headers only."""
-    from PIL import Image
-
-    sides = []
-    for f in files[:: max(1, len(files) // SIDE_PEEK)][:SIDE_PEEK]:
-        try:
-            with _quiet(), Image.open(f) as img:  # lazy: decodes the header, not the pixels
-                sides.append(min(img.size))
-        except Exception:  # noqa: BLE001 - unreadable files are counted when decoded
-            continue
-    if not sides:
-        return size
-    return max(8, min(size, sorted(sides)[len(sides) // 2]))
-
-
-@dataclass
-class _Decoded:
-    """What ``_read_all`` made of a list of files; positions index that list."""
-
-    kept: list[Any] = field(default_factory=list)
-    kept_pos: list[int] = field(default_factory=list)
-    sizes: list[tuple[int, int]] = field(default_factory=list)  # original (height, width) of kept
-    bad_pos: list[int] = field(default_factory=list)  # missing, corrupt or truncated
-    bad_names: list[str] = field(default_factory=list)
-    big_pos: list[int] = field(default_factory=list)  # over MAX_PIXELS
-    big_names: list[str] = field(default_factory=list)
-
-
-def _read_all(files: list[Path], size: int) -> _Decoded:
-    """Decode ``files``, sorting out the unreadable and the too large."""
-    from PIL import Image
-
-    out = _Decoded()
-    with _quiet():
-        for i, f in enumerate(files):
-            try:
-                img, original = _decode(f, size)
-            except (_TooLarge, Image.DecompressionBombError):  # Pillow's own cap, hit at open
-                out.big_pos.append(i)
-                out.big_names.append(f.name)
-                continue
-            except (OSError, ValueError, SyntaxError):
-                out.bad_pos.append(i)
-                out.bad_names.append(f.name)
-                continue
-            out.kept.append(img)
-            out.kept_pos.append(i)
-            out.sizes.append(original)
-    return out
-
-
-def _megapixels() -> str:
-    return f"{MAX_PIXELS / 1e6:g} megapixels"
-
-
-def _too_large_note(decoded: _Decoded) -> str:
-    """For the none-readable errors: the too-large files, which need a different fix."""
-    if not decoded.big_pos:
-        return ""
-    return f" ({len(decoded.big_pos)} are larger than {_megapixels()}: downscale them)"
-
-
-def _stack(imgs: list[Any]) -> tuple[np.ndarray, int]:
-    """One uint8 (n, H, W, C) array; grayscale images are repeated to RGB if any image is colour."""
-    import numpy as np
-
-    channels = 3 if any(im.mode == "RGB" for im in imgs) else 1
-    arrays = []
-    for im in imgs:
-        a = np.asarray(im, dtype=np.uint8)
-        if a.ndim == 2:
-            a = a[:, :, None]
-        if a.shape[2] != channels:
-            a = np.repeat(a, channels, axis=2)
-        arrays.append(a)
-    return np.stack(arrays), channels
-
-
-def _load_warnings(decoded: _Decoded, n_files: int, sample_note: str) -> list[DataWarning]:
-    """Warnings shared by both loaders: unreadable and too-large files, and the sample taken (if any)."""
-    warnings: list[DataWarning] = []
-    if decoded.bad_pos:
-        warnings.append(_unreadable_warning(len(decoded.bad_pos), n_files, decoded.bad_names))
-    if decoded.big_pos:
-        warnings.append(_too_large_warning(len(decoded.big_pos), n_files, decoded.big_names))
-    if sample_note:
-        message = sample_note[0].upper() + sample_note[1:] + "."
-        warnings.append(DataWarning(code="sampled", message=message, severity="info"))
-    return warnings
-
-
-def _unreadable_warning(n_bad: int, n_read: int, examples: list[str]) -> DataWarning:
-    return DataWarning(
-        code="unreadable-images",
-        message=(
-            f"{n_bad} of {n_read} image files could not be read (missing, corrupt or truncated, "
-            f"e.g. '{examples[0]}') and were skipped; check or remove them."
-        ),
-    )
-
-
-def _too_large_warning(n_big: int, n_read: int, examples: list[str]) -> DataWarning:
-    return DataWarning(
-        code="oversized-images",
-        message=(
-            f"{n_big} of {n_read} image files are larger than {_megapixels()} (e.g. '{examples[0]}') "
-            "and were skipped: downscale them to include them."
-        ),
-    )
 
 
 def load_image_folder(
@@ -352,26 +181,26 @@ def load_image_folder(
 
     files = [f for k in class_names for f in chosen[k]]
     file_labels: list[str | None] = [k for k in class_names for _ in chosen[k]]
-    size = _side(files, size)
-    decoded = _read_all(files, size)
+    size = native_side(files, size)
+    decoded = read_all(files, size)
     kept, kept_pos, sizes, bad_pos = decoded.kept, decoded.kept_pos, decoded.sizes, decoded.bad_pos
-    unreadable_per_class = dict(Counter(file_labels[i] for i in bad_pos))
+    unreadable_per_class = _per_class(file_labels, bad_pos)
     readable_classes = {file_labels[i] for i in kept_pos}
     if not kept:
         raise InputError(
-            f"None of the {len(files)} image files under {root} could be read{_too_large_note(decoded)}; "
+            f"None of the {len(files)} image files under {root} could be read{too_large_note(decoded)}; "
             "are they images?"
         )
     if len(readable_classes) < 2:
         raise InputError(
             f"Only class {sorted(readable_classes)} under {root} has readable images"
-            f"{_too_large_note(decoded)}; a classifier needs at least 2 classes."
+            f"{too_large_note(decoded)}; a classifier needs at least 2 classes."
         )
-    images, channels = _stack(kept)
+    images, channels = stack(kept)
     code = {k: i for i, k in enumerate(class_names)}
     labels = np.array([code[file_labels[i]] for i in kept_pos], dtype=np.int64)
 
-    warnings = _load_warnings(decoded, len(files), sample_note if sampled else "")
+    warnings = load_warnings(decoded, len(files), sample_note if sampled else "")
     return LoadedImages(
         images=images,
         labels=labels,
@@ -387,7 +216,7 @@ def load_image_folder(
         unreadable_per_class=unreadable_per_class,
         unreadable_examples=decoded.bad_names[:5],
         n_too_large=len(decoded.big_pos),
-        too_large_per_class=dict(Counter(file_labels[i] for i in decoded.big_pos)),
+        too_large_per_class=_per_class(file_labels, decoded.big_pos),
         sampled=sampled,
         sample_note=sample_note,
         size_bytes=size_bytes,
@@ -460,25 +289,25 @@ def load_image_paths(
         p = Path(str(paths[i]).strip()).expanduser()
         files.append(p if p.is_absolute() else base / p)
     file_labels: list[str | None] = [None if str_labels is None else str_labels[i] for i in positions]
-    size = _side(files, size)
-    decoded = _read_all(files, size)
+    size = native_side(files, size)
+    decoded = read_all(files, size)
     kept, kept_pos, sizes, bad_pos = decoded.kept, decoded.kept_pos, decoded.sizes, decoded.bad_pos
     if not kept:
         raise InputError(
-            f"None of the {len(files)} image paths could be read (e.g. '{files[0]}'){_too_large_note(decoded)}; "
+            f"None of the {len(files)} image paths could be read (e.g. '{files[0]}'){too_large_note(decoded)}; "
             f"relative paths are resolved against {base}."
         )
-    images, channels = _stack(kept)
+    images, channels = stack(kept)
     codes = None
     if str_labels is not None:
         code = {k: j for j, k in enumerate(class_names)}
         codes = np.array([code[file_labels[j]] for j in kept_pos], dtype=np.int64)
         if len(np.unique(codes)) < 2:
             raise InputError(
-                f"Only one class has readable images{_too_large_note(decoded)}; "
+                f"Only one class has readable images{too_large_note(decoded)}; "
                 "a classifier needs at least 2 classes."
             )
-    warnings = _load_warnings(decoded, len(files), sample_note if sampled else "")
+    warnings = load_warnings(decoded, len(files), sample_note if sampled else "")
     return LoadedImages(
         images=images,
         labels=codes,
@@ -491,12 +320,10 @@ def load_image_paths(
         n_found=n_found,
         per_class_found=per_class_found,
         n_unreadable=len(bad_pos),
-        unreadable_per_class=dict(Counter(file_labels[j] for j in bad_pos if file_labels[j] is not None)),
+        unreadable_per_class=_per_class(file_labels, bad_pos),
         unreadable_examples=decoded.bad_names[:5],
         n_too_large=len(decoded.big_pos),
-        too_large_per_class=dict(
-            Counter(file_labels[j] for j in decoded.big_pos if file_labels[j] is not None)
-        ),
+        too_large_per_class=_per_class(file_labels, decoded.big_pos),
         sampled=sampled,
         sample_note=sample_note,
         size_bytes=sum(f.stat().st_size for f in files if f.is_file()),
