@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from advisor.errors import InputError
-from advisor.io import sniff as sniff_module
+from advisor.io import gzsize
 from advisor.io.read import read_table
 from advisor.io.sniff import _quoted, sniff
 
@@ -76,7 +76,7 @@ def test_multi_member_gzip_with_a_plausible_trailer_is_counted(tmp_path):
 
 
 def test_gzip_count_stops_at_the_limit_and_extrapolates(tmp_path, monkeypatch):
-    monkeypatch.setattr(sniff_module, "GZIP_COUNT_LIMIT", 2 * sniff_module.GZIP_PROBE_BYTES)
+    monkeypatch.setattr(gzsize, "GZIP_COUNT_LIMIT", 2 * gzsize.GZIP_PROBE_BYTES)
     text = _compressible_csv(1_000_000)
     path = _write(tmp_path, "big.csv.gz", gzip.compress(text) + gzip.compress(b""))
     estimate = sniff(path).text_bytes
@@ -85,26 +85,26 @@ def test_gzip_count_stops_at_the_limit_and_extrapolates(tmp_path, monkeypatch):
 
 def test_single_member_gzip_trusts_the_trailer_without_counting(tmp_path, monkeypatch):
     calls: list[int] = []
-    count = sniff_module._inflate_count
-    monkeypatch.setattr(sniff_module, "_inflate_count", lambda p, stop: calls.append(stop) or count(p, stop))
+    count = gzsize.inflate_count
+    monkeypatch.setattr(gzsize, "inflate_count", lambda p, stop: calls.append(stop) or count(p, stop))
     text = _compressible_csv(1_000_000)
     path = _write(tmp_path, "one.csv.gz", gzip.compress(text))
     assert sniff(path).text_bytes == len(text)
-    assert calls == [sniff_module.GZIP_PROBE_BYTES]  # only the ratio probe, never a full count
+    assert calls == [gzsize.GZIP_PROBE_BYTES]  # only the ratio probe, never a full count
 
 
 def test_gzip_over_4_gib_trailer_wraps_and_is_counted(tmp_path, monkeypatch):
     """ISIZE is modulo 2**32: simulate a wrapped trailer that is small but not below the compressed size."""
     text = _compressible_csv(1_000_000)
     path = _write(tmp_path, "wrapped.csv.gz", gzip.compress(text))
-    monkeypatch.setattr(sniff_module, "_gzip_trailer_size", lambda p: path.stat().st_size * 2)
+    monkeypatch.setattr(gzsize, "trailer_size", lambda p: path.stat().st_size * 2)
     assert sniff(path).text_bytes == len(text)
 
 
 def test_zero_padded_gzip_is_counted_whole(tmp_path):
     text = TABLE.encode() * 10
     path = _write(tmp_path, "pad.csv.gz", gzip.compress(text) + bytes(100))
-    assert sniff_module._inflate_count(path, 10**9)[1:] == (len(text), True)
+    assert gzsize.inflate_count(path, 10**9)[1:] == (len(text), True)
 
 
 # --- P6d, P6e, P7b: text that is not a delimited table ----------------------------------------

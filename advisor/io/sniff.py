@@ -3,7 +3,7 @@
 Everything here looks at the first bytes of the file only (a few KB, more for
 very wide files), so it is cheap on any file size. The one exception is a gzip
 file whose trailer cannot give its uncompressed size: that is counted by
-decompressing (up to GZIP_COUNT_LIMIT), so the memory limit holds. Problems a user can fix
+decompressing (``advisor.io.gzsize``), so the memory limit holds. Problems a user can fix
 (missing path, empty or binary file, broken gzip) raise ``InputError``.
 """
 
@@ -13,7 +13,6 @@ import csv
 import gzip
 import json
 import re
-import struct
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from advisor.errors import InputError
+from advisor.io.gzsize import gzip_text_bytes
 
 HEAD_BYTES = 64 * 1024  # how much text the sniffer looks at
 MAX_HEAD_BYTES = 32 * 1024 * 1024  # read further (wide files) until a few full lines are in the head
@@ -33,15 +33,6 @@ NO_DELIMITER = "\x1f"
 # A delimiter is accepted when at least this share of the sniffed rows has the
 # header's field count; ragged files still sniff correctly below 100%.
 MIN_DELIMITER_AGREEMENT = 0.5
-# Gzipped CSV typically compresses 3-10x; a floor for the size the gzip trailer gives.
-GZIP_TYPICAL_RATIO = 5
-GZIP_WBITS = 47  # zlib: a gzip (or zlib) header, one member per decompressor
-GZIP_PROBE_BYTES = 1024 * 1024  # text decompressed to measure the file's compression ratio
-GZIP_COUNT_LIMIT = 512 * 1024 * 1024  # text counted when the trailer is implausible; extrapolated beyond
-# The trailer is trusted when it is at least this fraction of the size the head's
-# ratio implies; above 1/2 so that two equal gzip members are caught.
-GZIP_TRAILER_MIN_SHARE = 0.66
-INFLATE_CHUNK = 64 * 1024
 MAX_PREAMBLE_LINES = 20  # title or comment lines looked for above a header
 MIN_TABLE_AGREEMENT = 0.9  # share of rows that must split like the header below a preamble
 MIN_TABLE_ROWS = 2
@@ -163,7 +154,7 @@ def sniff(path: str | Path) -> Sniffed:
         header=next(csv.reader([first], delimiter=delimiter or NO_DELIMITER), []),
         decimal_point=_sniff_decimal(lines, delimiter),
         max_line_bytes=max(len(line.encode("utf-8", "replace")) for line in lines),
-        text_bytes=_gzip_size_estimate(p, size) if compression else size,
+        text_bytes=gzip_text_bytes(p, size) if compression else size,
     )
 
 
@@ -374,67 +365,6 @@ def _sniff_decimal(lines: list[str], delimiter: str | None) -> str:
             elif _DOT_DECIMAL.match(token):
                 counts["."] += 1
     return "," if counts[","] and not counts["."] else "."
-
-
-def _gzip_size_estimate(path: Path, size: int) -> int:
-    """Uncompressed size: the gzip trailer when it is plausible, else counted by decompressing.
-
-    The trailer holds the size of the last member only, modulo 2**32, so it
-    understates multi-member files (bgzip, ``cat a.gz b.gz``) and text over
-    4 GiB. It is trusted when it fits the compression ratio of the first MB of
-    text; otherwise the text is counted up to GZIP_COUNT_LIMIT and the rest
-    extrapolated, so a big file is never mistaken for a small one.
-    """
-    isize = _gzip_trailer_size(path)
-    used, produced, complete = _inflate_count(path, GZIP_PROBE_BYTES)
-    if complete:
-        return produced
-    ratio = produced / max(used, 1)
-    if isize >= size and isize >= GZIP_TRAILER_MIN_SHARE * ratio * size:
-        return max(isize, size * GZIP_TYPICAL_RATIO)
-    used, produced, complete = _inflate_count(path, GZIP_COUNT_LIMIT)
-    if complete:
-        return produced
-    return max(produced, int(produced / max(used, 1) * size), size * GZIP_TYPICAL_RATIO)
-
-
-def _gzip_trailer_size(path: Path) -> int:
-    """ISIZE from the gzip trailer: the last member's size modulo 2**32 (0 if unreadable)."""
-    try:
-        with open(path, "rb") as fh:
-            fh.seek(-4, 2)
-            (isize,) = struct.unpack("<I", fh.read(4))
-    except (OSError, struct.error):
-        return 0
-    return isize
-
-
-def _inflate_count(path: Path, stop_after: int) -> tuple[int, int, bool]:
-    """Decompress every gzip member, keeping nothing, until ``stop_after`` bytes came out.
-
-    Returns (compressed bytes used, bytes produced, whether the whole file was
-    read). A corrupt stream ends the count; the reader reports it later.
-    """
-    inflater = zlib.decompressobj(GZIP_WBITS)
-    read = produced = 0
-    pending = b""
-    with open(path, "rb") as fh:
-        while produced < stop_after:
-            if not pending:
-                pending = fh.read(INFLATE_CHUNK)
-                read += len(pending)
-                if not pending:
-                    return read, produced, True
-            try:
-                produced += len(inflater.decompress(pending, INFLATE_CHUNK * 4))
-            except zlib.error:
-                return read, produced, True
-            if inflater.eof:  # next member (gzip allows zero padding after the last one)
-                pending = inflater.unused_data.lstrip(b"\x00")
-                inflater = zlib.decompressobj(GZIP_WBITS)
-            else:
-                pending = inflater.unconsumed_tail
-    return read - len(pending), produced, False
 
 
 def clip(text: str, limit: int = CLIP_CHARS) -> str:
