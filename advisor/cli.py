@@ -215,9 +215,9 @@ def _emit(report, fmt: str, output: str | None) -> None:
         print_report(report, Console())
         return
     if output:
-        from advisor.report.write import write_atomic
+        from advisor.report.write import write_report
 
-        write_atomic(output, text)
+        write_report(output, text)
         click.echo(f"report written to {output}", err=True)
     else:
         click.echo(text, nl=False)

@@ -83,8 +83,9 @@ def test_output_checks_happen_before_any_work(csv, tmp_path, no_work):
         (tmp_path, "it is a folder"),
         (csv / "r.json", "not a directory"),
     ]
-    if Path("/dev/null").exists():
-        cases.append((Path("/dev/null"), "not a regular file"))
+    if hasattr(os, "mkfifo"):
+        os.mkfifo(tmp_path / "pipe.md")
+        cases.append((tmp_path / "pipe.md", "it is a pipe or socket"))
     for out, expected in cases:
         code, stdout, err = run_cli("recommend", str(csv), "-q", "-o", str(out))
         _one_line_error(code, stdout, err, expected)
@@ -147,6 +148,95 @@ def test_a_good_output_path_still_works(csv, tmp_path):
     assert code == 0, err
     assert json.loads(out.read_text())["recommendation"]["family"]
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temp file left
+
+
+# -o: inside an input folder, through links, onto streams (round two, points 1 and 2)
+
+
+def _image_folder(root: Path) -> Path:
+    from PIL import Image
+
+    for label in ("cat", "dog"):
+        (root / "imgs" / label).mkdir(parents=True)
+        for i in range(3):
+            Image.new("RGB", (8, 8), (i * 40, 0, 0)).save(root / "imgs" / label / f"{i}.png")
+    return root / "imgs"
+
+
+@pytest.mark.parametrize("where", ["cat/0.png", "cat/new.md", "report.md", "cat/../dog/1.png"])
+def test_output_inside_an_input_folder_is_refused(tmp_path, no_work, where):
+    folder = _image_folder(tmp_path)
+    before = {p: _sha(p) for p in folder.rglob("*.png")}
+    code, out, err = run_cli("recommend", str(folder), "--no-probes", "-q", "-o", str(folder / where))
+    _one_line_error(code, out, err, "is inside the input folder")
+    assert {p: _sha(p) for p in folder.rglob("*.png")} == before
+    assert sorted(p.name for p in folder.rglob("*") if p.is_file()) == sorted(p.name for p in before)
+
+
+def test_output_inside_an_input_folder_through_a_link_is_refused(tmp_path, no_work):
+    folder = _image_folder(tmp_path)
+    (tmp_path / "alias").symlink_to(folder / "cat")
+    code, out, err = run_cli(
+        "recommend", str(folder), "--no-probes", "-q", "-o", str(tmp_path / "alias" / "0.png")
+    )
+    _one_line_error(code, out, err, "is inside the input folder")
+
+
+def test_output_beside_an_input_folder_is_written(tmp_path):
+    folder = _image_folder(tmp_path)
+    code, _, err = run_cli("recommend", str(folder), "--no-probes", "-q", "-o", str(tmp_path / "r.json"))
+    assert code == 0, err
+    assert json.loads((tmp_path / "r.json").read_text())["dataset"]["modality"] == "image"
+
+
+@pytest.mark.parametrize("existing", [True, False])
+def test_output_through_a_link_writes_the_file_and_keeps_the_link(csv, tmp_path, existing):
+    real = tmp_path / "reports" / "real.md"
+    real.parent.mkdir()
+    if existing:
+        real.write_text("old report")
+    link = tmp_path / "link.md"
+    link.symlink_to(real)
+    code, _, err = run_cli("recommend", str(csv), "--no-probes", "-q", "-o", str(link))
+    assert code == 0, err
+    assert link.is_symlink() and os.readlink(link) == str(real)
+    assert real.read_text().startswith("# ")  # the Markdown report went where the link points
+    assert [p.name for p in real.parent.iterdir()] == ["real.md"]  # no temp file left
+
+
+@pytest.mark.skipif(not Path("/dev/null").exists(), reason="needs /dev/null")
+def test_output_to_dev_null_is_streamed_and_dev_null_stays_a_device(csv):
+    code, _, err = run_cli("recommend", str(csv), "--no-probes", "-q", "-o", "/dev/null")
+    assert code == 0, err
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+
+
+@pytest.mark.skipif(not Path("/dev/stdout").is_symlink(), reason="needs a /dev/stdout link")
+def test_output_to_dev_stdout_redirected_to_a_file_streams_into_it(csv, tmp_path):
+    before = os.readlink("/dev/stdout")
+    out = tmp_path / "captured.json"
+    with open(out, "w") as fh:
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "advisor.cli",
+                "recommend",
+                str(csv),
+                "--no-probes",
+                "-q",
+                "--format",
+                "json",
+                "-o",
+                "/dev/stdout",
+            ],
+            stdout=fh,
+            stderr=subprocess.PIPE,
+            timeout=120,
+        )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(out.read_text())["recommendation"]["family"]
+    assert Path("/dev/stdout").is_symlink() and os.readlink("/dev/stdout") == before
 
 
 # The input path (P2d, P4)

@@ -2,6 +2,11 @@
 
 ``check_output`` validates an ``-o`` path before any slow work, so a typo or
 an unwritable folder fails in a second, not after the whole probe budget.
+
+Links are written through: ``-o link.md`` replaces the file the link points
+to and keeps the link. Paths under /dev and /proc (``-o /dev/stdout``) and
+character devices are streams: they are opened and written, never renamed
+over, so a redirected stdout or /dev/null keeps working and stays what it was.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ from pathlib import Path
 from advisor.errors import InputError
 
 HINT = "choose another -o path"
+# Where a path is a stream the system provides, not a file of the user's.
+STREAM_ROOTS = ("/dev/", "/proc/")
 
 
 def _reason(exc: OSError) -> str:
@@ -36,9 +43,27 @@ def _folder(target: Path) -> Path:
     return directory
 
 
+def is_stream(path: str | Path) -> bool:
+    """True for an -o path written by opening it (a system stream or a character device), never by renaming."""
+    text = os.path.abspath(path)
+    if text.startswith(STREAM_ROOTS) or os.path.realpath(text).startswith(STREAM_ROOTS):
+        return True
+    try:
+        return stat.S_ISCHR(os.stat(text).st_mode)
+    except OSError:
+        return False
+
+
+def resolve(path: str | Path) -> Path:
+    """The file a report for ``path`` really lands in: links followed, so the link itself survives."""
+    return Path(os.path.realpath(path))
+
+
 def check_output(path: str | Path, inputs: Iterable[str | Path] = ()) -> None:
-    """Refuse an ``-o`` path that is an input, a folder or a device, or whose folder is not writable."""
+    """Refuse an ``-o`` path that is an input or inside an input folder, a folder, a pipe or socket,
+    or whose folder is not writable."""
     target = Path(path)
+    inputs = list(inputs)
     try:
         st = os.stat(target)
     except FileNotFoundError:
@@ -47,16 +72,36 @@ def check_output(path: str | Path, inputs: Iterable[str | Path] = ()) -> None:
         raise InputError(f"cannot write {target} ({_reason(exc)}): {HINT}") from None
     if st is not None:
         _check_existing(target, st, inputs)
-    _check_folder(target)
+    if st is not None and is_stream(target):
+        return  # opened and written as it is: there is no folder to create a file in
+    _check_inside_inputs(target, inputs)
+    _check_folder(resolve(target))
+
+
+def _check_inside_inputs(target: Path, inputs: Iterable[str | Path]) -> None:
+    """An image folder is data all the way down: a report written inside it would replace or join its files."""
+    real = resolve(target)
+    for source in inputs:
+        try:
+            if not stat.S_ISDIR(os.stat(source).st_mode):
+                continue
+        except OSError:
+            continue
+        folder = resolve(source)
+        if real == folder or folder in real.parents:
+            raise InputError(
+                f"-o {target} is inside the input folder {source}; the report would change your data: "
+                f"{HINT} outside that folder"
+            )
 
 
 def _check_existing(target: Path, st: os.stat_result, inputs: Iterable[str | Path]) -> None:
     if stat.S_ISDIR(st.st_mode):
         raise InputError(f"cannot write {target}: it is a folder; {HINT} (a file name)")
-    if not stat.S_ISREG(st.st_mode):
-        # os.replace would swap a device node or pipe for a plain file.
+    if not (stat.S_ISREG(st.st_mode) or stat.S_ISCHR(st.st_mode)):
+        # Opening a FIFO without a reader blocks; a socket cannot be opened at all.
         raise InputError(
-            f"cannot write {target}: it is not a regular file (a pipe, socket or device); "
+            f"cannot write {target}: it is a pipe or socket, not a file; "
             f"{HINT}, or leave -o out to print the report"
         )
     for source in inputs:
@@ -79,6 +124,19 @@ def _check_folder(target: Path) -> None:
         raise InputError(f"cannot write {target} ({_reason(exc)} in {directory}): {HINT}") from None
     os.close(fd)
     _discard(tmp)
+
+
+def write_report(path: str | Path, text: str) -> None:
+    """Write a report to ``-o path``: streamed to a system stream or device, else atomically
+    into the file that ``path`` (or the link chain starting at it) names."""
+    if os.path.exists(path) and is_stream(path):
+        try:
+            with open(path, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        except OSError as exc:
+            raise InputError(f"cannot write {path} ({_reason(exc)}): {HINT}") from None
+        return
+    write_atomic(resolve(path), text)
 
 
 def write_atomic(path: str | Path, text: str) -> None:
