@@ -155,3 +155,7 @@ class Constraints:
     budget_seconds: float = 60.0  # wall-clock budget for the whole probe stage
     device: str = "auto"  # auto | cpu | cuda
     seed: int = 0
+    split: str = "auto"  # auto | random | time | group: how held-out folds are made
+    time_column: str | None = None  # --time-column: the column that orders rows in time
+    group_column: str | None = None  # --group-column: the entity whose rows stay on one side
+    rope: float = 0.01  # region of practical equivalence, in the primary metric

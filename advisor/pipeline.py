@@ -21,6 +21,7 @@ from advisor.report.model import ProbeStageSummary, Report
 TASKS = ("binary", "multiclass", "regression")
 INTERPRETABILITY = ("required", "preferred", "any")
 GOALS = ("predict", "explain")
+SPLITS = ("auto", "random", "time", "group")
 # Share of the probe budget spent re-measuring without leakage suspects.
 LEAKAGE_BUDGET_SHARE = 0.25
 LEAKAGE_FAMILIES = ("baseline", "linear", "gbdt")
@@ -48,6 +49,10 @@ def recommend(
     memory_limit_mb: float | None = None,
     probes: bool = True,
     progress: NullProgress | None = None,
+    split: str = "auto",
+    time_column: str | None = None,
+    group_column: str | None = None,
+    rope: float = 0.01,
 ) -> Report:
     """Profile ``path``, apply the rules, run the probes and return the Report.
 
@@ -57,9 +62,22 @@ def recommend(
     _check_choice("task", task, TASKS)
     _check_choice("interpretability level", interpretability, INTERPRETABILITY)
     _check_choice("goal", goal, GOALS)
+    _check_choice("split", split, SPLITS)
     if budget <= 0:
         raise AdvisorError(f"--budget must be a positive number of seconds, got {budget}")
-    constraints = Constraints(interpretability, goal, float(budget), device, int(seed))
+    if not 0 <= rope < 1:
+        raise AdvisorError(f"--rope must be at least 0 and below 1 (a difference in the metric), got {rope}")
+    constraints = Constraints(
+        interpretability,
+        goal,
+        float(budget),
+        device,
+        int(seed),
+        split=split,
+        time_column=time_column,
+        group_column=group_column,
+        rope=float(rope),
+    )
     progress = progress or NullProgress()
     try:
         return _run(path, target, task, constraints, rules, memory_limit_mb, probes, progress)
@@ -251,6 +269,9 @@ def _probe(data, profile, constraints, compute, progress):
         elapsed_seconds=round(stage.elapsed_seconds, 2),
         partial=stage.partial,
         notes=list(stage.notes),
+        split=plan.split,
+        split_column=plan.split_column,
+        n_repeats=plan.n_repeats,
     )
     without = None
     interrupted = any(r.reason == "interrupted" for r in stage.results)

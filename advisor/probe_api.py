@@ -67,10 +67,18 @@ class FitContext:
     time_limit: float  # seconds this fit may take; stop early (keep the best so far) when reached
     notes: list[str] = field(default_factory=list)
     progress: Callable[[str], None] | None = None  # optional status line for the progress display
+    # Set by ``cut`` when the clock, not convergence (early stopping), ended training:
+    # the score is then a lower bound on the family, not a measurement of it.
+    cut_by_budget: bool = False
 
     def note(self, text: str) -> None:
         if text not in self.notes:
             self.notes.append(text)
+
+    def cut(self, text: str) -> None:
+        """Training stopped by ``time_limit`` before it converged; ``text`` says where."""
+        self.cut_by_budget = True
+        self.note(text)
 
 
 @dataclass
@@ -133,6 +141,11 @@ class ProbeResult:
     cost_at_full: CostEstimate | None = None
     notes: list[str] = field(default_factory=list)
     params: dict[str, Any] = field(default_factory=dict)
+    # False when the time budget stopped any full-size fit before it converged
+    # (FitContext.cut): the score is a lower bound, and a comparison against it is unfair.
+    converged: bool = True
+    # Held-out folds' scores at the full size, as ``score.folds``; repeated k-fold
+    # gives n_repeats x k of them, in the plan's fold order.
 
 
 @dataclass
@@ -145,6 +158,9 @@ class EvalPlan:
     metric: str  # primary metric: "roc_auc" | "macro_f1" | "r2"
     n_rows_total: int  # rows in the source, for extrapolation
     sample_note: str = ""
+    split: str = "random"  # "random" (shuffled, stratified k-fold) | "time" (forward chaining) | "group"
+    split_column: str = ""  # the time or group column the folds follow
+    n_repeats: int = 1  # repeated k-fold: folds holds n_repeats x k (train, test) pairs
 
 
 class Probe(ABC):

@@ -45,7 +45,14 @@ def row_cap(budget_seconds: float) -> int:
 
 
 def make_plan(
-    data: ProbeData, *, seed: int, budget_seconds: float, max_rows: int | None = None
+    data: ProbeData,
+    *,
+    seed: int,
+    budget_seconds: float,
+    max_rows: int | None = None,
+    split: str = "auto",
+    time_column: str | None = None,
+    group_column: str | None = None,
 ) -> tuple[ProbeData, ProbePlan]:
     """Choose the probe sample and the shared folds; returns (probe data, plan)."""
     n = len(data)

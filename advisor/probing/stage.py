@@ -60,7 +60,14 @@ def run_probes(
     started = time.monotonic()
     progress = progress or NullProgress()
     total = float(constraints.budget_seconds)
-    probe_data, plan = make_plan(data, seed=constraints.seed, budget_seconds=total)
+    probe_data, plan = make_plan(
+        data,
+        seed=constraints.seed,
+        budget_seconds=total,
+        split=constraints.split,
+        time_column=constraints.time_column,
+        group_column=constraints.group_column,
+    )
     notes: list[str] = list(plan.notes) if isinstance(plan, ProbePlan) else []
     if probes is None:
         probes = discover_probes(notes)

@@ -82,6 +82,9 @@ class ProbeStageSummary:
     elapsed_seconds: float
     partial: bool
     notes: list[str] = field(default_factory=list)
+    split: str = "random"  # random | time | group (EvalPlan.split)
+    split_column: str = ""
+    n_repeats: int = 1
 
 
 @dataclass
