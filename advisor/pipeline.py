@@ -185,7 +185,13 @@ def _load(
     from advisor.profile.prepare import prepare
 
     table = read_table(path, memory_limit_mb=memory_limit_mb, seed=constraints.seed)
-    profile = profile_table(table, target=target, task=task)
+    profile = profile_table(
+        table,
+        target=target,
+        task=task,
+        time_column=constraints.time_column,
+        group_column=constraints.group_column,
+    )
     if profile.modality == "image":
         return _image_csv(path, table, profile, constraints, image_size)
     return profile, prepare(table, profile) if probes else None

@@ -44,7 +44,14 @@ def checked_frame(table: Any) -> pd.DataFrame:
     return frame
 
 
-def profile_table(table: Any, *, target: str | None = None, task: str | None = None) -> DatasetProfile:
+def profile_table(
+    table: Any,
+    *,
+    target: str | None = None,
+    task: str | None = None,
+    time_column: str | None = None,
+    group_column: str | None = None,
+) -> DatasetProfile:
     """Profile ``table``: column kinds, target and task, quality, leakage, modality, scale.
 
     ``table`` is an ``advisor.io.read.LoadedTable`` (frame, source, column_stats,
