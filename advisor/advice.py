@@ -7,10 +7,10 @@ labelled as estimates.
 
 from __future__ import annotations
 
+from advisor import families
 from advisor.facts import ComputeInfo, Constraints, DatasetProfile
 from advisor.probe_api import BASELINE, ProbeResult
-from advisor.report.model import Recommendation
-from advisor.verdict import was_cut
+from advisor.verdict.model import Recommendation
 
 UNSTRUCTURED = ("text", "mixed", "image", "signal")
 
@@ -70,9 +70,7 @@ def would_change(
             "on a GPU they could train to convergence at full size."
         )
     cut = [
-        r.name
-        for r in results
-        if r.family != rec.family and r.family in ("mlp", "cnn", "transformer") and was_cut(r)
+        r.name for r in results if r.family != rec.family and families.neural(r.family) and not r.converged
     ]
     if cut:
         out.append(
@@ -100,19 +98,8 @@ def next_steps(rec: Recommendation, profile: DatasetProfile, compute: ComputeInf
             f"First rule out leakage in {', '.join(profile.leakage_suspects)}: confirm each is known before the "
             "target is, or drop it."
         )
-    family_steps = {
-        "linear": "Start with the linear model; inspect its coefficients; add interactions or splines only if "
-        "residuals show structure.",
-        "gbdt": "Tune LightGBM (num_leaves, learning_rate, min_child_samples) on the same folds; use its feature "
-        "importance (or SHAP) to explain it.",
-        "mlp": "Tune the MLP (width, depth, dropout, learning rate) and keep LightGBM as the reference to beat.",
-        "cnn": "Fine-tune a pretrained CNN (e.g. ResNet-18) with augmentation; the from-scratch probe understates "
-        "what pretraining gives on small image sets.",
-        "transformer": "Fine-tune a pretrained transformer (e.g. DistilBERT); the from-scratch probe understates "
-        "what pretraining gives. Pretrained embeddings into a linear model are a cheap hybrid to try first.",
-    }
-    if rec.family in family_steps:
-        steps.append(family_steps[rec.family])
+    if rec.family in families.REGISTRY:
+        steps.append(families.get(rec.family).next_step)
     if profile.modality in ("text", "mixed") and rec.family in ("linear", "gbdt"):
         steps.append(
             "Try pretrained sentence embeddings fed to the linear model or LightGBM (a hybrid that often beats "

@@ -24,7 +24,8 @@ GOALS = ("predict", "explain")
 SPLITS = ("auto", "random", "time", "group")
 # Share of the probe budget spent re-measuring without leakage suspects.
 LEAKAGE_BUDGET_SHARE = 0.25
-LEAKAGE_FAMILIES = ("baseline", "linear", "gbdt")
+# Share of the budget (on top of it) the search for the columns behind a near-perfect score may take.
+COLLAPSE_SEARCH_SHARE = 0.15
 # Pixels a side the images are loaded at: the CNN uses 32 on CPU and 64 on a GPU.
 IMAGE_SIZE = {"cpu": 32, "cuda": 64}
 MAX_IMAGES = 20_000  # a seeded per-class sample beyond this; the report says so
@@ -129,18 +130,18 @@ def _run(
     from advisor.advice import next_steps, would_change
     from advisor.verdict import check_leakage, decide
 
-    rec = decide(
-        profile,
-        prior,
-        results,
-        constraints,
-        metric=summary.metric if summary else "",
-        partial=bool(summary and summary.partial),
-    )
+    metric = summary.metric if summary else ""
+    partial = bool(summary and summary.partial)
+    rec = decide(profile, prior, results, constraints, metric=metric, partial=partial)
     leakage = None
     if without is not None:
-        leakage = check_leakage(rec, profile, prior, results, without, constraints)
-    rec.would_change = would_change(rec, profile, compute, constraints, results)
+        # The headline rests on the run without confirmed suspects; the other run is the evidence.
+        rec, leakage, results_headline = check_leakage(
+            rec, profile, prior, results, without, constraints, metric=metric, partial=partial
+        )
+    else:
+        results_headline = results
+    rec.would_change = would_change(rec, profile, compute, constraints, results_headline)
     rec.next_steps = next_steps(rec, profile, compute)
     timings["total"] = time.perf_counter() - t0
     return Report(
@@ -148,7 +149,7 @@ def _run(
         compute=compute,
         constraints=constraints,
         prior=prior,
-        probes=results,
+        probes=results_headline,
         probe_stage=summary,
         recommendation=rec,
         leakage=leakage,
@@ -281,11 +282,48 @@ def _probe(data, profile, constraints, compute, progress):
     )
     without = None
     interrupted = any(r.reason == "interrupted" for r in stage.results)
+    if not interrupted and not leak_share and _collapse_search(data, stage, profile, constraints, progress):
+        leak_share = LEAKAGE_BUDGET_SHARE
+        summary.notes.append(
+            "a near-perfect score led to a search for leaked columns and a re-measure without them, "
+            f"{LEAKAGE_BUDGET_SHARE:.0%} of the budget on top of it"
+        )
     if leak_share and not interrupted:
         without = _remeasure_without(
             data, profile.leakage_suspects, constraints, compute, progress, leak_share
         )
     return stage.results, summary, without
+
+
+def _collapse_search(data, stage, profile: DatasetProfile, constraints, progress) -> bool:
+    """A near-perfect held-out score that no profiled suspect explains: search, within a bounded
+    time, for the smallest set of columns whose removal collapses it; they become suspects."""
+    from advisor.probing.leak_search import find_collapse_set, is_near_perfect
+    from advisor.verdict.decide import best_by_family
+
+    if data is None or data.X is None or profile.modality not in ("tabular", "mixed"):
+        return False
+    best = max(best_by_family(stage.results).values(), key=lambda r: r.score.mean, default=None)
+    if best is None or not is_near_perfect(stage.plan.metric, best.score.mean):
+        return False
+    progress.stage(
+        f"leakage search: {best.name} scored {best.score.mean:.4f}; looking for the columns behind it"
+    )
+    found = find_collapse_set(
+        data,
+        metric=stage.plan.metric,
+        seed=constraints.seed,
+        time_limit=constraints.budget_seconds * COLLAPSE_SEARCH_SHARE,
+    )
+    if found is None or not found.columns:
+        return False
+    from advisor.facts import LeakageSuspect
+
+    profile.leakage_suspects.extend(c for c in found.columns if c not in profile.leakage_suspects)
+    profile.leakage_evidence.append(
+        LeakageSuspect(list(found.columns), "collapse", found.metric, round(found.score_with, 4))
+    )
+    return True
 
 
 def _remeasure_without(data, cols: list[str], constraints, compute, progress, share: float):
@@ -294,7 +332,9 @@ def _remeasure_without(data, cols: list[str], constraints, compute, progress, sh
     from advisor.probing.stage import run_probes
 
     progress.stage(f"leakage check: re-measuring without {', '.join(cols)}")
-    probes = [p for p in discover_probes() if p.family in LEAKAGE_FAMILIES]
+    from advisor.families import leakage_recheck
+
+    probes = [p for p in discover_probes() if p.family in leakage_recheck()]
     sub = replace(constraints, budget_seconds=constraints.budget_seconds * share)
     return run_probes(
         data.drop_columns(cols), constraints=sub, compute=compute, progress=progress, probes=probes

@@ -24,9 +24,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from advisor.data import ProbeData
 
-# Model families, in order of simplicity: ties go to the earliest.
-FAMILIES: tuple[str, ...] = ("linear", "gbdt", "mlp", "cnn", "transformer")
-BASELINE = "baseline"
+# Re-exported for probes: the registry of families is advisor/families.py.
+from advisor.families import BASELINE as BASELINE  # noqa: E402
+from advisor.families import NAMES as FAMILIES  # noqa: E402, F401
 
 
 class FittedModel(Protocol):
@@ -88,6 +88,13 @@ class Score:
     folds: list[float] = field(default_factory=list)
 
 
+def fmt_score(s: Score | None, digits: int = 3) -> str:
+    """``0.912 ± 0.011`` (mean ± spread), or ``n/a``."""
+    if s is None:
+        return "n/a"
+    return f"{s.mean:.{digits}f} ± {s.std:.{digits}f}"
+
+
 @dataclass
 class CurvePoint:
     n_train: int
@@ -144,6 +151,8 @@ class ProbeResult:
     # False when the time budget stopped any full-size fit before it converged
     # (FitContext.cut): the score is a lower bound, and a comparison against it is unfair.
     converged: bool = True
+    # How many full-size fits the time budget stopped (``FitContext.cut``); 0 when converged.
+    fits_cut: int = 0
     # Held-out folds' scores at the full size, as ``score.folds``; repeated k-fold
     # gives n_repeats x k of them, in the plan's fold order.
 

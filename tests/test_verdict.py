@@ -1,7 +1,13 @@
 """The reconciliation policy of FRAMEWORK.md, on hand-made probe results."""
 
 from advisor.facts import Constraints
-from advisor.verdict import decide, paired_gap
+import math
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from advisor.verdict import check_leakage, compare, decide
+from advisor.verdict.bayes import correlated_ttest
 from tests.helpers import make_prior, make_profile, result
 
 BASE = result("baseline", "baseline", [0.5, 0.5, 0.5, 0.5, 0.5])
@@ -15,9 +21,11 @@ def test_ties_go_to_the_simplest_family():
         result("mlp", "mlp", [0.950, 0.951, 0.949, 0.952, 0.948]),
     ]
     rec = decide(make_profile(), make_prior("gbdt"), res, Constraints())
-    assert rec.family == "linear"
-    assert any("tie" in r for r in rec.reasons)
+    assert rec.family == "linear" and rec.decision == "measured"
+    assert any("practically equivalent" in r for r in rec.reasons)
     assert "agree" in rec.decided_by  # the favoured gbdt ties with linear
+    gbdt_vs_linear = next(c for c in rec.comparisons if c.other == "linear")
+    assert gbdt_vs_linear.outcome == "equivalent" and gbdt_vs_linear.p_equivalent >= 0.95
 
 
 def test_measurement_overrides_the_prior_beyond_noise():
@@ -35,11 +43,61 @@ def test_measurement_overrides_the_prior_beyond_noise():
 def test_agreement_beyond_noise_is_high_confidence():
     res = [
         BASE,
+        result("linear", "linear", [0.70, 0.71, 0.69, 0.70, 0.71]),
+        result("lightgbm", "gbdt", [0.80, 0.81, 0.79, 0.80, 0.80]),
+    ]
+    rec = decide(make_profile(), make_prior("gbdt"), res, Constraints())
+    assert (rec.family, rec.confidence, rec.decision) == ("gbdt", "high", "measured")
+
+
+def test_fewer_than_five_paired_folds_never_decide():
+    """The same clear gap on 3 folds: the verdict leans, at low confidence, and says so."""
+    res = [
+        BASE,
         result("linear", "linear", [0.70, 0.71, 0.69]),
         result("lightgbm", "gbdt", [0.80, 0.81, 0.79]),
     ]
     rec = decide(make_profile(), make_prior("gbdt"), res, Constraints())
-    assert (rec.family, rec.confidence) == ("gbdt", "high")
+    assert (rec.family, rec.confidence, rec.decision) == ("gbdt", "low", "leaning")
+    assert rec.alternative == "linear"
+    assert not rec.comparisons[0].enough_folds and rec.comparisons[0].outcome == "undetermined"
+
+
+def test_a_cnn_six_points_ahead_on_three_folds_is_leaning_cnn_not_a_tie():
+    """Issue 14's worked example: 0.952 ± 0.001 against 0.891 ± 0.019 on 3 folds."""
+    res = [
+        result("baseline", "baseline", [0.10, 0.10, 0.10]),
+        result("linear", "linear", [0.870, 0.895, 0.908]),
+        result("cnn", "cnn", [0.951, 0.952, 0.953]),
+    ]
+    rec = decide(make_profile(modality="signal"), make_prior("linear"), res, Constraints())
+    assert (rec.family, rec.decision, rec.alternative) == ("cnn", "leaning", "linear")
+    c = rec.comparisons[0]
+    assert 0.8 < c.p_leader_better < 0.97
+
+
+def test_three_families_within_a_point_lean_to_the_simplest():
+    """Issue 14's other worked example: a few hundred rows, linear, gbdt and an MLP within a point."""
+    res = [
+        result("baseline", "baseline", [0.0] * 5, n_train=240, n_test=60),
+        result("linear", "linear", [0.60, 0.66, 0.62, 0.57, 0.65], n_train=240, n_test=60),
+        result("lightgbm", "gbdt", [0.61, 0.64, 0.63, 0.58, 0.64], n_train=240, n_test=60),
+        result("mlp", "mlp", [0.61, 0.67, 0.62, 0.575, 0.655], n_train=240, n_test=60),
+    ]
+    rec = decide(make_profile(n_rows=300), make_prior("linear"), res, Constraints())
+    assert rec.family == "linear" and rec.decision == "leaning" and rec.confidence == "low"
+    mlp_vs_linear = next(c for c in rec.comparisons if c.other == "linear")
+    assert mlp_vs_linear.p_other_not_worse > mlp_vs_linear.p_leader_better
+
+
+def test_a_wider_rope_makes_a_small_gap_practically_equivalent():
+    res = [
+        BASE,
+        result("linear", "linear", [0.70, 0.71, 0.69, 0.70, 0.71]),
+        result("lightgbm", "gbdt", [0.73, 0.74, 0.72, 0.73, 0.735]),
+    ]
+    assert decide(make_profile(), make_prior("gbdt"), res, Constraints()).family == "gbdt"
+    assert decide(make_profile(), make_prior("gbdt"), res, Constraints(rope=0.08)).family == "linear"
 
 
 def test_no_signal_recommends_no_family():
@@ -72,35 +130,83 @@ def test_rules_only_when_nothing_was_measured():
     assert rec.decided_by.startswith("rules only")
 
 
-def test_paired_gap_uses_fold_pairing():
-    a = result("a", "gbdt", [0.80, 0.70, 0.90])
-    b = result("b", "linear", [0.79, 0.69, 0.89])  # always 0.01 lower: no noise in the difference
-    g = paired_gap(a, b)
-    assert abs(g.gap - 0.01) < 1e-9 and g.noise < 1e-9
+def test_comparison_uses_fold_pairing():
+    a = result("a", "gbdt", [0.80, 0.70, 0.90, 0.75, 0.85])
+    b = result("b", "linear", [0.75, 0.65, 0.85, 0.70, 0.80])  # always 0.05 lower: no noise in the difference
+    c = compare(a, b, rope=0.01)
+    assert abs(c.mean_diff - 0.05) < 1e-9 and c.p_leader_better == 1.0 and c.outcome == "leader"
+    assert c.rho == 0.2  # n_test / n_total
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.floats(-0.2, 0.2), min_size=2, max_size=25),
+    st.floats(0.05, 0.5),
+    st.floats(0.0, 0.05),
+)
+def test_posterior_probabilities_sum_to_one_and_mirror(diffs, rho, rope):
+    post = correlated_ttest(diffs, rho, rope)
+    mirror = correlated_ttest([-d for d in diffs], rho, rope)
+    assert post is not None and mirror is not None
+    total = post.p_left_better + post.p_equivalent + post.p_right_better
+    assert math.isclose(total, 1.0, abs_tol=1e-9)
+    assert math.isclose(post.p_right_better, mirror.p_left_better, abs_tol=1e-9)
+
+
+def test_more_paired_folds_sharpen_the_posterior():
+    few = correlated_ttest([0.03, 0.05, 0.04], 0.2, 0.01)
+    many = correlated_ttest([0.03, 0.05, 0.04] * 5, 0.2, 0.01)
+    assert few is not None and many is not None and many.p_right_better > few.p_right_better
 
 
 def test_a_budget_cut_favourite_is_flagged_as_a_lower_bound():
     cnn = result("cnn", "cnn", [0.55, 0.60, 0.58])
-    cnn.notes = ["epochs cut at 4 by the time budget"]
+    cnn.converged = False  # the runner sets this when the clock cut a full-size fit
     res = [BASE, result("pixels_gbdt", "gbdt", [0.97, 0.96, 0.98]), cnn]
     rec = decide(make_profile(modality="image"), make_prior("cnn"), res, Constraints())
-    assert rec.family == "gbdt"
-    assert "lower bound" in rec.decided_by and rec.confidence == "low"
+    assert rec.family == "gbdt" and rec.unfair == ["cnn"]
+    assert "lower bound" in rec.decided_by and "unfair" in rec.decided_by and rec.confidence == "low"
+    assert not next(r for r in rec.ranking if r.family == "cnn").converged
 
 
-def test_leakage_that_changes_the_verdict_lowers_confidence():
-    from advisor.report.model import LeakageCheck
-    from advisor.verdict import account_for_leakage
+def test_a_confirmed_leak_is_excluded_from_the_headline():
+    with_leak = [
+        BASE,
+        result("linear", "linear", [0.999, 0.998, 0.999, 0.999, 0.998]),
+        result("lightgbm", "gbdt", [1.0, 1.0, 1.0, 1.0, 1.0]),
+        result("mlp", "mlp", [0.999, 1.0, 0.999, 0.999, 1.0]),
+    ]
+    without = [
+        BASE,
+        result("linear", "linear", [0.80, 0.81, 0.79, 0.80, 0.81]),
+        result("lightgbm", "gbdt", [0.72, 0.71, 0.73, 0.72, 0.72]),
+    ]
+    profile = make_profile(leakage_suspects=["refund"])
+    rec = decide(profile, make_prior("gbdt"), with_leak, Constraints())
+    headline, check, probes = check_leakage(rec, profile, make_prior("gbdt"), with_leak, without, Constraints())
+    assert headline.family == "linear" and probes is without
+    assert check.excluded == ["refund"] and check.kept == [] and check.probes_with is with_leak
+    assert check.comparison is not None and check.comparison.p_leader_better >= 0.95
+    assert any("excluded from this verdict" in r for r in headline.reasons)
+    assert any("mlp was measured only with" in r for r in headline.reasons)
 
+
+def test_a_suspect_that_changes_nothing_stays_in_named():
     res = [
         BASE,
-        result("linear", "linear", [0.70, 0.71, 0.69]),
-        result("lightgbm", "gbdt", [0.80, 0.81, 0.79]),
+        result("linear", "linear", [0.70, 0.71, 0.69, 0.70, 0.71]),
+        result("lightgbm", "gbdt", [0.80, 0.81, 0.79, 0.80, 0.80]),
     ]
-    rec = decide(make_profile(), make_prior("gbdt"), res, Constraints())
-    check = LeakageCheck(["refund"], res[2].score, res[1].score, "gbdt", "none")
-    account_for_leakage(rec, check)
-    assert rec.confidence == "low" and any("becomes none" in r for r in rec.reasons)
+    without = [
+        BASE,
+        result("linear", "linear", [0.70, 0.709, 0.69, 0.70, 0.71]),
+        result("lightgbm", "gbdt", [0.80, 0.808, 0.79, 0.80, 0.80]),
+    ]
+    profile = make_profile(leakage_suspects=["age"])
+    rec = decide(profile, make_prior("gbdt"), res, Constraints())
+    headline, check, probes = check_leakage(rec, profile, make_prior("gbdt"), res, without, Constraints())
+    assert headline is rec and probes is res and headline.family == "gbdt"
+    assert check.kept == ["age"] and check.excluded == [] and "not confirmed" in check.summary
 
 
 def test_few_folds_need_a_larger_gap_to_count_as_signal():

@@ -7,7 +7,7 @@ from typing import Any
 
 from advisor.engine.model import FiredRule, Prior, Rule
 from advisor.engine.render import render_because
-from advisor.probe_api import FAMILIES
+from advisor.families import NAMES as FAMILIES
 
 
 def evaluate(rules: Sequence[Rule], facts: Mapping[str, Any]) -> Prior:

@@ -22,7 +22,7 @@ from advisor.engine.matcher import ConditionError, did_you_mean, parse_condition
 from advisor.engine.model import EFFECT_MAX, EFFECT_MIN, Rule
 from advisor.engine.render import placeholders
 from advisor.errors import RuleError
-from advisor.probe_api import FAMILIES
+from advisor.families import NAMES as FAMILIES
 
 CATEGORIES: tuple[str, ...] = (
     "modality",

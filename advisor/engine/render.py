@@ -17,7 +17,7 @@ from advisor.engine.facts import FACTS
 from advisor.engine.matcher import did_you_mean
 from advisor.engine.model import Rule
 from advisor.errors import AdvisorError
-from advisor.probe_api import FAMILIES
+from advisor.families import NAMES as FAMILIES
 
 # Anything between single braces; the loader rejects names that are not facts.
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")

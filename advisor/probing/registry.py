@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from importlib.metadata import entry_points
 
-from advisor.probe_api import BASELINE, FAMILIES, Probe
+from advisor.families import BASELINE
+from advisor.families import NAMES as FAMILIES
+from advisor.probe_api import Probe
 
 GROUP = "advisor.probes"
 FAMILY_ORDER: tuple[str, ...] = (BASELINE, *FAMILIES)

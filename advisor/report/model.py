@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 
 from advisor.engine.model import Prior
 from advisor.facts import ComputeInfo, Constraints, DatasetProfile
-from advisor.probe_api import ProbeResult, Score
+from advisor.probe_api import ProbeResult
+from advisor.verdict.model import LeakageCheck, Recommendation
 
 SCHEMA_VERSION = "1.0"
 
@@ -28,46 +29,6 @@ TIMING_FIELDS = frozenset(
         "created_at",
     }
 )
-
-
-@dataclass
-class Ranked:
-    """One measured family: its best probe and how it compares with the winner."""
-
-    family: str
-    probe: str
-    score: Score
-    gap_to_best: float  # best mean minus this mean (0 for the best)
-    gap_noise: float  # the corrected standard error of that gap (paired folds)
-    ties_best: bool  # the gap is within noise
-
-
-@dataclass
-class LeakageCheck:
-    """The verdict's evidence re-measured without the leakage suspects."""
-
-    columns: list[str]
-    best_with: Score | None
-    best_without: Score | None
-    family_with: str
-    family_without: str
-    probes_without: list[ProbeResult] = field(default_factory=list)
-    summary: str = ""
-
-
-@dataclass
-class Recommendation:
-    family: str  # one of FAMILIES, or "none" when the data shows no signal
-    model: str  # the model to start with
-    confidence: str  # high | medium | low
-    decided_by: str  # how prior and measurement were reconciled, one sentence
-    reasons: list[str] = field(default_factory=list)
-    rule_ids: list[str] = field(default_factory=list)  # rules supporting the verdict
-    would_change: list[str] = field(default_factory=list)
-    next_steps: list[str] = field(default_factory=list)
-    ranking: list[Ranked] = field(default_factory=list)
-    prior_family: str = ""  # what the rules alone favoured
-    measured_family: str = ""  # what the measurement alone favoured ("" if nothing measured)
 
 
 @dataclass

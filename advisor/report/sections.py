@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from advisor.probe_api import ProbeResult, Score
+from advisor.probe_api import ProbeResult, fmt_score
 from advisor.report.model import Report
 
 MAX_COLUMN_ROWS = 40  # wide tables list the first columns and count the rest
@@ -29,12 +29,6 @@ class Section:
     bullets: list[str] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
     subsections: list[Section] = field(default_factory=list)
-
-
-def fmt_score(s: Score | None, digits: int = 3) -> str:
-    if s is None:
-        return "n/a"
-    return f"{s.mean:.{digits}f} ± {s.std:.{digits}f}"
 
 
 def _num(x: float | int | None, unit: str = "", digits: int = 2) -> str:
@@ -65,12 +59,74 @@ def verdict_section(report: Report) -> Section:
             f"**How it was decided:** {rec.decided_by}.",
         ],
     )
+    if report.leakage is not None and report.leakage.excluded:
+        cols = ", ".join(f"`{c}`" for c in report.leakage.excluded)
+        sec.paragraphs.append(
+            f"**Leak-free:** this verdict was measured without {cols} (see the leakage check)."
+        )
     sec.subsections.append(Section("Reasons", bullets=rec.reasons))
+    comparisons = ([rec.signal] if rec.signal is not None else []) + list(rec.comparisons)
+    if comparisons:
+        sec.subsections.append(comparison_section(comparisons, rec.decision))
     if rec.would_change:
         sec.subsections.append(Section("What would change the verdict", bullets=rec.would_change))
     if rec.next_steps:
         sec.subsections.append(Section("Next steps", bullets=rec.next_steps))
     return sec
+
+
+OUTCOME_TEXT = {
+    "leader": "leader better",
+    "equivalent": "practically equivalent",
+    "undetermined": "undetermined",
+}
+
+
+def _p(x: float) -> str:
+    return "n/a" if x != x else f"{x:.2f}"  # NaN: no posterior (one fold)
+
+
+def comparison_section(comparisons: list, decision: str) -> Section:
+    """Each comparison's three probabilities (correlated Bayesian t-test on the paired folds)."""
+    rows = [
+        [
+            c.leader,
+            c.other,
+            f"{c.mean_diff:+.3f}",
+            f"±{c.rope:g}",
+            _p(c.p_leader_better),
+            _p(c.p_equivalent),
+            _p(c.p_other_better),
+            f"{c.n_pairs}",
+            OUTCOME_TEXT.get(c.outcome, c.outcome),
+        ]
+        for c in comparisons
+    ]
+    return Section(
+        "Comparisons",
+        paragraphs=[
+            f"Decision: {decision.replace('_', ' ')}. Correlated Bayesian t-test on the paired folds "
+            "(Benavoli et al., JMLR 2017): the probability that the leader is practically better, that the two "
+            "are practically equivalent (within the ROPE), and that the other is better. A comparison decides at "
+            "0.95 on at least 5 paired folds."
+        ],
+        tables=[
+            Table(
+                [
+                    "Leader",
+                    "Other",
+                    "Mean diff",
+                    "ROPE",
+                    "P(leader)",
+                    "P(equiv.)",
+                    "P(other)",
+                    "Folds",
+                    "Outcome",
+                ],
+                rows,
+            )
+        ],
+    )
 
 
 MAX_WARNINGS_PER_CODE = 5  # beyond this, one line per code (wide tables can have thousands)
@@ -195,6 +251,8 @@ def rules_section(report: Report) -> Section:
 
 def _probe_row(r: ProbeResult) -> list[str]:
     status = r.status if not r.reason else f"{r.status}: {r.reason}"
+    if r.score is not None and not r.converged:
+        status += " (not converged: the time budget cut its training; a lower bound)"
     return [
         r.name,
         r.family,
@@ -284,6 +342,9 @@ def leakage_section(report: Report) -> Section | None:
     if lk is None:
         return None
     rows = [_probe_row(r) for r in lk.probes_without if not _not_applicable(r)]
+    if lk.probes_with:  # excluded: the run with the suspects is the evidence, beside the run without
+        rows = [[f"{row[0]} (without)", *row[1:]] for row in rows]
+        rows += [[f"{r.name} (with)", *_probe_row(r)[1:]] for r in lk.probes_with if not _not_applicable(r)]
     return Section(
         "Leakage check",
         paragraphs=[lk.summary],

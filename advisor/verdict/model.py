@@ -1,0 +1,113 @@
+"""The verdict's types: what it decided and the evidence it decided on.
+
+They live with the verdict that makes them; the report imports them to render.
+Evidence is data (families, numbers, probabilities, rule ids); the sentences
+in ``decided_by`` and ``reasons`` are written from it once, by the verdict.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from advisor.probe_api import ProbeResult, Score
+
+# How the verdict was reached:
+#   measured   - the comparisons decided (each at probability >= 0.95, on >= 5 paired folds)
+#   leaning    - a comparison was undetermined; the verdict leans to its more probable side
+#   no_signal  - no family beats the trivial baseline: recommend no model yet
+#   rules_only - nothing could be measured; the rules' prior alone
+Decision = Literal["measured", "leaning", "no_signal", "rules_only"]
+# One comparison's outcome: the leader practically better, the two practically
+# equivalent (or the other better), or neither at the required probability.
+Outcome = Literal["leader", "equivalent", "undetermined"]
+Confidence = Literal["high", "medium", "low"]
+
+
+@dataclass
+class Comparison:
+    """Two probes on the same folds, through the correlated Bayesian t-test.
+
+    ``leader`` has the higher mean. The three probabilities sum to 1: the leader
+    better by more than ``rope``, the two within ``rope`` of each other, the
+    other better by more than ``rope`` (posterior of the mean per-fold difference).
+    """
+
+    leader: str  # family
+    other: str  # family
+    metric: str
+    mean_diff: float  # leader minus other, mean over the paired folds
+    n_pairs: int
+    rho: float  # correlation of the fold differences: n_test / n_total
+    rope: float
+    p_leader_better: float
+    p_equivalent: float
+    p_other_better: float
+    outcome: Outcome
+    # Fewer than MIN_PAIRS paired folds: never decided, whatever the probabilities.
+    enough_folds: bool = True
+
+    @property
+    def p_other_not_worse(self) -> float:
+        """The other is practically equivalent or better: what lets a simpler family win."""
+        return self.p_equivalent + self.p_other_better
+
+
+@dataclass
+class Ranked:
+    """One measured family: its best probe and how it compares with the winner."""
+
+    family: str
+    probe: str
+    score: Score
+    gap_to_best: float  # best mean minus this mean (0 for the best)
+    gap_noise: float  # the posterior standard deviation of that gap (paired folds)
+    ties_best: bool  # practically equivalent to the best, or undetermined against it
+    converged: bool = True  # False: the clock cut its training; its score is a lower bound
+
+
+@dataclass
+class LeakageCheck:
+    """The verdict with and without the leakage suspects, side by side.
+
+    Suspects whose removal changes the verdict or drops the best score beyond
+    the noise are ``excluded``: the headline is the run without them. The others
+    are ``kept``, named, and the headline is the run with every column.
+    """
+
+    columns: list[str]  # every suspect checked
+    best_with: Score | None
+    best_without: Score | None
+    family_with: str
+    family_without: str
+    probes_without: list[ProbeResult] = field(default_factory=list)
+    summary: str = ""
+    excluded: list[str] = field(default_factory=list)  # confirmed: left out of the headline
+    kept: list[str] = field(default_factory=list)  # removal changed nothing beyond the noise
+    how: dict[str, str] = field(default_factory=dict)  # column -> "single" | "combination" | "collapse"
+    # The best probe with against without the suspects, on the same folds.
+    comparison: Comparison | None = None
+    # When the suspects are excluded: the run with them (the leaky evidence).
+    probes_with: list[ProbeResult] = field(default_factory=list)
+
+
+@dataclass
+class Recommendation:
+    family: str  # one of advisor.families.NAMES, or "none" when the data shows no signal
+    model: str  # the model to start with
+    confidence: Confidence
+    decided_by: str  # how prior and measurement were reconciled, one sentence
+    reasons: list[str] = field(default_factory=list)
+    rule_ids: list[str] = field(default_factory=list)  # rules supporting the verdict
+    would_change: list[str] = field(default_factory=list)
+    next_steps: list[str] = field(default_factory=list)
+    ranking: list[Ranked] = field(default_factory=list)
+    prior_family: str = ""  # what the rules alone favoured
+    measured_family: str = ""  # what the measurement alone favoured ("" if nothing measured)
+    decision: Decision = "rules_only"
+    # The chosen family against each rival (and the leader against each simpler family).
+    comparisons: list[Comparison] = field(default_factory=list)
+    signal: Comparison | None = None  # the best family against the trivial baseline
+    alternative: str = ""  # when leaning: the family on the other side of the undetermined comparison
+    # Families whose training the clock cut that lost to the choice: the comparison is unfair.
+    unfair: list[str] = field(default_factory=list)
