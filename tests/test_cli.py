@@ -176,6 +176,10 @@ def test_leakage_suspect_is_named_and_the_verdict_shown_without_it(tmp_path):
     assert leak["columns"] == ["refund_issued"]
     assert leak["best_with"]["mean"] > 0.99 > leak["best_without"]["mean"] > 0.7
     assert any("refund_issued" in s for s in r["recommendation"]["next_steps"])
+    # Confirmed, so the headline rests on the run without it; the run with it is the evidence.
+    assert leak["excluded"] == ["refund_issued"] and leak["kept"] == []
+    assert max(x["score"]["mean"] for x in r["recommendation"]["ranking"]) < 0.99
+    assert {p["family"] for p in leak["probes_with"]} >= {"linear", "gbdt"}
 
 
 def test_a_leaky_datetime_column_is_removed_in_the_recheck():
