@@ -37,6 +37,13 @@ class ProbeData:
     # For "signal" tables whose columns are a pixel grid: (H, W, C), else None.
     pixel_shape: tuple[int, int, int] | None = None
     n_rows_total: int = 0  # rows in the source before any sampling
+    # Time order and repeated entities (advisor/profile/order.py), None when absent
+    # (always for images): a sortable float64 key per row (later is larger, NaN when
+    # missing) and int64 entity codes per row. The column names are for the report.
+    time_key: np.ndarray | None = None
+    groups: np.ndarray | None = None
+    time_column: str = ""
+    group_column: str = ""
 
     def __len__(self) -> int:
         return int(self.y.shape[0])
@@ -59,6 +66,8 @@ class ProbeData:
             y=self.y[idx],
             X=None if self.X is None else self.X.iloc[idx].reset_index(drop=True),
             images=None if self.images is None else self.images[idx],
+            time_key=None if self.time_key is None else self.time_key[idx],
+            groups=None if self.groups is None else self.groups[idx],
         )
 
     def drop_columns(self, columns: list[str]) -> ProbeData:

@@ -104,6 +104,25 @@ class ImageStats:
 
 
 @dataclass
+class TimeOrder:
+    """The column that orders the rows in time: forward-chaining folds sort by it."""
+
+    column: str  # a datetime column, or the year column of calendar columns (see parts)
+    how: str  # why, for the report: "datetime column 'date', rows in time order", "given with --time-column"
+    sorted_share: float  # share of consecutive rows (as read) whose time does not go back, 0..1
+    parts: list[str] = field(default_factory=list)  # calendar columns, coarsest first (year, month, ...)
+
+
+@dataclass
+class Groups:
+    """An entity whose rows repeat (a customer, a patient): group folds keep its rows together."""
+
+    column: str
+    n_groups: int  # distinct entities over the rows profiled
+    mean_rows: float  # rows per entity
+
+
+@dataclass
 class DatasetProfile:
     source: SourceInfo
     n_rows: int  # exact, whole file
@@ -123,6 +142,8 @@ class DatasetProfile:
     text: TextStats | None = None
     images: ImageStats | None = None
     pixel_shape: list[int] | None = None  # [H, W, C] for signal/pixel tables when known
+    time_order: TimeOrder | None = None  # rows ordered in time (advisor/profile/order.py)
+    groups: Groups | None = None  # an entity whose rows repeat (advisor/profile/order.py)
 
     def column(self, name: str) -> ColumnProfile | None:
         return next((c for c in self.columns if c.name == name), None)

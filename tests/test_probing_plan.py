@@ -29,20 +29,21 @@ def _imbalanced(n: int = 5000) -> np.ndarray:
 
 def test_folds_are_stratified_and_partition_the_rows() -> None:
     data, plan = make_plan(_data(_imbalanced(), "binary"), seed=0, budget_seconds=60)
-    assert len(plan.folds) == 3  # >= 2,000 rows
-    assert plan.metric == "roc_auc"
-    test_rows = np.concatenate([te for _, te in plan.folds])
-    assert sorted(test_rows) == list(range(len(data)))
+    assert len(plan.folds) == 10 and plan.n_repeats == 2  # 2,000 to 20,000 rows: 2 x 5
+    assert plan.metric == "roc_auc" and plan.split == "random"
+    for repeat in range(plan.n_repeats):  # repeat-major: each repeat's 5 test folds partition the rows
+        test_rows = np.concatenate([te for _, te in plan.folds[5 * repeat : 5 * repeat + 5]])
+        assert sorted(test_rows) == list(range(len(data)))
     for tr, te in plan.folds:
         assert set(tr).isdisjoint(te)
         assert abs(data.y[te].mean() - 0.1) < 0.01
     assert plan.curve_fractions[-1] == 1.0 and len(plan.curve_fractions) >= 4
 
 
-def test_small_data_gets_five_folds_and_regression_metric() -> None:
+def test_small_data_gets_five_by_five_folds_and_regression_metric() -> None:
     y = np.random.default_rng(0).normal(size=500)
     _, plan = make_plan(_data(y, "regression"), seed=0, budget_seconds=60)
-    assert len(plan.folds) == 5 and plan.metric == "r2"
+    assert len(plan.folds) == 25 and plan.n_repeats == 5 and plan.metric == "r2"
 
 
 def test_same_seed_same_plan_other_seed_differs() -> None:
@@ -58,7 +59,7 @@ def test_same_seed_same_plan_other_seed_differs() -> None:
 def test_tiny_class_reduces_k_and_says_so() -> None:
     y = np.array([0] * 100 + [1] * 100 + [2] * 3, dtype=np.int64)
     _, plan = make_plan(_data(y, "multiclass"), seed=0, budget_seconds=60)
-    assert len(plan.folds) == 3
+    assert len(plan.folds) == 3 * plan.n_repeats
     assert plan.metric == "macro_f1"
     assert any("3-fold" in n for n in plan.notes)
 
@@ -66,7 +67,7 @@ def test_tiny_class_reduces_k_and_says_so() -> None:
 def test_single_row_class_keeps_two_folds_with_a_note() -> None:
     y = np.array([0] * 50 + [1] * 50 + [2], dtype=np.int64)
     _, plan = make_plan(_data(y, "multiclass"), seed=0, budget_seconds=60)
-    assert len(plan.folds) == 2
+    assert len(plan.folds) == 2 * plan.n_repeats
     assert any("cannot appear in every test fold" in n for n in plan.notes)
 
 
@@ -82,7 +83,7 @@ def test_sampling_cap_and_note() -> None:
 
 
 def test_cap_scales_with_budget_and_regression_samples_uniformly() -> None:
-    assert row_cap(60) == 50_000 and row_cap(120) == 100_000
+    assert row_cap(60) == 20_000 and row_cap(120) == 40_000
     y = np.random.default_rng(0).normal(size=3000)
     data, plan = make_plan(_data(y, "regression"), seed=0, budget_seconds=1.0)
     assert len(data) == row_cap(1.0) < 3000

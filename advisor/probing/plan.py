@@ -22,19 +22,26 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from advisor.data import ProbeData
 
-ROWS_PER_SECOND = 50_000 / 60.0  # probe-sample cap: 60 s of budget -> 50,000 rows
+ROWS_PER_SECOND = 20_000 / 60.0  # probe-sample cap: 60 s of budget -> 20,000 rows (fits run to convergence)
 MIN_ROW_CAP = 1_000
-SMALL_DATA_ROWS = 2_000  # below this, 5 folds (more spread information); else 3
+K_FOLDS = 5  # random, time and group splits alike (fewer only when classes or groups forbid it)
+# Repeated k-fold where data is small, fits cheap and noise largest: (up to rows, repeats);
+# above the last size, one repeat. 500 rows -> 5 x 5 = 25 paired folds for every comparison.
+REPEATS_BY_ROWS = ((2_000, 5), (20_000, 2))
+MIN_SAMPLE_GROUPS = 2 * K_FOLDS  # a sample of whole groups needs this many, else rows are sampled
+SPLITS = ("auto", "random", "time", "group")
 BASE_FRACTIONS = (0.1, 0.25, 0.5, 1.0)
 MIN_CURVE_ROWS = 20
 MIN_ROWS_PER_CLASS = 2
 MIN_ROWS = 10
 
+Folds = list[tuple[np.ndarray, np.ndarray]]
+
 
 @dataclass
 class ProbePlan(EvalPlan):
     """An ``EvalPlan`` that also carries the human notes made while planning
-    (fold count reduced, classes too small for some folds)."""
+    (fold count reduced, classes too small for some folds, an optimistic split)."""
 
     notes: list[str] = field(default_factory=list)
 
@@ -42,6 +49,11 @@ class ProbePlan(EvalPlan):
 def row_cap(budget_seconds: float) -> int:
     """How many rows the probes get for a given stage budget (linear in the budget)."""
     return max(MIN_ROW_CAP, int(round(ROWS_PER_SECOND * max(budget_seconds, 0.0))))
+
+
+def n_repeats_for(n_rows: int) -> int:
+    """Repeats of the random k-fold for a probe sample of ``n_rows`` rows."""
+    return next((repeats for rows, repeats in REPEATS_BY_ROWS if n_rows <= rows), 1)
 
 
 def make_plan(
@@ -54,34 +66,41 @@ def make_plan(
     time_column: str | None = None,
     group_column: str | None = None,
 ) -> tuple[ProbeData, ProbePlan]:
-    """Choose the probe sample and the shared folds; returns (probe data, plan)."""
+    """Choose the probe sample and the shared folds; returns (probe data, plan).
+
+    ``split`` "auto" follows the time order when ``data.time_key`` is set, else the
+    groups when ``data.groups`` is, else random folds; ``time_column`` and
+    ``group_column`` (the user's --time-column/--group-column) say which the user named.
+    Folds of repeated k-fold come repeat-major: repeat 0's k folds, then repeat 1's.
+    """
     n = len(data)
     if n < MIN_ROWS:
         raise InputError(f"only {n} usable rows: the probes need at least {MIN_ROWS} to measure anything")
     n_total = max(int(data.n_rows_total or 0), n)
-    classification = data.is_classification
+    kind, column, notes = choose_split(data, split, time_column, group_column)
     cap = int(max_rows) if max_rows is not None else row_cap(budget_seconds)
     rng = np.random.default_rng(seed)
-    notes: list[str] = []
 
     sample_note = ""
     if n > cap:
-        if classification:
-            idx = stratified_subset(data.y, cap, rng)
-            kind = "stratified sample"
-        else:
-            idx = np.sort(rng.choice(n, size=cap, replace=False))
-            kind = "uniform sample"
+        idx, how = _sample(data, kind, cap, rng)
         data = data.take(idx)
-        sample_note = f"probes ran on a {kind} of {len(idx):,} of {n_total:,} rows (seed {seed})"
+        sample_note = f"probes ran on a {how} of {len(idx):,} of {n_total:,} rows (seed {seed})"
     elif n < n_total:
         sample_note = f"probes ran on {n:,} of {n_total:,} rows (the sample taken when reading)"
     data = replace(data, n_rows_total=n_total)
 
-    folds, fold_notes = _make_folds(data, seed)
+    n_repeats = 1
+    if kind == "time":
+        folds, fold_notes = time_folds(data.time_key)
+    elif kind == "group":
+        folds, fold_notes = group_folds(data, seed)
+    else:
+        n_repeats = n_repeats_for(len(data))
+        folds, fold_notes = _make_folds(data, seed, n_repeats)
     notes.extend(fold_notes)
     min_train = min(len(tr) for tr, _ in folds)
-    fractions = curve_fractions(min_train, data.n_classes if classification else 0)
+    fractions = curve_fractions(min_train, data.n_classes if data.is_classification else 0)
     plan = ProbePlan(
         folds=folds,
         curve_fractions=fractions,
@@ -89,19 +108,162 @@ def make_plan(
         metric=PRIMARY[data.task],
         n_rows_total=n_total,
         sample_note=sample_note,
+        split=kind,
+        split_column=column,
+        n_repeats=n_repeats,
         notes=notes,
     )
     return data, plan
 
 
-def _make_folds(data: ProbeData, seed: int) -> tuple[list[tuple[np.ndarray, np.ndarray]], list[str]]:
-    from sklearn.model_selection import KFold, StratifiedKFold
+def choose_split(
+    data: ProbeData, split: str, time_column: str | None = None, group_column: str | None = None
+) -> tuple[str, str, list[str]]:
+    """``(kind, column, notes)``: "random", "time" or "group", the column it follows,
+    and a warning when random folds ignore a time order or repeated entities."""
+    has_time, has_groups = data.time_key is not None, data.groups is not None
+    time_name, group_name = data.time_column or time_column or "", data.group_column or group_column or ""
+    if split not in SPLITS:
+        raise InputError(f"unknown split {split!r}: use one of {', '.join(SPLITS)}")
+    if time_column and not has_time:
+        raise InputError(
+            f"--time-column {time_column!r} does not apply to this data: it has no table columns"
+        )
+    if group_column and not has_groups:
+        raise InputError(
+            f"--group-column {group_column!r} does not apply to this data: it has no table columns"
+        )
+    if split == "time" and not has_time:
+        raise InputError(
+            "--split time needs the column that orders the rows in time, and none was found "
+            "(a datetime column, or year/month/day columns): pass --time-column NAME"
+        )
+    if split == "group" and not has_groups:
+        raise InputError(
+            "--split group needs the column of the entity whose rows repeat (a customer, a patient), "
+            "and none was found: pass --group-column NAME"
+        )
+    if split == "auto":  # the column the user named first; else time before groups
+        named_group_only = group_column is not None and time_column is None
+        split = (
+            "group" if has_groups and (named_group_only or not has_time) else "time" if has_time else "random"
+        )
+    notes: list[str] = []
+    if split == "random" and (has_time or has_groups):
+        why = [f"ordered in time by {time_name!r} (the model sees the future)"] if has_time else []
+        why += [f"repeat the entity {group_name!r} (the model sees it on both sides)"] if has_groups else []
+        notes.append(
+            f"random folds on rows that are {' and '.join(why)}: scores may be optimistic; "
+            f"--split {'time' if has_time else 'group'} gives honest folds"
+        )
+    elif split == "time" and has_groups:
+        notes.append(
+            f"rows also repeat the entity {group_name!r}: the time folds do not keep its rows on one side "
+            "(--split group does)"
+        )
+    return split, {"time": time_name, "group": group_name}.get(split, ""), notes
+
+
+def _sample(data: ProbeData, kind: str, cap: int, rng: np.random.Generator) -> tuple[np.ndarray, str]:
+    """``(positions, description)`` of the probe sample that respects the split."""
+    n = len(data)
+    if kind == "time":  # uniform, then in time order (missing times last)
+        idx = np.sort(rng.choice(n, size=cap, replace=False))
+        in_time_order = np.argsort(_latest_if_missing(data.time_key[idx]), kind="stable")
+        return idx[in_time_order], "uniform sample in time order"
+    if kind == "group":  # whole groups, in a seeded order, while they fit
+        uniques, inverse, counts = np.unique(data.groups, return_inverse=True, return_counts=True)
+        order = rng.permutation(len(uniques))
+        chosen = order[np.cumsum(counts[order]) <= cap]
+        if len(chosen) >= MIN_SAMPLE_GROUPS:
+            return np.flatnonzero(np.isin(inverse, chosen)), f"sample of {len(chosen):,} whole groups"
+    if data.is_classification:
+        return stratified_subset(data.y, cap, rng), "stratified sample"
+    return np.sort(rng.choice(n, size=cap, replace=False)), "uniform sample"
+
+
+def _latest_if_missing(key: np.ndarray) -> np.ndarray:
+    return np.where(np.isnan(key), np.inf, key)
+
+
+def time_folds(time_key: np.ndarray, k: int = K_FOLDS) -> tuple[Folds, list[str]]:
+    """Forward-chaining folds (``TimeSeriesSplit`` on the rows sorted by time): each test
+    fold is later than its training rows; rows tied with a test fold's first time leave
+    its training set, so no training row is as late as a test row. Missing times sort last."""
+    from sklearn.model_selection import TimeSeriesSplit
+
+    key = _latest_if_missing(time_key)
+    order = np.argsort(key, kind="stable")
+    n_times = len(np.unique(key))
+    k = min(k, n_times - 1, len(key) - 1)
+    notes: list[str] = []
+    folds: Folds = []
+    if k >= 2:
+        for tr, te in TimeSeriesSplit(n_splits=k).split(order):
+            train, test = order[tr], order[te]
+            train = train[key[train] < key[test].min()]
+            if len(train):
+                folds.append((train, test))
+    if len(folds) < 2:
+        raise InputError(
+            f"the time column has {n_times} distinct value(s): too few for forward-chaining folds; "
+            "pass another --time-column, or --split random"
+        )
+    if len(folds) < K_FOLDS:
+        notes.append(
+            f"{len(folds)} forward-chaining folds instead of {K_FOLDS}: only {n_times} distinct times"
+        )
+    return folds, notes
+
+
+def group_folds(data: ProbeData, seed: int, k: int = K_FOLDS) -> tuple[Folds, list[str]]:
+    """Group k-fold: an entity's rows all on one side. Stratified (``StratifiedGroupKFold``,
+    shuffled) for classification; for regression, seeded groups dealt to the lightest fold."""
+    groups = data.groups
+    n_groups = len(np.unique(groups))
+    k = min(k, n_groups)
+    if k < 2:
+        raise InputError(
+            f"the group column {data.group_column!r} holds a single entity: group folds need at least 2; "
+            "pass another --group-column, or --split random"
+        )
+    notes = [f"{k}-fold group split: only {n_groups} entities"] if k < K_FOLDS else []
+    if data.is_classification:
+        from sklearn.model_selection import StratifiedGroupKFold
+
+        splitter = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "least populated class": see the scores' notes
+            folds = [(tr, te) for tr, te in splitter.split(np.zeros(len(groups)), data.y, groups)]
+    else:
+        folds = _seeded_group_kfold(groups, k, seed)
+    return [(tr, te) for tr, te in folds if len(tr) and len(te)], notes
+
+
+def _seeded_group_kfold(groups: np.ndarray, k: int, seed: int) -> Folds:
+    """``GroupKFold`` with a seeded order (its ``shuffle`` needs scikit-learn 1.6): groups,
+    largest first (ties in a seeded order), each to the fold with the fewest rows so far."""
+    uniques, inverse, counts = np.unique(groups, return_inverse=True, return_counts=True)
+    shuffled = np.random.default_rng(seed).permutation(len(uniques))
+    by_size = shuffled[np.argsort(-counts[shuffled], kind="stable")]
+    fold_of = np.empty(len(uniques), dtype=np.int64)
+    load = np.zeros(k, dtype=np.int64)
+    for g in by_size:
+        fold_of[g] = int(np.argmin(load))
+        load[fold_of[g]] += counts[g]
+    row_fold = fold_of[inverse]
+    return [(np.flatnonzero(row_fold != f), np.flatnonzero(row_fold == f)) for f in range(k)]
+
+
+def _make_folds(data: ProbeData, seed: int, n_repeats: int = 1) -> tuple[Folds, list[str]]:
+    """Repeated (stratified) k-fold, repeat-major; k = 5 unless the smallest class forbids it."""
+    from sklearn.model_selection import RepeatedKFold, RepeatedStratifiedKFold
 
     n = len(data)
-    k = 5 if n < SMALL_DATA_ROWS else 3
+    k = K_FOLDS
     notes: list[str] = []
     if not data.is_classification:
-        splitter = KFold(n_splits=k, shuffle=True, random_state=seed)
+        splitter = RepeatedKFold(n_splits=k, n_repeats=n_repeats, random_state=seed)
         return [(tr, te) for tr, te in splitter.split(np.zeros(n))], notes
 
     counts = np.bincount(data.y, minlength=data.n_classes)
@@ -119,7 +281,7 @@ def _make_folds(data: ProbeData, seed: int) -> tuple[list[tuple[np.ndarray, np.n
             f"a class with {smallest} row(s) cannot appear in every test fold; "
             "scores that need it are averaged over the folds that hold it"
         )
-    splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
+    splitter = RepeatedStratifiedKFold(n_splits=k, n_repeats=n_repeats, random_state=seed)
     with warnings.catch_warnings():
         # The "least populated class" warning is reported in notes instead.
         warnings.simplefilter("ignore", UserWarning)

@@ -12,6 +12,7 @@ from advisor.facts import FEATURE_KINDS, ColumnProfile, DatasetProfile, DataWarn
 from advisor.profile.kinds import profile_columns
 from advisor.profile.leakage import find_leakage
 from advisor.profile.modality import detect_modality
+from advisor.profile.order import find_order
 from advisor.profile.quality import (
     column_warnings,
     count_duplicate_rows,
@@ -85,6 +86,10 @@ def profile_table(
             f"no usable feature columns besides the target {target_name!r}: {kinds or 'none'}; "
             "check the file or pass --target"
         )
+    # Before the slow scans: a --time-column/--group-column that is not a column fails fast.
+    time_order, groups = find_order(
+        frame, columns, target_name, time_column=time_column, group_column=group_column
+    )
     text = text_stats(frame, columns, n_rows)
     modality = detect_modality(frame, columns, target_name)
     # The duplicate scan (hashing and sorting, which release the GIL) overlaps the leakage scan.
@@ -137,6 +142,8 @@ def profile_table(
         warnings=warnings,
         text=text,
         pixel_shape=modality.pixel_shape,
+        time_order=time_order,
+        groups=groups,
     )
 
 

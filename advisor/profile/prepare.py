@@ -13,6 +13,7 @@ from advisor.facts import DatasetProfile, DataWarning
 from advisor.profile.build import checked_frame
 from advisor.profile.kinds import datetime_format_of, epoch_days, parse_datetime, storage_family, to_float
 from advisor.profile.modality import signal_columns
+from advisor.profile.order import group_codes, time_key
 from advisor.profile.target import MIN_ROWS_PER_CLASS, encode_target
 
 MAX_CATEGORY_LEVELS = 200  # rarer levels collapse into OTHER_LEVEL
@@ -65,6 +66,7 @@ def prepare(table: Any, profile: DatasetProfile) -> ProbeData:
             "nothing to compare; pass --target with another column"
         )
     rows = frame[encoded.keep]
+    order, groups = profile.time_order, profile.groups  # the group column may be a dropped identifier
     columns: dict[str, pd.Series] = {}
     kinds: dict[str, str] = {}
     signal = signal_columns(profile.columns, target.name) if profile.pixel_shape else []
@@ -103,6 +105,10 @@ def prepare(table: Any, profile: DatasetProfile) -> ProbeData:
         feature_kinds=kinds,
         pixel_shape=tuple(profile.pixel_shape) if profile.pixel_shape else None,
         n_rows_total=profile.source.n_rows or profile.n_rows,
+        time_key=None if order is None else time_key(rows, order, profile.columns),
+        groups=None if groups is None else group_codes(rows[groups.column].reset_index(drop=True)),
+        time_column=order.column if order else "",
+        group_column=groups.column if groups else "",
     )
 
 
