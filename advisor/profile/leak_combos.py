@@ -1,0 +1,459 @@
+"""Leakage no single column shows: the target as an exact combination of two or three columns.
+
+A total next to its parts (``total = a + b``), a ratio (``rate = a / b``), a product
+or an arithmetic combination of up to three columns, possibly under a log, is
+invisible to the single-column scan of ``leakage.py`` when each part alone only
+correlates with the target. This module searches small column sets for an (almost)
+exact linear fit:
+
+- feature spaces: the raw columns, and their logs (``log x`` when the column is
+  positive, else the signed ``log1p(|x|) * sign(x)`` when it is non-negative or
+  skewed); a log-log fit catches products, ratios and power laws;
+- target forms (regression): ``y``, ``log y`` (positive targets) and ``exp y`` (a
+  target that is the log of a sum); classes as 0/1 or one-hot columns;
+- fits: least squares with an intercept on 2 or 3 columns, fitted on one seeded
+  half and scored on the other, both ways; the smaller of the two held-out scores
+  counts, so small, nearly separable data sets (wine, iris) cannot pass by luck.
+
+Every fit reduces to small submatrices of two Gram matrices, so the scan is
+exhaustive over pairs (and over triples while affordable, else the best pairs
+extended by each column) and costs milliseconds on a 10,000-row sample.
+Classification sets are first ranked by the held-out R² of the 0/1 (one-hot)
+fit, then the best are scored exactly (ROC AUC, or accuracy of the argmax); for a
+binary target a near miss is refined by a few Newton steps of a ridge logistic
+regression, since least squares does not find the separating direction of e.g.
+``a > b`` when the columns differ in shape. numpy only: no sklearn import.
+
+A set is reported only when no member alone reaches the flag (single columns are
+``leakage.py``'s job) and no smaller reported set is inside it; smallest first.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from advisor.facts import ColumnProfile, DataWarning
+from advisor.profile.kinds import to_float
+from advisor.profile.leakage import roc_auc
+from advisor.profile.target import encode_target
+
+Transform = Literal["linear", "log"]
+
+MAX_ROWS = 10_000  # sample size: held-out halves of 5,000 rows resolve R² 0.9999 and AUC 0.9999
+CELL_BUDGET = 1_000_000  # rows x candidate columns; wide tables get fewer rows (Gram cost is rows x columns²)
+MIN_SAMPLE_ROWS = 2_000  # however wide the table
+MIN_HELD_OUT = 50  # rows per half: fewer cannot tell an identity from a lucky fit
+MAX_COLUMNS = 200  # candidate columns kept (by |correlation| with the target) on wider tables
+MAX_SET = 3  # combinations of at most this many columns
+MAX_TRIPLES = 20_000  # exhaustive triples up to this many (about 50 columns), else greedy extension
+TOP_PAIRS = 64  # ...of this many best pairs, each by every other column
+CHECK_PER_SIZE = 32  # classification: sets per size scored exactly, best held-out R² first
+MAX_REPORTED = 5  # combination leaks returned at most
+SEED = 0
+# Identities, not strong signals: an exact total or ratio fits to rounding error,
+# while the best genuine models on clean data (breast cancer, digits) stay below 0.999.
+FLAG_R2 = 0.9999
+FLAG_AUC = 0.9999
+# Multiclass: one-vs-rest linear scores place a few boundary rows wrongly even for an
+# exact rule; 0.999 of 5,000 held-out rows is at most 5 errors (0 on a small set).
+FLAG_ACCURACY = 0.999
+REFINE_PER_SIZE = 12  # ...at most this many sets per size and space (each costs ~1 ms)
+REFINE_FROM_AUC = 0.95  # least-squares AUC from which a binary set gets the logistic refinement
+NEWTON_STEPS = 30
+LOGISTIC_RIDGE = 1e-8  # per row, on standardised columns: keeps separable fits finite
+RIDGE = 1e-9  # per row, on standardised columns: collinear sets stay solvable
+MAX_EXP_RANGE = 30.0  # exp(y) is tried when y spans at most this (counts under a log span ~15)
+SKEWED = 2.0  # |skewness| from which a column with negative values also gets a signed log
+CANDIDATE_KINDS = ("numeric", "boolean")
+
+_METRIC = {"binary": "ROC AUC", "multiclass": "accuracy", "regression": "R2"}
+_FLAG = {"binary": FLAG_AUC, "multiclass": FLAG_ACCURACY, "regression": FLAG_R2}
+
+
+@dataclass(frozen=True)
+class ComboLeak:
+    columns: tuple[str, ...]
+    transform: Transform  # "linear": raw columns and target; "log": a log on either side
+    metric: str  # "R2", "ROC AUC", "accuracy" (held out)
+    score: float
+    form: str = ""  # the fit, e.g. "log(target) ~ log(a) + log(b)"
+
+    def warning(self) -> DataWarning:
+        names = " + ".join(repr(c) for c in self.columns)
+        metric = "R²" if self.metric == "R2" else self.metric
+        fit = "linear fit" if self.transform == "linear" else f"log fit, {self.form}"
+        return DataWarning(
+            "leakage-combination",
+            f"columns {names} together reproduce the target (held-out {metric} {self.score:.4f}, {fit}): "
+            "likely a total of its parts or a derived column; check them",
+            self.columns[0],
+        )
+
+
+def find_combination_leaks(
+    frame: pd.DataFrame,
+    columns: list[ColumnProfile],
+    target: ColumnProfile,
+    task: str,
+    *,
+    time_limit: float = 0.5,
+    exclude: tuple[str, ...] | list[str] = (),
+) -> list[ComboLeak]:
+    """Sets of 2-3 columns whose linear (or log-linear) fit reproduces the target on held-out rows.
+
+    ``exclude``: columns already flagged alone (``find_leakage``); they take no part.
+    Stops searching when ``time_limit`` seconds have passed and returns what it found.
+    """
+    deadline = time.perf_counter() + time_limit
+    if task not in _METRIC:
+        return []
+    candidates = [
+        c for c in columns if c.name != target.name and c.kind in CANDIDATE_KINDS and c.name not in exclude
+    ]
+    if len(candidates) < 2:
+        return []
+    n_rows = min(MAX_ROWS, len(frame), max(CELL_BUDGET // len(candidates), MIN_SAMPLE_ROWS))
+    rng = np.random.default_rng(SEED)
+    rows = (
+        np.sort(rng.choice(len(frame), size=n_rows, replace=False))
+        if n_rows < len(frame)
+        else np.arange(len(frame))
+    )
+    sample = frame.iloc[rows]
+    encoded = encode_target(sample[target.name], target.kind, task)
+    if encoded.keep.sum() < 2 * MIN_HELD_OUT or (task != "regression" and len(encoded.class_names) < 2):
+        return []
+    y = encoded.y
+    with np.errstate(all="ignore"):  # values near the float limit overflow: such columns are dropped
+        names, raw, logs = _features(sample[encoded.keep], candidates)
+        if len(names) < 2:
+            return []
+        halves = _halves(y, task, rng)
+        if min(len(h) for h in halves) < MIN_HELD_OUT:
+            return []
+        targets = _targets(y, task)
+        if len(names) > MAX_COLUMNS:
+            keep = _screen(raw, logs, targets[0][1])
+            names, raw, logs = [names[i] for i in keep], raw[:, keep], logs[:, keep]
+        return _search(names, raw, logs, targets, y, halves, task, deadline)
+
+
+def _features(
+    sample: pd.DataFrame, candidates: list[ColumnProfile]
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Raw columns (missing values filled with the median) and their log forms; constants dropped."""
+    plain = [
+        c.name
+        for c in candidates
+        if pd.api.types.is_numeric_dtype(sample[c.name].dtype)
+        or pd.api.types.is_bool_dtype(sample[c.name].dtype)
+    ]
+    # One conversion for the plain numeric columns (most of a wide table), to_float for the rest.
+    batch = (
+        dict(zip(plain, sample[plain].to_numpy(dtype="float64", na_value=np.nan).T, strict=True))
+        if plain
+        else {}
+    )
+    x = np.column_stack(
+        [batch[c.name] if c.name in batch else to_float(sample[c.name], c.kind) for c in candidates]
+    )
+    x[~np.isfinite(x)] = np.nan
+    spread = np.nanmax(x, axis=0) - np.nanmin(x, axis=0) if len(x) else np.zeros(x.shape[1])
+    usable = np.isfinite(spread) & (spread > 0)
+    x = x[:, usable]
+    columns = [c for c, ok in zip(candidates, usable, strict=True) if ok]
+    if not columns:
+        return [], np.empty((len(sample), 0)), np.empty((len(sample), 0))
+    median = np.nanmedian(x, axis=0)
+    x = np.where(np.isnan(x), median, x)
+    numeric = np.array([c.kind == "numeric" for c in columns])
+    return [c.name for c in columns], x, _log_forms(x, numeric)
+
+
+def _log_forms(x: np.ndarray, numeric: np.ndarray) -> np.ndarray:
+    """Per column: ``log x`` when positive, signed ``log1p`` when non-negative or skewed, else ``x``.
+
+    Booleans stay as they are (a log of 0/1 is the same column)."""
+    low = x.min(axis=0)
+    centred = x - x.mean(axis=0)
+    std = centred.std(axis=0)
+    skew = np.where(std > 0, (centred**3).mean(axis=0) / np.maximum(std, 1e-300) ** 3, 0.0)
+    positive = numeric & (low > 0)
+    signed = numeric & ~positive & ((low >= 0) | (np.abs(skew) >= SKEWED))
+    out = x.copy()
+    if positive.any():
+        out[:, positive] = np.log(x[:, positive])
+    if signed.any():
+        out[:, signed] = np.sign(x[:, signed]) * np.log1p(np.abs(x[:, signed]))
+    return out
+
+
+def _targets(y: np.ndarray, task: str) -> list[tuple[str, np.ndarray]]:
+    """Target forms as ``(name, (n, k) matrix)``: 0/1 or one-hot for classes; y, log y, exp y for numbers."""
+    if task == "binary":
+        return [("class", y.astype("float64")[:, None])]
+    if task == "multiclass":
+        return [("class", np.eye(int(y.max()) + 1)[y])]
+    forms = [("y", y[:, None])]
+    if y.min() > 0:
+        forms.append(("log", np.log(y)[:, None]))
+    spread = float(np.ptp(y))
+    if 0 < spread <= MAX_EXP_RANGE:
+        forms.append(("exp", np.exp(y - y.max())[:, None]))
+    return forms
+
+
+def _halves(y: np.ndarray, task: str, rng: np.random.Generator) -> list[np.ndarray]:
+    """Two seeded halves of the rows (stratified by class for classification)."""
+    if task == "regression":
+        order = rng.permutation(len(y))
+        return [np.sort(order[: len(y) // 2]), np.sort(order[len(y) // 2 :])]
+    first = np.zeros(len(y), dtype=bool)
+    for label in np.unique(y):
+        members = rng.permutation(np.flatnonzero(y == label))
+        first[members[: len(members) // 2]] = True
+    return [np.flatnonzero(first), np.flatnonzero(~first)]
+
+
+def _screen(raw: np.ndarray, logs: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Indices of the MAX_COLUMNS columns most correlated with the target (raw or log form)."""
+
+    def strength(x: np.ndarray) -> np.ndarray:
+        xc = (x - x.mean(0)) / np.maximum(x.std(0), 1e-300)
+        yc = (y - y.mean(0)) / np.maximum(y.std(0), 1e-300)
+        return np.nan_to_num(np.abs(xc.T @ yc / len(y)).max(axis=1))
+
+    best = np.maximum(strength(raw), strength(logs))
+    return np.sort(np.argsort(-best, kind="stable")[:MAX_COLUMNS])
+
+
+def _moments(x: np.ndarray, halves: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray, int]]:
+    """Per half: ``(X'X, column sums, rows)``, shared by every target form and both fit directions."""
+    return [(x[h].T @ x[h], x[h].sum(axis=0), len(h)) for h in halves]
+
+
+def _fold(
+    x: np.ndarray,
+    moments: list[tuple[np.ndarray, np.ndarray, int]],
+    y: np.ndarray,
+    labels: np.ndarray,
+    halves: list[np.ndarray],
+    first: int,
+) -> dict:
+    """Quantities for fitting on half ``first`` and scoring on the other half any column subset.
+
+    ``y``: the (n, k) target form fitted; ``labels``: what the exact metric compares with
+    (class codes, or the target form itself for regression). Centred cross products
+    come from the halves' raw moments (columns are standardised, so no precision is lost)."""
+    train, test = halves[first], halves[1 - first]
+    (xx_a, sum_a, n_a), (xx_b, sum_b, n_b) = moments[first], moments[1 - first]
+    mx = sum_a / n_a
+    y_a, y_b = y[train], y[test]
+    my = y_a.mean(0)
+    xy_a, xy_b = x[train].T @ y_a, x[test].T @ y_b
+    e = y_b - my
+    return {
+        "G": xx_a - n_a * np.outer(mx, mx),
+        "c": xy_a - np.outer(mx, y_a.sum(0)),
+        "DD": xx_b - np.outer(mx, sum_b) - np.outer(sum_b, mx) + n_b * np.outer(mx, mx),
+        "De": xy_b - np.outer(mx, y_b.sum(0)) - np.outer(sum_b, my) + n_b * np.outer(mx, my),
+        "ee": (e * e).sum(0),
+        "sst": ((y_b - y_b.mean(0)) ** 2).sum(0),
+        "x": x,
+        "mx": mx,
+        "my": my,
+        "truth": labels[test],
+        "test": test,
+        "train": train,
+        "ridge": RIDGE * n_a,
+    }
+
+
+def _prescreen(fold: dict, sets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Held-out R² (mean over target columns) of every set in ``sets`` (T, s), and the coefficients."""
+    s = sets.shape[1]
+    g = fold["G"][sets[:, :, None], sets[:, None, :]] + fold["ridge"] * np.eye(s)
+    c = fold["c"][sets]  # (T, s, k)
+    b = np.linalg.solve(g, c)
+    dd = fold["DD"][sets[:, :, None], sets[:, None, :]]
+    sse = (
+        fold["ee"]
+        - 2 * np.einsum("tsk,tsk->tk", b, fold["De"][sets])
+        + np.einsum("tsk,tsr,trk->tk", b, dd, b)
+    )
+    with np.errstate(all="ignore"):
+        r2 = np.where(fold["sst"] > 0, 1 - sse / fold["sst"], 0.0).mean(axis=1)
+    return np.nan_to_num(r2, nan=-np.inf), b
+
+
+def _exact(fold: dict, members: tuple[int, ...], coef: np.ndarray, y: np.ndarray, task: str) -> float:
+    """The held-out metric of one set from its fitted coefficients, computed on the rows."""
+    cols = list(members)
+    pred = (fold["x"][fold["test"]][:, cols] - fold["mx"][cols]) @ coef + fold["my"]
+    truth = fold["truth"]
+    if task == "regression":
+        sst = float(fold["sst"][0])
+        return 1 - float(((truth - pred[:, 0]) ** 2).sum()) / sst if sst > 0 else 0.0
+    if task == "binary":
+        return roc_auc(truth, pred[:, 0])
+    return float((pred.argmax(axis=1) == truth).mean())
+
+
+def _logistic_auc(x: np.ndarray, y: np.ndarray, fold: dict, members: tuple[int, ...]) -> float:
+    """Held-out ROC AUC of a ridge logistic regression on ``members`` (Newton steps from zero)."""
+    cols = list(members)
+    train, test = fold["train"], fold["test"]
+    xt = x[train][:, cols]
+    mean, std = xt.mean(0), np.maximum(xt.std(0), 1e-300)
+    a = np.column_stack([np.ones(len(train)), (xt - mean) / std])
+    target = y[train].astype("float64")
+    w = np.zeros(a.shape[1])
+    ridge = LOGISTIC_RIDGE * len(train) * np.eye(a.shape[1])
+    ridge[0, 0] = 0.0
+    for _ in range(NEWTON_STEPS):
+        p = 1 / (1 + np.exp(-np.clip(a @ w, -500, 500)))
+        grad = a.T @ (p - target) + ridge @ w
+        hess = (a * (p * (1 - p))[:, None]).T @ a + ridge + 1e-12 * np.eye(a.shape[1])
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    score = ((x[test][:, cols] - mean) / std) @ w[1:]
+    return roc_auc(y[test], score)
+
+
+def _search(
+    names: list[str],
+    raw: np.ndarray,
+    logs: np.ndarray,
+    targets: list[tuple[str, np.ndarray]],
+    y: np.ndarray,
+    halves: list[np.ndarray],
+    task: str,
+    deadline: float,
+) -> list[ComboLeak]:
+    flag = _FLAG[task]
+    found: list[ComboLeak] = []
+    found_sets: list[frozenset[int]] = []
+    p = len(names)
+    logged = (logs != raw).any(axis=0)
+    has_logs = bool(logged.any())
+    # (feature space, target form, transform, fit formula)
+    plans = [(False, "y" if task == "regression" else "class", "linear", "{t} ~ {cols}")]
+    if has_logs:
+        if task == "regression":
+            plans += [(True, "log", "log", "log({t}) ~ {cols}"), (True, "y", "log", "{t} ~ {cols}")]
+        else:
+            plans += [(True, "class", "log", "{t} ~ {cols}")]
+    if task == "regression":
+        plans += [(False, "exp", "log", "exp({t}) ~ {cols}")]
+    forms = dict(targets)
+    standardised: dict[bool, np.ndarray] = {}
+    moments: dict[bool, list] = {}
+    for log_features, target_form, transform, formula in plans:
+        if target_form not in forms or time.perf_counter() > deadline:
+            continue
+        if log_features not in standardised:
+            x = logs if log_features else raw
+            standardised[log_features] = (x - x.mean(0)) / np.maximum(x.std(0), 1e-300)
+        x = standardised[log_features]
+        target_matrix = forms[target_form]
+        labels = target_matrix[:, 0] if task == "regression" else y
+        if log_features not in moments:
+            moments[log_features] = _moments(x, halves)
+        folds = [_fold(x, moments[log_features], target_matrix, labels, halves, first) for first in (0, 1)]
+        singles: dict[int, float] = {}
+        for size in range(2, MAX_SET + 1):
+            if time.perf_counter() > deadline or len(found) >= MAX_REPORTED:
+                break
+            sets = _candidate_sets(p, size, folds)
+            if sets is None:
+                break
+            fits = [_prescreen(f, sets) for f in folds]
+            prescreen = np.minimum(fits[0][0], fits[1][0])
+            order = np.argsort(-prescreen, kind="stable")
+            if task == "regression":
+                order = order[prescreen[order] >= flag - 1e-6]
+            checked = 0
+            refined = [0]
+            for t in order:
+                if checked >= CHECK_PER_SIZE or time.perf_counter() > deadline or len(found) >= MAX_REPORTED:
+                    break
+                members = tuple(int(i) for i in sets[t])
+                if any(s <= frozenset(members) for s in found_sets):
+                    continue
+                checked += 1
+                score = np.inf
+                for fold, fit in zip(folds, fits, strict=True):  # the second half only when the first passes
+                    score = min(score, _score_set(fold, sets, t, members, y, task, x, fit[1], refined))
+                    if score < flag:
+                        break
+                if score < flag or any(_single(folds, i, y, task, x, singles) >= flag for i in members):
+                    continue
+                cols = tuple(names[i] for i in members)
+                shown = " + ".join(
+                    f"log({names[i]})" if log_features and logged[i] else names[i] for i in members
+                )
+                found.append(
+                    ComboLeak(
+                        cols, transform, _METRIC[task], float(score), formula.format(t="target", cols=shown)
+                    )
+                )
+                found_sets.append(frozenset(members))
+    return sorted(found, key=lambda leak: (len(leak.columns), -leak.score))
+
+
+def _single(
+    folds: list[dict], i: int, y: np.ndarray, task: str, x: np.ndarray, cache: dict[int, float]
+) -> float:
+    """Held-out score of column ``i`` alone (the smaller of the two halves'), cached."""
+    if i not in cache:
+        sets = np.array([[i]])
+        cache[i] = min(_score_set(f, sets, 0, (i,), y, task, x, _prescreen(f, sets)[1]) for f in folds)
+    return cache[i]
+
+
+def _score_set(
+    fold: dict,
+    sets: np.ndarray,
+    t: int,
+    members: tuple[int, ...],
+    y: np.ndarray,
+    task: str,
+    x: np.ndarray,
+    coefs: np.ndarray,
+    refined: list[int] | None = None,
+) -> float:
+    """The held-out metric of set ``t``; binary near misses get the logistic refinement while
+    ``refined`` (a one-item counter) is under REFINE_PER_SIZE."""
+    score = _exact(fold, members, coefs[t], y, task)
+    if task == "binary":
+        score = max(score, 1 - score) if len(members) == 1 else score
+        if refined is not None and REFINE_FROM_AUC <= score < FLAG_AUC and refined[0] < REFINE_PER_SIZE:
+            refined[0] += 1
+            score = max(score, _logistic_auc(x, y, fold, members))
+    return score
+
+
+def _candidate_sets(p: int, size: int, folds: list[dict]) -> np.ndarray | None:
+    """All sets of ``size`` columns while affordable; else the best pairs extended by each column."""
+    if size == 2:
+        i, j = np.triu_indices(p, k=1)
+        return np.column_stack([i, j])
+    if size == 3 and p * (p - 1) * (p - 2) // 6 <= MAX_TRIPLES:
+        return np.array(list(itertools.combinations(range(p), 3)), dtype=np.intp).reshape(-1, 3)
+    if size != 3:
+        return None
+    pairs = _candidate_sets(p, 2, folds)
+    score = np.minimum(*[_prescreen(f, pairs)[0] for f in folds])
+    best = pairs[np.argsort(-score, kind="stable")[:TOP_PAIRS]]
+    third = np.arange(p)
+    triples = np.column_stack([np.repeat(best, p, axis=0), np.tile(third, len(best))])
+    triples = triples[(triples[:, 2] != triples[:, 0]) & (triples[:, 2] != triples[:, 1])]
+    return np.unique(np.sort(triples, axis=1), axis=0)
