@@ -123,6 +123,16 @@ class Groups:
 
 
 @dataclass
+class LeakageSuspect:
+    """Why columns are leakage suspects: the evidence behind ``DatasetProfile.leakage_suspects``."""
+
+    columns: list[str]
+    how: str  # "single" (one column alone), "combination" (an exact fit on 2-3 columns), "collapse"
+    metric: str  # held-out metric of the evidence, e.g. "ROC AUC", "accuracy", "R2", "|Spearman|"
+    score: float
+
+
+@dataclass
 class DatasetProfile:
     source: SourceInfo
     n_rows: int  # exact, whole file
@@ -138,6 +148,7 @@ class DatasetProfile:
     duplicate_rows: int
     max_missing_rate: float
     leakage_suspects: list[str] = field(default_factory=list)
+    leakage_evidence: list[LeakageSuspect] = field(default_factory=list)
     warnings: list[DataWarning] = field(default_factory=list)
     text: TextStats | None = None
     images: ImageStats | None = None
