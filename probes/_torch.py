@@ -13,12 +13,13 @@ torch is imported inside functions only, so importing this module is cheap.
 from __future__ import annotations
 
 import math
-import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
+
+from ._encode import usable_cpus
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -40,7 +41,7 @@ def set_threads(macs_per_step: float | None = None) -> int:
     threads spin-wait on each other for work too small to split. Returns the count."""
     import torch
 
-    threads = os.cpu_count() or 1
+    threads = usable_cpus()
     if macs_per_step is not None and macs_per_step < SMALL_STEP_MACS:
         threads = 1
     torch.set_num_threads(threads)
@@ -209,7 +210,8 @@ def train_torch_model(
     one step is always taken so a usable model comes back. With ``val_batches`` the
     best weights are restored at the end. ``loss_fn(model, batch)`` returns a scalar
     loss; ``train_batches`` is re-iterated every epoch (e.g. a ``TensorBatches``).
-    Adds the note "epochs cut at N by the time budget" when the deadline stops it."""
+    When the deadline stops it before early stopping or ``max_epochs`` does, calls
+    ``ctx.cut("epochs cut at N by the time budget")``: the fit did not converge."""
     import torch
 
     deadline = time.monotonic() + ctx.time_limit if deadline is None else deadline
@@ -262,7 +264,7 @@ def train_torch_model(
         model.load_state_dict(best_state)
     model.eval()
     if cut:
-        ctx.note(f"epochs cut at {epoch} by the time budget")
+        ctx.cut(f"epochs cut at {epoch} by the time budget")
     return TrainResult(epoch, best_epoch, best_val, steps, cut, stopped_early, history)
 
 

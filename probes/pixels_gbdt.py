@@ -8,13 +8,12 @@ they are. ``train_booster`` is shared with the text GBDT probe.
 
 from __future__ import annotations
 
-import os
 import time
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from advisor.probe_api import FitContext, Probe
 
-from ._encode import holdout_split
+from ._encode import holdout_split, usable_cpus
 from .baseline import ConstantModel, constant_fit
 from .lightgbm import _time_limit_callback
 
@@ -94,7 +93,7 @@ def train_booster(
         "min_data_per_group": max(1, min(100, n // 20)),
         # Neighbouring pixels are redundant: sampling columns is faster and regularises.
         "feature_fraction": 0.5 if n_features > 50 else 1.0,
-        "num_threads": os.cpu_count() or 1,
+        "num_threads": usable_cpus(),
         "verbose": -1,
         "deterministic": True,
         "seed": ctx.seed,
@@ -121,10 +120,10 @@ def train_booster(
         dtrain, valid, rounds = lgb.Dataset(X, label=y, free_raw_data=False), [], FIXED_ROUNDS
         ctx.note(f"{name}: fewer than 20 training rows; fixed {FIXED_ROUNDS} rounds, no early stopping")
     booster = lgb.train(params, dtrain, num_boost_round=rounds, valid_sets=valid, callbacks=callbacks)
-    trained = booster.current_iteration()
+    trained = int(state.get("rounds", booster.current_iteration()))
     if "cut_at" in state:
-        ctx.note(f"{name}: boosting rounds cut at {state['cut_at']} by the time budget")
-    best = booster.best_iteration if booster.best_iteration > 0 else trained
+        ctx.cut(f"{name}: boosting rounds cut at {state['cut_at']} by the time budget")
+    best = booster.best_iteration if booster.best_iteration > 0 else booster.current_iteration()
     params.update(best_iteration=int(best), rounds_trained=int(trained), n_features=int(n_features))
     return booster, params
 

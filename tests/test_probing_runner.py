@@ -12,7 +12,15 @@ import pytest
 from advisor.data import ProbeData
 from advisor.probe_api import Budget, EvalPlan, FitContext, Probe, ProbeResult
 from advisor.probing.plan import make_plan
-from advisor.probing.runner import WARM_UP_ROWS, CudaOutOfMemory, evaluate_probe
+from advisor.probing.runner import (
+    CURVE_FOLDS,
+    FULL_SHARE,
+    MIN_FULL_FOLDS,
+    WARM_UP_ROWS,
+    CudaOutOfMemory,
+    _schedule,
+    evaluate_probe,
+)
 
 ALL = frozenset({"tabular"})
 
@@ -112,6 +120,45 @@ class GpuOomProbe(SkLinearProbe):
         return super().fit(train, ctx)
 
 
+class RecordingProbe(SkLinearProbe):
+    """Records (fold seed, training rows, time limit) of every measured fit."""
+
+    name: ClassVar[str] = "t-recording"
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[int, int, float]] = []
+
+    def fit(self, train: ProbeData, ctx: FitContext) -> _Sk:
+        if len(train) > WARM_UP_ROWS:
+            self.calls.append((ctx.seed, len(train), ctx.time_limit))
+        return super().fit(train, ctx)
+
+
+class CutProbe(SkLinearProbe):
+    """Stands in for a net whose epochs the clock cut: trains, then reports the cut."""
+
+    name: ClassVar[str] = "t-cut"
+
+    def fit(self, train: ProbeData, ctx: FitContext) -> _Sk:
+        model = super().fit(train, ctx)
+        ctx.cut(f"epochs cut at {3 + ctx.seed} by the time budget")
+        return model
+
+
+class SleepyProbe(MeanProbe):
+    """Uses its whole time limit, then says the clock stopped it (a slow, never-converging model)."""
+
+    name: ClassVar[str] = "t-sleepy"
+
+    def fit(self, train: ProbeData, ctx: FitContext) -> _Const:
+        import time
+
+        if len(train) > WARM_UP_ROWS:
+            time.sleep(ctx.time_limit)
+            ctx.cut("boosting rounds cut at 7 by the time budget")
+        return super().fit(train, ctx)
+
+
 def sk_data(name: str, n_total: int | None = None) -> ProbeData:
     from sklearn import datasets
 
@@ -136,6 +183,11 @@ def run(probe: Probe, name: str, seed: int = 0, budget: float = 600.0, **kw: Any
     return evaluate_probe(probe, data, plan, Budget(budget), "cpu")
 
 
+def n_folds(name: str) -> int:
+    """Folds plan.py makes for the dataset (k-fold, repeated on small data)."""
+    return len(make_plan(sk_data(name), seed=0, budget_seconds=60)[1].folds)
+
+
 @pytest.mark.parametrize("name", ["cancer", "diabetes", "iris"])
 def test_linear_beats_baseline_and_fills_every_field(name: str) -> None:
     base, lin = run(MeanProbe(), name), run(SkLinearProbe(), name)
@@ -143,7 +195,7 @@ def test_linear_beats_baseline_and_fills_every_field(name: str) -> None:
     assert lin.score is not None and base.score is not None
     assert lin.score.mean > base.score.mean + 0.1
     assert lin.metric == {"cancer": "roc_auc", "iris": "macro_f1", "diabetes": "r2"}[name]
-    assert len(lin.score.folds) == 5 and lin.score.std > 0
+    assert len(lin.score.folds) == n_folds(name) and lin.score.std > 0
     assert set(lin.metrics) >= {lin.metric}
     assert lin.n_train > lin.n_test > 0
     assert lin.fit_seconds > 0 and lin.predict_ms_per_1k > 0 and lin.peak_memory_mb >= 0
@@ -177,13 +229,13 @@ def test_sampled_data_gets_full_extrapolation_and_cost() -> None:
 def test_failing_probe_is_reported_not_raised() -> None:
     res = run(FailingProbe(), "iris")
     assert res.status == "failed"
-    assert res.reason.startswith("ValueError: boom (fold 1 of 5")
+    assert res.reason.startswith(f"ValueError: boom (fold 1 of {n_folds('iris')}")
     assert "\n" not in res.reason and res.score is None
 
 
 def test_curve_size_failure_keeps_the_score() -> None:
     res = run(SmallDataFailingProbe(), "cancer")
-    assert res.status == "partial" and res.score is not None and len(res.score.folds) == 5
+    assert res.status == "partial" and res.score is not None and len(res.score.folds) == n_folds("cancer")
     assert res.reason.startswith("learning curve stopped by an error: RuntimeError: needs 100 rows")
 
 
@@ -195,7 +247,7 @@ def test_keyboard_interrupt_propagates() -> None:
 def test_budget_exhaustion_gives_partial_result() -> None:
     res = run(SkLinearProbe(), "cancer", budget=0.0)
     assert res.status == "partial"
-    assert res.reason == "time budget reached after 2 of 5 folds"
+    assert res.reason == f"time budget reached after 2 of {n_folds('cancer')} folds"
     assert res.score is not None and len(res.score.folds) == 2
     assert len(res.curve) == 1 and res.curve_fit is not None and not res.curve_fit.ok
 
@@ -222,3 +274,107 @@ def test_single_class_test_fold_auc_is_skipped_with_note() -> None:
     assert res.status == "ok" and res.score is not None
     assert len(res.score.folds) == 1 and math.isfinite(res.score.mean)
     assert any("roc_auc undefined on 1 of 2 folds" in n for n in res.notes)
+
+
+def kfold_plan(data: ProbeData, n_repeats: int = 5, k: int = 5) -> EvalPlan:
+    """Repeated stratified k-fold, repeat-major: n_repeats x k folds, as plan.py may make
+    (fixed here, so these tests don't depend on plan.py's choice of folds)."""
+    from sklearn.model_selection import RepeatedStratifiedKFold
+
+    splitter = RepeatedStratifiedKFold(n_splits=k, n_repeats=n_repeats, random_state=0)
+    folds = list(splitter.split(np.zeros(len(data)), data.y))
+    return EvalPlan(
+        folds=folds, curve_fractions=(0.1, 0.25, 0.5, 1.0), seed=0, metric="roc_auc",
+        n_rows_total=len(data), n_repeats=n_repeats,
+    )  # fmt: skip
+
+
+def test_schedule_runs_every_full_size_fit_first_then_curves_on_few_folds() -> None:
+    """Convergence before curves: the old order (folds 0 and 1, their curves, then the
+    other folds) gave each full-size fit a thin slice of the budget; now every fold's
+    full-size fit comes first and the curve points run on at most CURVE_FOLDS folds."""
+    for n_folds in (2, 3, 5, 25):
+        order = _schedule(n_folds, 4)
+        assert order[:n_folds] == [(fold, 3) for fold in range(n_folds)]
+        curve = order[n_folds:]
+        assert all(fi < 3 for _, fi in curve)
+        assert {fold for fold, _ in curve} == set(range(min(CURVE_FOLDS, n_folds)))
+        # One curve fold at a time, sizes ascending, so a curve cut short keeps whole folds.
+        assert curve == sorted(curve)
+    assert _schedule(3, 1) == [(0, 0), (1, 0), (2, 0)]
+    assert MIN_FULL_FOLDS <= CURVE_FOLDS
+
+
+def test_full_size_limits_equal_across_folds_and_take_the_bulk_of_the_budget() -> None:
+    data, plan = make_plan(sk_data("cancer"), seed=0, budget_seconds=60)
+    probe = RecordingProbe()
+    res = evaluate_probe(probe, data, plan, Budget(40.0), "cpu")
+    assert res.status == "ok" and res.converged and res.fits_cut == 0
+    n_folds = len(plan.folds)
+    full = probe.calls[:n_folds]
+    assert [seed for seed, _, _ in full] == [plan.seed + f for f in range(n_folds)]
+    assert [n for _, n, _ in full] == [len(tr) for tr, _ in plan.folds]
+    limits = {limit for _, _, limit in full}
+    assert len(limits) == 1
+    assert limits.pop() == pytest.approx(40.0 * FULL_SHARE / n_folds, rel=0.05)
+    # Then the curve points, on the first CURVE_FOLDS folds only, each smaller than the full size.
+    curve = probe.calls[n_folds:]
+    assert {seed for seed, _, _ in curve} == {plan.seed + f for f in range(min(CURVE_FOLDS, n_folds))}
+    assert all(n < len(plan.folds[seed - plan.seed][0]) for seed, n, _ in curve)
+
+
+def test_twenty_five_folds_score_all_and_curve_on_at_most_curve_folds() -> None:
+    data = sk_data("cancer")
+    plan = kfold_plan(data)
+    probe = RecordingProbe()
+    res = evaluate_probe(probe, data, plan, Budget(60.0), "cpu")
+    assert res.status == "ok" and res.score is not None and len(res.score.folds) == 25
+    curve_seeds = {seed for seed, n, _ in probe.calls if n < len(plan.folds[seed][0])}
+    assert curve_seeds == set(range(CURVE_FOLDS))
+    assert len(res.curve) == 4 and res.curve[-1].n_train == res.n_train
+    assert len(res.curve[0].score.folds) == CURVE_FOLDS  # smaller sizes: the curve folds only
+    assert res.curve_fit is not None and res.curve_fit.ok
+    assert len(res.curve_fit.predicted["2x"].folds) <= CURVE_FOLDS
+
+
+def test_converged_probe_is_flagged_converged() -> None:
+    res = run(SkLinearProbe(), "cancer")
+    assert res.converged and res.fits_cut == 0
+    assert not any("time budget stopped" in n for n in res.notes)
+
+
+def test_cut_probe_is_flagged_not_converged() -> None:
+    data = sk_data("cancer")
+    res = evaluate_probe(CutProbe(), data, kfold_plan(data, n_repeats=1), Budget(600), "cpu")
+    assert res.status == "ok" and res.score is not None
+    assert res.converged is False and res.fits_cut == len(res.score.folds) == 5
+    # The probe's own texts stay human notes (a couple, not one per fold), plus a count.
+    assert "epochs cut at 3 by the time budget" in res.notes
+    assert sum("epochs cut at" in n for n in res.notes) == 2
+    assert any(n.startswith("the time budget stopped 5 of 5 full-size fits") for n in res.notes)
+    assert any(n.startswith("the time budget stopped") and "learning-curve" in n for n in res.notes)
+
+
+def test_curve_cut_alone_keeps_converged() -> None:
+    class CurveCut(SkLinearProbe):
+        name: ClassVar[str] = "t-curve-cut"
+
+        def fit(self, train: ProbeData, ctx: FitContext) -> _Sk:
+            if len(train) < 200:
+                ctx.cut("epochs cut at 1 by the time budget")
+            return super().fit(train, ctx)
+
+    res = run(CurveCut(), "cancer")
+    assert res.converged and res.fits_cut == 0
+
+
+def test_slow_probe_finishes_every_full_fold_before_any_curve_point() -> None:
+    """Each fit uses its whole limit: the full-size fits (FULL_SHARE of the budget) all
+    finish, and the curve points only get what is left."""
+    data = sk_data("cancer")
+    plan = kfold_plan(data, n_repeats=1)
+    res = evaluate_probe(SleepyProbe(), data, plan, Budget(1.0), "cpu")
+    assert res.score is not None and len(res.score.folds) == len(plan.folds) == 5
+    assert res.status == "ok"  # every fold's score is in; only curve points may be missing
+    assert res.converged is False and res.fits_cut == 5
+    assert res.fit_seconds == pytest.approx(FULL_SHARE * 1.0 / 5, rel=0.5)

@@ -11,7 +11,7 @@ from advisor.errors import ProbeInterrupted
 from advisor.facts import ComputeInfo, Constraints
 from advisor.probe_api import FitContext, Probe
 from advisor.probing import registry
-from advisor.probing.runner import WARM_UP_ROWS
+from advisor.probing.runner import CURVE_FOLDS, FULL_SHARE, WARM_UP_ROWS, planned_fits
 from advisor.probing.stage import ProbeStage, run_probes
 
 try:
@@ -20,6 +20,7 @@ try:
         GpuOomProbe,
         InterruptProbe,
         MeanProbe,
+        RecordingProbe,
         SkLinearProbe,
         sk_data,
     )
@@ -29,6 +30,7 @@ except ImportError:  # tests/ not a package
         GpuOomProbe,
         InterruptProbe,
         MeanProbe,
+        RecordingProbe,
         SkLinearProbe,
         sk_data,
     )
@@ -62,6 +64,8 @@ def stage(probes: list[Probe], data: str = "iris", **kw: Any) -> ProbeStage:
 
 
 def test_stage_runs_supported_probes_and_skips_others() -> None:
+    """Progress counts the runner's schedule: every fold's full-size fit plus the curve
+    points on at most CURVE_FOLDS folds (no longer folds x curve sizes)."""
     progress = RecordingProgress()
     st = run_probes(
         sk_data("iris"),
@@ -75,9 +79,12 @@ def test_stage_runs_supported_probes_and_skips_others() -> None:
     assert st.results[1].score.mean > st.results[0].score.mean
     assert not st.partial and st.n_rows_probed == 150 and st.sample_note == ""
     assert st.budget_seconds == 60 and st.elapsed_seconds > 0
-    assert ("start", "t-linear", str(len(st.plan.folds) * len(st.plan.curve_fractions))) in progress.events
+    n_fits = planned_fits(st.plan)
+    n_curve = min(CURVE_FOLDS, len(st.plan.folds)) * (len(st.plan.curve_fractions) - 1)
+    assert n_fits == len(st.plan.folds) + n_curve
+    assert ("start", "t-linear", str(n_fits)) in progress.events
     assert ("end", "t-linear", "ok") in progress.events
-    assert sum(e[0] == "advance" for e in progress.events) == 2 * 15
+    assert sum(e[0] == "advance" for e in progress.events) == 2 * n_fits
 
 
 def test_failing_probe_does_not_stop_the_others() -> None:
@@ -133,6 +140,20 @@ def test_exhausted_budget_gives_partial_but_scored_results() -> None:
     (res,) = st.results
     assert res.status == "partial" and res.score is not None
     assert st.partial
+
+
+def test_cheap_probes_unused_time_rolls_on_to_the_next() -> None:
+    """The linear probe finishes in a fraction of its half of the budget; the next probe
+    gets what it left, so its full-size fits get more than an even split would give."""
+    recorder = RecordingProbe()
+    total = 8.0
+    st = stage([SkLinearProbe(), recorder], data="cancer", budget_seconds=total)
+    assert [r.status for r in st.results] == ["ok", "ok"]
+    n_folds = len(st.plan.folds)
+    limit = recorder.calls[0][2]
+    assert all(c[2] == limit for c in recorder.calls[:n_folds])
+    even_split = FULL_SHARE * (total / 2) / n_folds
+    assert limit > 1.5 * even_split
 
 
 def test_cuda_oom_retries_on_cpu() -> None:

@@ -2,12 +2,20 @@
 
 For each fold and each learning-curve size the runner fits the probe on a
 nested, seeded (stratified) subset of the fold's training rows, times the fit,
-times prediction on the fold's test rows, and scores it. Work is ordered by
-value (see ``_schedule``): the full-size fits of folds 0 and 1, their curve
-sizes, then the other folds; every full-size fit gets the same time limit.
-When the probe's budget runs out the runner stops and reports what finished
-(status "partial"); the first ``MIN_FULL_FOLDS`` full-size fits always run, so
-a score has a spread.
+times prediction on the fold's test rows, and scores it.
+
+Convergence before curves (see ``_schedule``): every fold's full-size fit runs
+first, in plan order, then the learning-curve sizes on at most ``CURVE_FOLDS``
+folds. The full-size fits share ``FULL_SHARE`` of the probe's budget, one equal
+time limit each (folds differ by data, not by time allowed); the curve points
+only get what the full-size fits left. When the probe's budget runs out the
+runner stops and reports what finished (status "partial" when a full-size fold
+is missing); the first ``MIN_FULL_FOLDS`` full-size fits always run, so a score
+has a spread.
+
+A fit that the clock stopped before it converged says so with ``ctx.cut``;
+when any full-size fit did, the result has ``converged=False`` and
+``fits_cut`` counts them: its score is a lower bound for the family.
 """
 
 from __future__ import annotations
@@ -15,7 +23,7 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -41,7 +49,10 @@ if TYPE_CHECKING:  # pragma: no cover
 MIN_TIME_LIMIT = 0.1  # seconds: even a starved fit gets a chance to produce something
 MIN_FULL_FOLDS = 2  # full-size fits run even past the budget: one fold gives no spread
 MAX_WARNING_NOTES = 3
-FIXED_COST = 0.1  # per-fit overhead, as a fraction of a full-size fit's cost (budget split)
+FIXED_COST = 0.1  # per-fit overhead, as a fraction of a full-size fit's cost (curve budget split)
+FULL_SHARE = 0.75  # of the probe's budget, shared equally by the full-size fits of every fold
+CURVE_FOLDS = 3  # learning-curve points run on at most this many folds (the first ones)
+MAX_CUT_NOTES = 2  # a probe's own "cut at N" texts kept (from full-size fits); the rest are counted
 WARM_UP_ROWS = 40
 WARM_UP_SECONDS = 1.0
 
@@ -80,17 +91,40 @@ class _Fit:
     metrics: dict[str, float]
 
 
+@dataclass
+class _Context(FitContext):
+    """The runner's ``FitContext``: also keeps the texts given to ``cut``, so the
+    report can count cut fits instead of repeating one note per fold."""
+
+    cut_texts: list[str] = field(default_factory=list)
+
+    def cut(self, text: str) -> None:
+        self.cut_by_budget = True
+        if text not in self.cut_texts:
+            self.cut_texts.append(text)
+
+
 def _schedule(n_folds: int, n_fracs: int) -> list[tuple[int, int]]:
-    """(fold, fraction index) in order of value: the full-size fits of the first
-    ``MIN_FULL_FOLDS`` folds (a score with a spread), their learning curves (a
-    curve with a spread), then the remaining folds, each full size first."""
+    """(fold, fraction index) in order of value: every fold's full-size fit, in
+    plan order (the score, its spread, and whether the family converged), then
+    the smaller learning-curve sizes on the first ``CURVE_FOLDS`` folds, one fold
+    at a time so that a curve cut short still has whole folds."""
     last = n_fracs - 1
-    head = min(MIN_FULL_FOLDS, n_folds)
-    order = [(fold, last) for fold in range(head)]
-    order += [(fold, fi) for fold in range(head) for fi in range(last)]
-    for fold in range(head, n_folds):
-        order += [(fold, last)] + [(fold, fi) for fi in range(last)]
+    order = [(fold, last) for fold in range(n_folds)]
+    order += [(fold, fi) for fold in range(min(CURVE_FOLDS, n_folds)) for fi in range(last)]
     return order
+
+
+def planned_fits(plan: EvalPlan) -> int:
+    """How many fits ``evaluate_probe`` schedules for ``plan`` (for progress displays)."""
+    return len(_schedule(len(plan.folds), len(plan.curve_fractions)))
+
+
+def full_time_limit(seconds: float, n_folds: int, n_fracs: int) -> float:
+    """The time limit of each full-size fit, from the probe's budget ``seconds``:
+    ``FULL_SHARE`` of it split equally over the folds (all of it without a curve)."""
+    share = FULL_SHARE if n_fracs > 1 else 1.0
+    return max(MIN_TIME_LIMIT, seconds * share / max(n_folds, 1))
 
 
 def evaluate_probe(
@@ -114,21 +148,24 @@ def evaluate_probe(
     progress = progress or NullProgress()
     status_fn = getattr(progress, "status", None)
     fractions = tuple(plan.curve_fractions)
+    last = len(fractions) - 1
     n_folds = len(plan.folds)
     schedule = _schedule(n_folds, len(fractions))
-    total_weight = sum(_weight(f) for f in fractions) * n_folds
+    curve_weight = sum(_weight(fractions[fi]) for _, fi in schedule if fi != last)
     result = ProbeResult(
         name=probe.name, family=probe.family, status="ok", description=probe.description,
         metric=plan.metric, device=device,
     )  # fmt: skip
     notes: list[str] = []
+    cut_notes: list[str] = []
     fits: list[_Fit] = []
     orders: dict[int, np.ndarray] = {}
     tests: dict[int, ProbeData] = {}
     failure: str | None = None
     curve_failure: str | None = None  # a curve size failed: keep the full-size fits going
     stopped = False
-    done_weight = 0.0
+    full_cut = curve_cut = 0
+    done_curve_weight = 0.0
     full_limit: float | None = None
     ctx_progress = None if status_fn is None else (lambda detail: status_fn(probe.name, detail))
 
@@ -137,28 +174,30 @@ def evaluate_probe(
     with MemoryMonitor(device) as mem:
         for step, (fold, fi) in enumerate(schedule):
             frac = fractions[fi]
-            if curve_failure is not None and frac < 1.0:
+            is_full = fi == last
+            if curve_failure is not None and not is_full:
                 continue
-            full_times = [f.fit_seconds for f in fits if f.frac_index == len(fractions) - 1]
+            full_times = [f.fit_seconds for f in fits if f.frac_index == last]
             if step >= min(MIN_FULL_FOLDS, n_folds):
                 remaining = budget.remaining()
                 expected = float(np.mean(full_times)) * frac if full_times else 0.0
                 if remaining <= 0.0 or expected > remaining:
                     stopped = True
                     break
-            if frac >= 1.0:
+            if is_full:
                 # One limit for every full-size fit, so folds differ by data, not by time allowed.
                 if full_limit is None:
-                    full_limit = max(MIN_TIME_LIMIT, budget.remaining() * _weight(1.0) / total_weight)
+                    full_limit = full_time_limit(budget.remaining(), n_folds, len(fractions))
                 time_limit = full_limit
             else:
-                share = _weight(frac) / max(total_weight - done_weight, _weight(frac))
+                # Curve points share what the full-size fits left, by their expected cost.
+                share = _weight(frac) / max(curve_weight - done_curve_weight, _weight(frac))
                 time_limit = max(MIN_TIME_LIMIT, budget.remaining() * share)
             train_idx, test_idx = plan.folds[fold]
             idx = _curve_subset(data, plan, fold, frac, train_idx, orders)
             n_train = len(idx)
             try:
-                ctx = FitContext(
+                ctx = _Context(
                     seed=plan.seed + fold, device=device, time_limit=time_limit, progress=ctx_progress
                 )
                 train = data.take(idx)
@@ -180,7 +219,7 @@ def evaluate_probe(
                 if raise_cuda_oom and device == "cuda" and is_cuda_oom(exc):
                     raise CudaOutOfMemory(exc) from exc
                 where = f"fold {fold + 1} of {n_folds}, {n_train:,} training rows"
-                if frac < 1.0:
+                if not is_full:
                     curve_failure = f"{one_line(exc)} ({where})"
                     continue
                 failure = f"{one_line(exc)} ({where})"
@@ -192,14 +231,34 @@ def evaluate_probe(
             for text in ctx.notes:
                 if text not in notes:
                     notes.append(text)
+            if ctx.cut_by_budget:
+                if is_full:
+                    full_cut += 1
+                    for text in ctx.cut_texts:
+                        if len(cut_notes) < MAX_CUT_NOTES and text not in cut_notes:
+                            cut_notes.append(text)
+                else:
+                    curve_cut += 1
             _note_warnings(caught, notes)
             fits.append(_Fit(fold, fi, n_train, len(test_idx), fit_s, pred_s, scores))
-            done_weight += _weight(frac)
+            if not is_full:
+                done_curve_weight += _weight(frac)
             progress.advance(probe.name, f"fold {fold + 1}/{n_folds}, {n_train:,} rows")
 
     result.peak_memory_mb = mem.peak_mb
     if mem.gpu_peak_mb > 0:
         notes.append(f"peak memory includes {mem.gpu_peak_mb:,.0f} MB on the GPU")
+    n_full = sum(1 for f in fits if f.frac_index == last)
+    result.fits_cut = full_cut
+    result.converged = full_cut == 0
+    notes.extend(t for t in cut_notes if t not in notes)
+    if full_cut:
+        notes.append(
+            f"the time budget stopped {full_cut} of {n_full} full-size fits before they converged: "
+            "the score is a lower bound for this model"
+        )
+    if curve_cut:
+        notes.append(f"the time budget stopped {curve_cut} learning-curve fits before they converged")
     result.notes = notes
     if failure is not None:
         result.status, result.reason = "failed", failure
@@ -209,7 +268,7 @@ def evaluate_probe(
         result.status, result.reason = "partial", f"learning curve stopped by an error: {curve_failure}"
     elif stopped:
         reason = _partial_reason(fits, n_folds, len(fractions))
-        if len({f.fold for f in fits if f.frac_index == len(fractions) - 1}) == n_folds:
+        if n_full == n_folds:
             # Every fold's score is in: only curve points were cut, so the score stands.
             result.notes.append(reason)
         else:
@@ -289,8 +348,9 @@ def _partial_reason(fits: list[_Fit], n_folds: int, n_fracs: int) -> str:
     full = len({f.fold for f in fits if f.frac_index == n_fracs - 1})
     if full < n_folds:
         return f"time budget reached after {full} of {n_folds} folds"
+    curve_folds = min(CURVE_FOLDS, n_folds)
     complete = sum(1 for fold in range(n_folds) if sum(f.fold == fold for f in fits) == n_fracs)
-    return f"time budget reached: learning curve measured on {complete} of {n_folds} folds"
+    return f"time budget reached: learning curve measured on {complete} of {curve_folds} folds"
 
 
 def _summarise(

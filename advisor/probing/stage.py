@@ -23,7 +23,14 @@ from advisor.errors import ProbeInterrupted
 from advisor.probe_api import Budget, EvalPlan, Probe, ProbeResult
 from advisor.probing.plan import ProbePlan, make_plan
 from advisor.probing.registry import discover_probes
-from advisor.probing.runner import CudaOutOfMemory, evaluate_probe, is_cuda_oom, one_line, warm_up
+from advisor.probing.runner import (
+    CudaOutOfMemory,
+    evaluate_probe,
+    is_cuda_oom,
+    one_line,
+    planned_fits,
+    warm_up,
+)
 from advisor.progress import NullProgress, ProbeProgress
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -71,7 +78,7 @@ def run_probes(
     notes: list[str] = list(plan.notes) if isinstance(plan, ProbePlan) else []
     if probes is None:
         probes = discover_probes(notes)
-    n_steps = len(plan.folds) * len(plan.curve_fractions)
+    n_steps = planned_fits(plan)
 
     # Decide which probes run before spending any time, so shares are known.
     skip_reasons: dict[int, str] = {}
