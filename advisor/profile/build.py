@@ -10,6 +10,7 @@ import pandas as pd
 from advisor.errors import InputError, TargetError
 from advisor.facts import FEATURE_KINDS, ColumnProfile, DatasetProfile, DataWarning
 from advisor.profile.kinds import profile_columns
+from advisor.profile.leak_combos import find_combination_leaks, leakage_evidence
 from advisor.profile.leakage import find_leakage
 from advisor.profile.modality import detect_modality
 from advisor.profile.order import find_order
@@ -101,6 +102,15 @@ def profile_table(
             if modality.modality == "signal"
             else find_leakage(frame, columns, target_column, target_info.task)
         )
+        # Totals of parts, ratios: sets of 2-3 columns that reproduce the target exactly.
+        combos = (
+            []
+            if modality.modality == "signal"
+            else find_combination_leaks(
+                frame, columns, target_column, target_info.task, exclude=[s.column for s in suspects]
+            )
+        )
+        leak_columns, leak_evidence = leakage_evidence(suspects, combos)
         duplicates = duplicates_job.result()
 
     warnings: list[DataWarning] = list(getattr(table, "warnings", []) or [])
@@ -111,7 +121,7 @@ def profile_table(
     dup = duplicate_warning(duplicates, len(frame), source.sampled)
     warnings += [dup] if dup else []
     warnings += target_warnings
-    warnings += [s.warning() for s in suspects]
+    warnings += [s.warning() for s in suspects] + [c.warning() for c in combos]
     warnings += [
         DataWarning(
             "text-column",
@@ -138,7 +148,8 @@ def profile_table(
         memory_mb=memory_mb(frame, n_rows),
         duplicate_rows=duplicates,
         max_missing_rate=max(c.missing_rate for c in columns),
-        leakage_suspects=[s.column for s in suspects],
+        leakage_suspects=leak_columns,
+        leakage_evidence=leak_evidence,
         warnings=warnings,
         text=text,
         pixel_shape=modality.pixel_shape,

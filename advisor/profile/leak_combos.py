@@ -38,7 +38,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from advisor.facts import ColumnProfile, DataWarning
+from advisor.facts import ColumnProfile, DataWarning, LeakageSuspect
 from advisor.profile.kinds import to_float
 from advisor.profile.leakage import roc_auc
 from advisor.profile.target import encode_target
@@ -457,3 +457,14 @@ def _candidate_sets(p: int, size: int, folds: list[dict]) -> np.ndarray | None:
     triples = np.column_stack([np.repeat(best, p, axis=0), np.tile(third, len(best))])
     triples = triples[(triples[:, 2] != triples[:, 0]) & (triples[:, 2] != triples[:, 1])]
     return np.unique(np.sort(triples, axis=1), axis=0)
+
+
+def leakage_evidence(suspects: list, combos: list[ComboLeak]) -> tuple[list[str], list[LeakageSuspect]]:
+    """``(leakage_suspects, leakage_evidence)`` for the profile from ``find_leakage``'s suspects and
+    the combination leaks: columns deduplicated in order, single columns first."""
+    names = list(dict.fromkeys([s.column for s in suspects] + [c for leak in combos for c in leak.columns]))
+    evidence = [LeakageSuspect([s.column], "single", s.metric, float(s.score)) for s in suspects]
+    evidence += [
+        LeakageSuspect(list(leak.columns), "combination", leak.metric, leak.score) for leak in combos
+    ]
+    return names, evidence
