@@ -104,6 +104,35 @@ def _format_for(fmt: str | None, output: str | None) -> str:
     help="Seed for every random choice (splits, samples, models).",
 )
 @click.option(
+    "--split",
+    type=click.Choice(["auto", "random", "time", "group"]),
+    default="auto",
+    show_default=True,
+    help="How held-out folds are made: auto follows a detected time order, else a repeated entity, "
+    "else random (stratified) folds. Example: --split time",
+)
+@click.option(
+    "--time-column",
+    metavar="NAME",
+    help="The column that orders rows in time (forward-chaining folds); overrides detection. "
+    "Example: --time-column date",
+)
+@click.option(
+    "--group-column",
+    metavar="NAME",
+    help="The entity whose rows stay on one side of every fold (a customer, a patient); overrides "
+    "detection. Example: --group-column customer_id",
+)
+@click.option(
+    "--rope",
+    type=FiniteFloatRange(min=0, max=1, max_open=True),
+    default=0.01,
+    show_default=True,
+    metavar="FLOAT",
+    help="Region of practical equivalence: probes closer than this in the primary metric count as "
+    "equivalent. Example: --rope 0.02",
+)
+@click.option(
     "--format",
     "fmt",
     type=click.Choice(FORMATS),
@@ -139,6 +168,10 @@ def recommend(
     budget,
     device,
     seed,
+    split,
+    time_column,
+    group_column,
+    rope,
     fmt,
     output,
     rule_files,
@@ -156,6 +189,7 @@ def recommend(
       advisor recommend data.csv --target label --budget 120 --format md -o report.md
       advisor recommend data.parquet --interpretability required --format json
       advisor recommend images/ --device cuda
+      advisor recommend sales.csv --split time --time-column date
     """
     from advisor.pipeline import recommend as run
     from advisor.progress import make_progress
@@ -179,6 +213,10 @@ def recommend(
             memory_limit_mb=memory_limit,
             probes=not no_probes,
             progress=make_progress(quiet),
+            split=split,
+            time_column=time_column,
+            group_column=group_column,
+            rope=rope,
         )
         _emit(report, fmt, output)
     except AdvisorError:

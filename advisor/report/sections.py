@@ -285,12 +285,31 @@ def _curve_rows(probes: list[ProbeResult]) -> list[list[str]]:
     return rows
 
 
+def split_description(report: Report) -> str:
+    """How the probe stage's folds were made: "5-fold forward-chaining time split on `date`",
+    "3 x 5 repeated stratified k-fold", "5-fold group split on `customer_id`"."""
+    st = report.probe_stage
+    repeats = max(st.n_repeats, 1)
+    k = st.n_folds // repeats
+    if st.split == "time":
+        return f"{k}-fold forward-chaining time split on `{st.split_column}`"
+    if st.split == "group":
+        return f"{k}-fold group split on `{st.split_column}`"
+    stratified = "" if st.metric == "r2" else "stratified "
+    return (
+        f"{repeats} x {k} repeated {stratified}k-fold"
+        if repeats > 1
+        else f"{k}-fold {stratified}cross-validation"
+    )
+
+
 def measurement_section(report: Report) -> Section:
     st = report.probe_stage
     if st is None:
         return Section("Measurements", paragraphs=["Probes were not run (--no-probes)."])
     intro = (
-        f"Metric: **{st.metric}** (higher is better), mean ± standard deviation over {st.n_folds} held-out folds, "
+        f"Metric: **{st.metric}** (higher is better), mean ± standard deviation over {st.n_folds} held-out folds "
+        f"({split_description(report)}), "
         f"the same seeded folds for every probe (seed {st.seed}). {st.n_rows_probed:,} rows probed"
         + (f": {st.sample_note}" if st.sample_note else "")
         + f". Probe stage took {st.elapsed_seconds:.1f} s of a {st.budget_seconds:g} s budget."
