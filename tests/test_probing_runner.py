@@ -316,7 +316,9 @@ def test_full_size_limits_equal_across_folds_and_take_the_bulk_of_the_budget() -
     assert [n for _, n, _ in full] == [len(tr) for tr, _ in plan.folds]
     limits = {limit for _, _, limit in full}
     assert len(limits) == 1
-    assert limits.pop() == pytest.approx(40.0 * FULL_SHARE / n_folds, rel=0.05)
+    # Sized for one repeat of the k folds (plan.py may repeat k-fold on small data).
+    per_repeat = n_folds // plan.n_repeats
+    assert limits.pop() == pytest.approx(40.0 * FULL_SHARE / per_repeat, rel=0.05)
     # Then the curve points, on the first CURVE_FOLDS folds only, each smaller than the full size.
     curve = probe.calls[n_folds:]
     assert {seed for seed, _, _ in curve} == {plan.seed + f for f in range(min(CURVE_FOLDS, n_folds))}
@@ -378,3 +380,15 @@ def test_slow_probe_finishes_every_full_fold_before_any_curve_point() -> None:
     assert res.status == "ok"  # every fold's score is in; only curve points may be missing
     assert res.converged is False and res.fits_cut == 5
     assert res.fit_seconds == pytest.approx(FULL_SHARE * 1.0 / 5, rel=0.5)
+
+
+def test_slow_probe_gets_one_repeat_at_full_time_not_two_starved() -> None:
+    """Repeated k-fold: limits are sized for one repeat; a second repeat would eat the
+    curves' share, so it is skipped (partial, 5 of 10 folds) and the curve still runs."""
+    data = sk_data("cancer")
+    plan = kfold_plan(data, n_repeats=2)
+    res = evaluate_probe(SleepyProbe(), data, plan, Budget(1.5), "cpu")
+    assert res.status == "partial" and res.reason == "time budget reached after 5 of 10 folds"
+    assert res.score is not None and len(res.score.folds) == 5 and res.fits_cut == 5
+    assert res.fit_seconds == pytest.approx(FULL_SHARE * 1.5 / 5, rel=0.5)
+    assert len(res.curve) > 1  # curve points ran in the share left to them

@@ -7,8 +7,10 @@ times prediction on the fold's test rows, and scores it.
 Convergence before curves (see ``_schedule``): every fold's full-size fit runs
 first, in plan order, then the learning-curve sizes on at most ``CURVE_FOLDS``
 folds. The full-size fits share ``FULL_SHARE`` of the probe's budget, one equal
-time limit each (folds differ by data, not by time allowed); the curve points
-only get what the full-size fits left. When the probe's budget runs out the
+time limit each (folds differ by data, not by time allowed), sized for one
+repeat of the k folds: with repeated k-fold, further repeats run while the
+full-size fits stay within ``FULL_SHARE`` (converged fits before more folds).
+The curve points only get what the full-size fits left. When the probe's budget runs out the
 runner stops and reports what finished (status "partial" when a full-size fold
 is missing); the first ``MIN_FULL_FOLDS`` full-size fits always run, so a score
 has a spread.
@@ -122,7 +124,8 @@ def planned_fits(plan: EvalPlan) -> int:
 
 def full_time_limit(seconds: float, n_folds: int, n_fracs: int) -> float:
     """The time limit of each full-size fit, from the probe's budget ``seconds``:
-    ``FULL_SHARE`` of it split equally over the folds (all of it without a curve)."""
+    ``FULL_SHARE`` of it split equally over ``n_folds`` (one repeat's k folds; all of
+    the budget without a curve)."""
     share = FULL_SHARE if n_fracs > 1 else 1.0
     return max(MIN_TIME_LIMIT, seconds * share / max(n_folds, 1))
 
@@ -152,6 +155,9 @@ def evaluate_probe(
     n_folds = len(plan.folds)
     schedule = _schedule(n_folds, len(fractions))
     curve_weight = sum(_weight(fractions[fi]) for _, fi in schedule if fi != last)
+    # Limits are sized for one repeat of the k folds: with repeated k-fold the extra
+    # repeats run only in time the first one left (converged fits before more folds).
+    per_repeat = max(1, n_folds // max(1, int(plan.n_repeats)))
     result = ProbeResult(
         name=probe.name, family=probe.family, status="ok", description=probe.description,
         metric=plan.metric, device=device,
@@ -167,6 +173,7 @@ def evaluate_probe(
     full_cut = curve_cut = 0
     done_curve_weight = 0.0
     full_limit: float | None = None
+    full_budget = full_started = 0.0
     ctx_progress = None if status_fn is None else (lambda detail: status_fn(probe.name, detail))
 
     if warm:
@@ -187,7 +194,16 @@ def evaluate_probe(
             if is_full:
                 # One limit for every full-size fit, so folds differ by data, not by time allowed.
                 if full_limit is None:
-                    full_limit = full_time_limit(budget.remaining(), n_folds, len(fractions))
+                    full_budget, full_started = budget.remaining(), budget.elapsed()
+                    full_limit = full_time_limit(full_budget, per_repeat, len(fractions))
+                spent = budget.elapsed() - full_started
+                if (
+                    fold >= per_repeat
+                    and last > 0
+                    and spent + float(np.mean(full_times)) > FULL_SHARE * full_budget
+                ):
+                    stopped = True  # a further repeat would eat the curves' share
+                    continue
                 time_limit = full_limit
             else:
                 # Curve points share what the full-size fits left, by their expected cost.
