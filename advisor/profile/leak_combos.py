@@ -64,7 +64,9 @@ FLAG_AUC = 0.9999
 # exact rule; 0.999 of 5,000 held-out rows is at most 5 errors (0 on a small set).
 FLAG_ACCURACY = 0.999
 REFINE_PER_SIZE = 12  # ...at most this many sets per size and space (each costs ~1 ms)
-REFINE_FROM_AUC = 0.95  # least-squares AUC from which a binary set gets the logistic refinement
+REFINE_FROM = (
+    0.95  # least-squares AUC (accuracy of the classes' rank) from which a set gets the logistic refinement
+)
 NEWTON_STEPS = 30
 LOGISTIC_RIDGE = 1e-8  # per row, on standardised columns: keeps separable fits finite
 RIDGE = 1e-9  # per row, on standardised columns: collinear sets stay solvable
@@ -137,7 +139,7 @@ def find_combination_leaks(
         halves = _halves(y, task, rng)
         if min(len(h) for h in halves) < MIN_HELD_OUT:
             return []
-        targets = _targets(y, task)
+        targets = _targets(y, task, encoded.class_names)
         if len(names) > MAX_COLUMNS:
             keep = _screen(raw, logs, targets[0][1])
             names, raw, logs = [names[i] for i in keep], raw[:, keep], logs[:, keep]
@@ -194,12 +196,19 @@ def _log_forms(x: np.ndarray, numeric: np.ndarray) -> np.ndarray:
     return out
 
 
-def _targets(y: np.ndarray, task: str) -> list[tuple[str, np.ndarray]]:
-    """Target forms as ``(name, (n, k) matrix)``: 0/1 or one-hot for classes; y, log y, exp y for numbers."""
+def _targets(y: np.ndarray, task: str, class_names: list[str]) -> list[tuple[str, np.ndarray]]:
+    """Target forms as ``(name, (n, k) matrix)``: 0/1 or one-hot for classes, plus the classes'
+    rank ("ordinal": a bucketed score; by value when the labels are numbers); y, log y, exp y for numbers."""
     if task == "binary":
         return [("class", y.astype("float64")[:, None])]
     if task == "multiclass":
-        return [("class", np.eye(int(y.max()) + 1)[y])]
+        values = pd.to_numeric(pd.Series(class_names), errors="coerce").to_numpy(dtype="float64")
+        order = np.argsort(
+            values if not np.isnan(values).any() else np.arange(len(class_names)), kind="stable"
+        )
+        rank = np.empty(len(class_names), dtype="int64")
+        rank[order] = np.arange(len(class_names))
+        return [("class", np.eye(len(class_names))[y]), ("ordinal", rank[y].astype("float64")[:, None])]
     forms = [("y", y[:, None])]
     if y.min() > 0:
         forms.append(("log", np.log(y)[:, None]))
@@ -265,10 +274,12 @@ def _fold(
         "De": xy_b - np.outer(mx, y_b.sum(0)) - np.outer(sum_b, my) + n_b * np.outer(mx, my),
         "ee": (e * e).sum(0),
         "sst": ((y_b - y_b.mean(0)) ** 2).sum(0),
-        "x": x,
+        "x_train": x[train],
+        "x_test": x[test],
         "mx": mx,
         "my": my,
         "truth": labels[test],
+        "train_truth": labels[train],
         "test": test,
         "train": train,
         "ridge": RIDGE * n_a,
@@ -295,37 +306,75 @@ def _prescreen(fold: dict, sets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _exact(fold: dict, members: tuple[int, ...], coef: np.ndarray, y: np.ndarray, task: str) -> float:
     """The held-out metric of one set from its fitted coefficients, computed on the rows."""
     cols = list(members)
-    pred = (fold["x"][fold["test"]][:, cols] - fold["mx"][cols]) @ coef + fold["my"]
+    pred = (fold["x_test"][:, cols] - fold["mx"][cols]) @ coef + fold["my"]
     truth = fold["truth"]
     if task == "regression":
         sst = float(fold["sst"][0])
         return 1 - float(((truth - pred[:, 0]) ** 2).sum()) / sst if sst > 0 else 0.0
     if task == "binary":
         return roc_auc(truth, pred[:, 0])
+    if pred.shape[1] == 1:  # the classes' rank: cut the fitted score where the training rows change class
+        fitted = (fold["x_train"][:, cols] - fold["mx"][cols]) @ coef + fold["my"]
+        cuts = _cuts(fitted[:, 0], fold["train_truth"])
+        return float((np.searchsorted(cuts, pred[:, 0], side="left") == truth).mean())
     return float((pred.argmax(axis=1) == truth).mean())
 
 
-def _logistic_auc(x: np.ndarray, y: np.ndarray, fold: dict, members: tuple[int, ...]) -> float:
-    """Held-out ROC AUC of a ridge logistic regression on ``members`` (Newton steps from zero)."""
+def _cuts(score: np.ndarray, rank: np.ndarray) -> np.ndarray:
+    """Per boundary between ranks j and j + 1, the cut of ``score`` with the fewest training errors."""
+    order = np.argsort(score, kind="stable")
+    ordered, ranks = score[order], rank[order]
+    cuts = []
+    for j in range(int(rank.max())):
+        low = ranks <= j
+        errors = np.r_[0, np.cumsum(~low)] + (low.sum() - np.r_[0, np.cumsum(low)])
+        i = int(np.argmin(errors))  # cut after the first i rows
+        cuts.append(
+            ordered[0] - 1
+            if i == 0
+            else ordered[-1] + 1
+            if i == len(ordered)
+            else ordered[i - 1] / 2 + ordered[i] / 2
+        )
+    return np.maximum.accumulate(np.asarray(cuts, dtype="float64"))
+
+
+def _logistic_scores(x: np.ndarray, target: np.ndarray, fold: dict, members: tuple[int, ...]) -> np.ndarray:
+    """Held-out log-odds of a ridge logistic regression of the 0/1 ``target`` on ``members``
+    (Newton steps from zero), fitted on the fold's training half."""
     cols = list(members)
-    train, test = fold["train"], fold["test"]
-    xt = x[train][:, cols]
+    train = fold["train"]
+    xt = fold["x_train"][:, cols]
     mean, std = xt.mean(0), np.maximum(xt.std(0), 1e-300)
     a = np.column_stack([np.ones(len(train)), (xt - mean) / std])
-    target = y[train].astype("float64")
+    t = target[train].astype("float64")
     w = np.zeros(a.shape[1])
     ridge = LOGISTIC_RIDGE * len(train) * np.eye(a.shape[1])
     ridge[0, 0] = 0.0
     for _ in range(NEWTON_STEPS):
         p = 1 / (1 + np.exp(-np.clip(a @ w, -500, 500)))
-        grad = a.T @ (p - target) + ridge @ w
+        grad = a.T @ (p - t) + ridge @ w
         hess = (a * (p * (1 - p))[:, None]).T @ a + ridge + 1e-12 * np.eye(a.shape[1])
         step = np.linalg.solve(hess, grad)
         w -= step
         if np.abs(step).max() < 1e-8:
             break
-    score = ((x[test][:, cols] - mean) / std) @ w[1:]
-    return roc_auc(y[test], score)
+    return w[0] + ((fold["x_test"][:, cols] - mean) / std) @ w[1:]
+
+
+def _refined(x: np.ndarray, y: np.ndarray, fold: dict, members: tuple[int, ...], task: str) -> float:
+    """Binary: held-out AUC of the logistic fit. Classes' rank: one logistic fit per boundary
+    (rank > j), the predicted rank counting the boundaries passed; held-out accuracy."""
+    if task == "binary":
+        return roc_auc(y[fold["test"]], _logistic_scores(x, y, fold, members))
+    ranks = np.r_[fold["train_truth"], fold["truth"]]
+    order = np.r_[fold["train"], fold["test"]]
+    rank = np.empty(len(x), dtype="int64")
+    rank[order] = ranks
+    passed = sum(
+        (_logistic_scores(x, rank > j, fold, members) > 0).astype("int64") for j in range(int(rank.max()))
+    )
+    return float((passed == fold["truth"]).mean())
 
 
 def _search(
@@ -351,6 +400,9 @@ def _search(
             plans += [(True, "log", "log", "log({t}) ~ {cols}"), (True, "y", "log", "{t} ~ {cols}")]
         else:
             plans += [(True, "class", "log", "{t} ~ {cols}")]
+    if task == "multiclass":
+        plans += [(False, "ordinal", "linear", "rank({t}) ~ {cols}")]
+        plans += [(True, "ordinal", "log", "rank({t}) ~ {cols}")] if has_logs else []
     if task == "regression":
         plans += [(False, "exp", "log", "exp({t}) ~ {cols}")]
     forms = dict(targets)
@@ -365,6 +417,8 @@ def _search(
         x = standardised[log_features]
         target_matrix = forms[target_form]
         labels = target_matrix[:, 0] if task == "regression" else y
+        if target_form == "ordinal":
+            labels = target_matrix[:, 0].astype("int64")
         if log_features not in moments:
             moments[log_features] = _moments(x, halves)
         folds = [_fold(x, moments[log_features], target_matrix, labels, halves, first) for first in (0, 1)]
@@ -430,14 +484,20 @@ def _score_set(
     coefs: np.ndarray,
     refined: list[int] | None = None,
 ) -> float:
-    """The held-out metric of set ``t``; binary near misses get the logistic refinement while
-    ``refined`` (a one-item counter) is under REFINE_PER_SIZE."""
+    """The held-out metric of set ``t``; near misses (binary, classes' rank) get the logistic
+    refinement while ``refined`` (a one-item counter) is under REFINE_PER_SIZE."""
     score = _exact(fold, members, coefs[t], y, task)
-    if task == "binary":
-        score = max(score, 1 - score) if len(members) == 1 else score
-        if refined is not None and REFINE_FROM_AUC <= score < FLAG_AUC and refined[0] < REFINE_PER_SIZE:
-            refined[0] += 1
-            score = max(score, _logistic_auc(x, y, fold, members))
+    if task == "binary" and len(members) == 1:
+        score = max(score, 1 - score)
+    ordinal = task == "multiclass" and coefs.shape[-1] == 1
+    if (
+        (task == "binary" or ordinal)
+        and refined is not None
+        and REFINE_FROM <= score < _FLAG[task]
+        and refined[0] < REFINE_PER_SIZE
+    ):
+        refined[0] += 1
+        score = max(score, _refined(x, y, fold, members, task))
     return score
 
 
