@@ -49,16 +49,16 @@ def learning_rate(n_rows: int) -> float:
     return FAST_LEARNING_RATE if n_rows > FAST_RATE_ROWS else LEARNING_RATE
 
 
-def _time_limit_callback(deadline: float, state: dict[str, Any]) -> Callable[[Any], None]:
+def _time_limit_callbacks(deadline: float, state: dict[str, Any]) -> list[Callable[[Any], None]]:
     """Stop boosting at ``deadline``, keeping the best round on the validation set so far.
 
-    The last resort: early stopping normally ends training first. Also counts the
-    rounds trained in ``state["rounds"]`` (the booster lgb.train returns is
-    truncated to its best iteration, so it cannot say how many ran)."""
+    The last resort: early stopping normally ends training first. With it comes a
+    counter of the rounds trained, ``state["rounds"]`` (the booster lgb.train returns
+    is truncated to its best iteration, so it cannot say how many ran); pass both:
+    ``callbacks=[*_time_limit_callbacks(...)]``."""
     import lightgbm as lgb
 
     def callback(env: Any) -> None:
-        state["rounds"] = env.iteration + 1
         results = env.evaluation_result_list or []
         if results:
             value, maximize = float(results[0][2]), bool(results[0][3])
@@ -70,8 +70,12 @@ def _time_limit_callback(deadline: float, state: dict[str, Any]) -> Callable[[An
             best_it = state.get("best_iteration", env.iteration)
             raise lgb.callback.EarlyStopException(best_it, state.get("best_score", results))
 
+    def count(env: Any) -> None:
+        state["rounds"] = env.iteration + 1
+
     callback.order = 40  # type: ignore[attr-defined]  # after lgb.early_stopping (30)
-    return callback
+    count.order = 10  # type: ignore[attr-defined]  # before it, so its last round counts
+    return [count, callback]
 
 
 class LightGBMModel:
@@ -150,7 +154,7 @@ class LightGBMProbe(Probe):
 
         split = holdout_split(train.y, train.is_classification, ctx.seed, VAL_FRACTION)
         state: dict[str, Any] = {}
-        callbacks = [_time_limit_callback(deadline, state)]
+        callbacks = _time_limit_callbacks(deadline, state)
         y = train.y.astype(np.float64)
         if split is not None:
             tr, va = split

@@ -15,7 +15,7 @@ from advisor.probe_api import FitContext, Probe
 
 from ._encode import holdout_split, usable_cpus
 from .baseline import ConstantModel, constant_fit
-from .lightgbm import _time_limit_callback
+from .lightgbm import _time_limit_callbacks
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -109,7 +109,7 @@ def train_booster(
     y = y.astype(np.float64)
     split = holdout_split(y, task != "regression", ctx.seed)
     state: dict[str, Any] = {}
-    callbacks = [_time_limit_callback(deadline, state)]
+    callbacks = _time_limit_callbacks(deadline, state)
     if split is not None:
         tr, va = split
         dtrain = lgb.Dataset(rows(tr), label=y[tr], free_raw_data=False)

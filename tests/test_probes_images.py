@@ -105,7 +105,16 @@ def test_deterministic(digit_table):
     runs = []
     for _ in range(2):
         ctx = FitContext(seed=3, device="cpu", time_limit=60.0)
-        runs.append((CNNProbe().fit(small, ctx).predict(small), ctx.notes))
-    if any("cut" in n for _, notes in runs for n in notes):
+        runs.append((CNNProbe().fit(small, ctx).predict(small), ctx.cut_by_budget))
+    if any(cut for _, cut in runs):
         pytest.skip("a fit was cut by the time limit (busy machine); runs are not comparable")
     assert np.allclose(runs[0][0], runs[1][0])
+
+
+@pytest.mark.parametrize("probe", [PixelsGBDTProbe(), CNNProbe()], ids=lambda p: p.name)
+def test_tiny_time_limit_is_flagged_as_cut(probe, digit_images):
+    """The clock, not convergence, stopped training: ctx.cut says so (the runner reads the flag)."""
+    ctx = FitContext(seed=0, device="cpu", time_limit=0.0005)
+    proba = probe.fit(digit_images, ctx).predict(digit_images.take(np.arange(10)))
+    assert proba.shape == (10, digit_images.n_classes)
+    assert ctx.cut_by_budget and any("cut at" in n and "time budget" in n for n in ctx.notes), ctx.notes

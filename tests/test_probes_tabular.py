@@ -146,7 +146,42 @@ def test_tiny_time_limit_still_predicts(probe_cls, phrase) -> None:
     ctx = _ctx(time_limit=0.0005)
     pred = probe_cls().fit(train, ctx).predict(test)
     _check_shape(test, pred)
+    assert ctx.cut_by_budget  # structured: the runner reads this, not the note
     assert any(phrase in n and "time budget" in n for n in ctx.notes), ctx.notes
+
+
+@pytest.mark.parametrize("probe_cls", [LightGBMProbe, MLPProbe], ids=lambda c: c.name)
+def test_ample_time_converges(probe_cls) -> None:
+    train, _ = _split(DATASETS["breast_cancer"]())
+    ctx = _ctx(time_limit=120.0)
+    model = probe_cls().fit(train, ctx)
+    assert not ctx.cut_by_budget, ctx.notes
+    if probe_cls is LightGBMProbe:
+        # Early stopping ended it: rounds past the best one were trained, then dropped.
+        p = model.params
+        assert p["early_stopping"] and p["rounds_trained"] == p["best_iteration"] + 50
+
+
+def test_lightgbm_rate_and_threads_follow_the_data_and_the_machine() -> None:
+    import os
+
+    from advisor_probes.lightgbm import FAST_RATE_ROWS, LEARNING_RATE, learning_rate
+
+    assert learning_rate(FAST_RATE_ROWS) == LEARNING_RATE == 0.05
+    assert learning_rate(FAST_RATE_ROWS + 1) == 0.1
+    rng = np.random.default_rng(0)
+    n = FAST_RATE_ROWS + 2_000
+    X = pd.DataFrame(rng.normal(size=(n, 20)), columns=[f"x{i}" for i in range(20)])
+    y = (X["x0"] * X["x1"] + X["x2"] > 0).to_numpy().astype(np.int64)
+    data = ProbeData(
+        task="binary", modality="tabular", y=y, class_names=["a", "b"], X=X,
+        feature_kinds=dict.fromkeys(X.columns, "numeric"),
+    )  # fmt: skip
+    ctx = _ctx(time_limit=120.0)
+    params = LightGBMProbe().fit(data, ctx).params
+    assert params["learning_rate"] == 0.1 and not ctx.cut_by_budget
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    assert params["num_threads"] == cpus
 
 
 @pytest.mark.parametrize("probe_cls", MODELS, ids=lambda c: c.name)

@@ -149,3 +149,12 @@ def test_supports_and_edge_cases(text_data):
         model = probe.fit(reg, FitContext(seed=0, device="cpu", time_limit=5.0))
         pred = model.predict(reg)
         assert pred.shape == (40,) and np.isfinite(pred).all()
+
+
+@pytest.mark.parametrize("probe", [TextGBDTProbe(), TextTransformerProbe()], ids=lambda p: p.name)
+def test_tiny_time_limit_is_flagged_as_cut(probe, text_data):
+    train, test = split(text_data)
+    ctx = FitContext(seed=0, device="cpu", time_limit=0.0005)
+    proba = probe.fit(train, ctx).predict(test)
+    assert proba.shape == (len(test), text_data.n_classes)
+    assert ctx.cut_by_budget and any("cut at" in n and "time budget" in n for n in ctx.notes), ctx.notes
