@@ -83,6 +83,10 @@ def test_small_data_gets_repeated_folds_in_repeat_major_order() -> None:
     _, mid = make_plan(_data(5_000), seed=0, budget_seconds=60)
     _, big = make_plan(_data(25_000), seed=0, budget_seconds=120)
     assert (mid.n_repeats, len(mid.folds)) == (2, 10) and (big.n_repeats, len(big.folds)) == (1, 5)
+    images = _data(500, task="binary")
+    images.modality = "image"  # a CNN per fold is not cheap, however small the data
+    _, plan = make_plan(images, seed=0, budget_seconds=60)
+    assert (plan.n_repeats, len(plan.folds)) == (1, 5)
 
 
 def test_auto_prefers_time_then_groups_unless_the_user_named_the_group() -> None:

@@ -28,6 +28,8 @@ K_FOLDS = 5  # random, time and group splits alike (fewer only when classes or g
 # Repeated k-fold where data is small, fits cheap and noise largest: (up to rows, repeats);
 # above the last size, one repeat. 500 rows -> 5 x 5 = 25 paired folds for every comparison.
 REPEATS_BY_ROWS = ((2_000, 5), (20_000, 2))
+# Images and pixel tables are not cheap when small: a CNN fit per fold dominates. One repeat.
+SINGLE_REPEAT_MODALITIES = ("image", "signal")
 MIN_SAMPLE_GROUPS = 2 * K_FOLDS  # a sample of whole groups needs this many, else rows are sampled
 SPLITS = ("auto", "random", "time", "group")
 BASE_FRACTIONS = (0.1, 0.25, 0.5, 1.0)
@@ -51,8 +53,10 @@ def row_cap(budget_seconds: float) -> int:
     return max(MIN_ROW_CAP, int(round(ROWS_PER_SECOND * max(budget_seconds, 0.0))))
 
 
-def n_repeats_for(n_rows: int) -> int:
+def n_repeats_for(n_rows: int, modality: str = "tabular") -> int:
     """Repeats of the random k-fold for a probe sample of ``n_rows`` rows."""
+    if modality in SINGLE_REPEAT_MODALITIES:
+        return 1
     return next((repeats for rows, repeats in REPEATS_BY_ROWS if n_rows <= rows), 1)
 
 
@@ -96,7 +100,7 @@ def make_plan(
     elif kind == "group":
         folds, fold_notes = group_folds(data, seed)
     else:
-        n_repeats = n_repeats_for(len(data))
+        n_repeats = n_repeats_for(len(data), data.modality)
         folds, fold_notes = _make_folds(data, seed, n_repeats)
     notes.extend(fold_notes)
     min_train = min(len(tr) for tr, _ in folds)
