@@ -133,38 +133,34 @@ def find_combination_leaks(
         return []
     y = encoded.y
     with np.errstate(all="ignore"):  # values near the float limit overflow: such columns are dropped
-        names, raw, logs = _features(sample[encoded.keep], candidates)
-        if len(names) < 2:
-            return []
         halves = _halves(y, task, rng)
         if min(len(h) for h in halves) < MIN_HELD_OUT:
             return []
         targets = _targets(y, task, encoded.class_names)
-        if len(names) > MAX_COLUMNS:
-            keep = _screen(raw, logs, targets[0][1])
-            names, raw, logs = [names[i] for i in keep], raw[:, keep], logs[:, keep]
+        names, raw, logs = _features(sample[encoded.keep], candidates, targets[0][1])
+        if len(names) < 2:
+            return []
         return _search(names, raw, logs, targets, y, halves, task, deadline)
 
 
 def _features(
-    sample: pd.DataFrame, candidates: list[ColumnProfile]
+    sample: pd.DataFrame, candidates: list[ColumnProfile], y: np.ndarray
 ) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """Raw columns (missing values filled with the median) and their log forms; constants dropped."""
+    """Raw columns (missing values filled with the median) and their log forms; constants dropped.
+
+    Beyond MAX_COLUMNS, the columns most correlated with the target form ``y`` are kept."""
+    dtypes = dict(zip(sample.columns, sample.dtypes, strict=True))
     plain = [
-        c.name
-        for c in candidates
-        if pd.api.types.is_numeric_dtype(sample[c.name].dtype)
-        or pd.api.types.is_bool_dtype(sample[c.name].dtype)
+        i
+        for i, c in enumerate(candidates)
+        if pd.api.types.is_numeric_dtype(dtypes[c.name]) or pd.api.types.is_bool_dtype(dtypes[c.name])
     ]
     # One conversion for the plain numeric columns (most of a wide table), to_float for the rest.
-    batch = (
-        dict(zip(plain, sample[plain].to_numpy(dtype="float64", na_value=np.nan).T, strict=True))
-        if plain
-        else {}
-    )
-    x = np.column_stack(
-        [batch[c.name] if c.name in batch else to_float(sample[c.name], c.kind) for c in candidates]
-    )
+    x = np.empty((len(sample), len(candidates)), dtype="float64")
+    if plain:
+        x[:, plain] = sample[[candidates[i].name for i in plain]].to_numpy(dtype="float64", na_value=np.nan)
+    for i in sorted(set(range(len(candidates))) - set(plain)):
+        x[:, i] = to_float(sample[candidates[i].name], candidates[i].kind)
     x[~np.isfinite(x)] = np.nan
     spread = np.nanmax(x, axis=0) - np.nanmin(x, axis=0) if len(x) else np.zeros(x.shape[1])
     usable = np.isfinite(spread) & (spread > 0)
@@ -172,8 +168,12 @@ def _features(
     columns = [c for c, ok in zip(candidates, usable, strict=True) if ok]
     if not columns:
         return [], np.empty((len(sample), 0)), np.empty((len(sample), 0))
-    median = np.nanmedian(x, axis=0)
-    x = np.where(np.isnan(x), median, x)
+    gaps = np.isnan(x).any(axis=0)
+    if gaps.any():
+        x[:, gaps] = np.where(np.isnan(x[:, gaps]), np.nanmedian(x[:, gaps], axis=0), x[:, gaps])
+    if len(columns) > MAX_COLUMNS:
+        keep = _screen(x, y)
+        x, columns = x[:, keep], [columns[i] for i in keep]
     numeric = np.array([c.kind == "numeric" for c in columns])
     return [c.name for c in columns], x, _log_forms(x, numeric)
 
@@ -230,16 +230,14 @@ def _halves(y: np.ndarray, task: str, rng: np.random.Generator) -> list[np.ndarr
     return [np.flatnonzero(first), np.flatnonzero(~first)]
 
 
-def _screen(raw: np.ndarray, logs: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Indices of the MAX_COLUMNS columns most correlated with the target (raw or log form)."""
+def _screen(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Indices of the MAX_COLUMNS columns most correlated with the target (any of its columns).
 
-    def strength(x: np.ndarray) -> np.ndarray:
-        xc = (x - x.mean(0)) / np.maximum(x.std(0), 1e-300)
-        yc = (y - y.mean(0)) / np.maximum(y.std(0), 1e-300)
-        return np.nan_to_num(np.abs(xc.T @ yc / len(y)).max(axis=1))
-
-    best = np.maximum(strength(raw), strength(logs))
-    return np.sort(np.argsort(-best, kind="stable")[:MAX_COLUMNS])
+    Raw columns only: a part whose log alone correlates with the target is missed on such wide tables."""
+    xc = (x - x.mean(0)) / np.maximum(x.std(0), 1e-300)
+    yc = (y - y.mean(0)) / np.maximum(y.std(0), 1e-300)
+    strength = np.nan_to_num(np.abs(xc.T @ yc / len(y)).max(axis=1))
+    return np.sort(np.argsort(-strength, kind="stable")[:MAX_COLUMNS])
 
 
 def _moments(x: np.ndarray, halves: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray, int]]:
