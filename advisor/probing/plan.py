@@ -154,10 +154,10 @@ def choose_split(
         )
     notes: list[str] = []
     if split == "random" and (has_time or has_groups):
-        why = [f"ordered in time by {time_name!r} (the model sees the future)"] if has_time else []
+        why = [f"are ordered in time by {time_name!r} (the model sees the future)"] if has_time else []
         why += [f"repeat the entity {group_name!r} (the model sees it on both sides)"] if has_groups else []
         notes.append(
-            f"random folds on rows that are {' and '.join(why)}: scores may be optimistic; "
+            f"random folds on rows that {' and '.join(why)}: scores may be optimistic; "
             f"--split {'time' if has_time else 'group'} gives honest folds"
         )
     elif split == "time" and has_groups:
