@@ -40,14 +40,12 @@ import pandas as pd
 
 from advisor.facts import ColumnProfile, DataWarning, LeakageSuspect
 from advisor.profile.kinds import to_float
-from advisor.profile.leakage import roc_auc
+from advisor.profile.leakage import roc_auc, scan_sample
 from advisor.profile.target import encode_target
 
 Transform = Literal["linear", "log"]
 
-MAX_ROWS = 10_000  # sample size: held-out halves of 5,000 rows resolve R² 0.9999 and AUC 0.9999
 CELL_BUDGET = 1_000_000  # rows x candidate columns; wide tables get fewer rows (Gram cost is rows x columns²)
-MIN_SAMPLE_ROWS = 2_000  # however wide the table
 MIN_HELD_OUT = 50  # rows per half: fewer cannot tell an identity from a lucky fit
 MAX_COLUMNS = 200  # candidate columns kept (by |correlation| with the target) on wider tables
 MAX_SET = 3  # combinations of at most this many columns
@@ -120,14 +118,8 @@ def find_combination_leaks(
     ]
     if len(candidates) < 2:
         return []
-    n_rows = min(MAX_ROWS, len(frame), max(CELL_BUDGET // len(candidates), MIN_SAMPLE_ROWS))
     rng = np.random.default_rng(SEED)
-    rows = (
-        np.sort(rng.choice(len(frame), size=n_rows, replace=False))
-        if n_rows < len(frame)
-        else np.arange(len(frame))
-    )
-    sample = frame.iloc[rows]
+    sample = scan_sample(frame, len(candidates), rng, CELL_BUDGET)
     encoded = encode_target(sample[target.name], target.kind, task)
     if encoded.keep.sum() < 2 * MIN_HELD_OUT or (task != "regression" and len(encoded.class_names) < 2):
         return []

@@ -49,6 +49,16 @@ class Suspect:
         )
 
 
+def scan_sample(
+    frame: pd.DataFrame, n_candidates: int, rng: np.random.Generator, cell_budget: int = CELL_BUDGET
+) -> pd.DataFrame:
+    """The seeded rows a leakage scan reads: fewer on wide tables, so the cells scanned stay bounded."""
+    n_rows = min(MAX_ROWS, len(frame), max(cell_budget // n_candidates, MIN_SAMPLE_ROWS))
+    if n_rows >= len(frame):
+        return frame
+    return frame.iloc[np.sort(rng.choice(len(frame), size=n_rows, replace=False))]
+
+
 def find_leakage(
     frame: pd.DataFrame, columns: list[ColumnProfile], target: ColumnProfile, task: str
 ) -> list[Suspect]:
@@ -56,14 +66,8 @@ def find_leakage(
     candidates = [c for c in columns if c.name != target.name and c.kind in (*NUMERIC_KINDS, "categorical")]
     if not candidates:
         return []
-    n_rows = min(MAX_ROWS, len(frame), max(CELL_BUDGET // len(candidates), MIN_SAMPLE_ROWS))
     rng = np.random.default_rng(SEED)
-    rows = (
-        np.sort(rng.choice(len(frame), size=n_rows, replace=False))
-        if n_rows < len(frame)
-        else np.arange(len(frame))
-    )
-    sample = frame.iloc[rows]
+    sample = scan_sample(frame, len(candidates), rng)
     encoded = encode_target(sample[target.name], target.kind, task)
     if encoded.keep.sum() < MIN_ROWS or (task != "regression" and len(encoded.class_names) < 2):
         return []
