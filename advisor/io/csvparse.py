@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 from dataclasses import dataclass, field
@@ -26,6 +27,14 @@ NULL_VALUES = [
 ]  # fmt: skip
 MAX_REJECT_SAMPLES = 100  # rejected row texts kept to find the first one's line number
 MAX_LOCATE_LINES = 50_000_000
+# Swallowed rows: a quote that is never closed (or closed far away) makes one
+# field of many lines. Such a field (or rejected row) counts as swallowing when
+# at least this share of its lines split into the header's field count.
+SWALLOW_LINES = 20  # lines a value or rejected row must span to be checked
+SWALLOW_ROW_SHARE = 0.5
+SWALLOW_CHECK_LINES = 2_000  # lines of each such text split to count row-like ones
+MAX_LONG_REJECTS = 20
+LONG_REJECT_KEEP = 256 * 1024
 
 _CONVERSION = re.compile(
     r"In CSV column #(\d+): (?:Row #\d+: )?CSV conversion error to (\w+): invalid value '(.*)'", re.S
@@ -41,6 +50,8 @@ class RowRejects:
     expected: int = 0
     numbers: list[int] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)
+    long_texts: list[tuple[int, str]] = field(default_factory=list)  # (newlines, start) of rows of many lines
+    long_newlines: int = 0  # newlines in every rejected row of at least SWALLOW_LINES lines
 
     def __call__(self, row: pacsv.InvalidRow) -> str:
         self.count += 1
@@ -49,7 +60,82 @@ class RowRejects:
             self.numbers.append(row.number)
         if len(self.texts) < MAX_REJECT_SAMPLES:
             self.texts.append(row.text)
+        newlines = row.text.count("\n")
+        if newlines >= SWALLOW_LINES - 1:
+            self.long_newlines += newlines
+            if len(self.long_texts) < MAX_LONG_REJECTS:
+                self.long_texts.append((newlines, row.text[:LONG_REJECT_KEEP]))
         return "skip"
+
+
+@dataclass
+class Swallowed:
+    """Rows taken into one field (or one rejected row) by a quote that is not closed where it should be."""
+
+    rows: int  # estimated rows swallowed, over the whole file
+    start: str  # the start of the first swallowing text
+    in_value: bool  # True: the text is a value (the quote opens it); False: a rejected row's text
+
+
+def swallowed_rows(
+    s: Sniffed, long_values: list[tuple[int, str]], value_newlines: int, rejects: RowRejects
+) -> Swallowed | None:
+    """Rows swallowed by unclosed quotes, from the many-line values and rejected rows, or None.
+
+    A legitimate multi-line text value (a review, an address) rarely has lines
+    that split into the header's field count; the rows an unclosed quote takes in do.
+    """
+    n_fields = len(s.header)
+    if n_fields < 2 or not s.delimiter:
+        return None
+    total, first = 0.0, None
+    for texts, all_newlines, in_value in (
+        (long_values, value_newlines, True),
+        (rejects.long_texts, rejects.long_newlines, False),
+    ):
+        kept_newlines = sum(n for n, _ in texts)
+        rowlike = 0.0
+        for newlines, text in texts:
+            share = _row_share(text, s.delimiter, n_fields)
+            if share >= SWALLOW_ROW_SHARE:
+                rowlike += newlines * share
+                if first is None:
+                    first = Swallowed(0, text, in_value)
+        if kept_newlines:  # scaled up to the values not kept
+            total += rowlike * all_newlines / kept_newlines
+    if first is None:
+        return None
+    first.rows = round(total)
+    return first
+
+
+def _row_share(text: str, delimiter: str, n_fields: int) -> float:
+    """Share of the lines of ``text`` (after its first) that split into ``n_fields`` fields."""
+    lines = text.split("\n")[1:SWALLOW_CHECK_LINES]
+    if not lines:
+        return 0.0
+    try:
+        counts = [len(fields) for fields in csv.reader(lines, delimiter=delimiter)]
+    except csv.Error:
+        return 0.0
+    return sum(1 for n in counts if n == n_fields) / len(lines)
+
+
+def quote_start_line(s: Sniffed, swallowed: Swallowed) -> int | None:
+    """Line number (1-based) where the swallowing text starts: the line whose end opens the quote."""
+    first = swallowed.start.split("\n", 1)[0].rstrip("\r")
+    if swallowed.in_value:
+        wanted = lambda line: line.endswith('"' + first)  # noqa: E731
+    else:
+        wanted = lambda line: line == first  # noqa: E731
+    with open_binary(s.path, s.compression) as raw:
+        text = io.TextIOWrapper(raw, encoding=s.encoding or "utf-8", errors="replace", newline="")
+        for number, line in enumerate(text, start=1):
+            if wanted(line.rstrip("\r\n")):
+                return number
+            if number >= MAX_LOCATE_LINES:
+                break
+    return None
 
 
 def csv_options(

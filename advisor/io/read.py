@@ -25,7 +25,15 @@ import pyarrow.parquet as pq
 
 from advisor.errors import InputError
 from advisor.facts import DataWarning, SourceInfo
-from advisor.io.csvparse import RowRejects, csv_input, csv_options, first_bad_line, larger_block
+from advisor.io.csvparse import (
+    RowRejects,
+    csv_input,
+    csv_options,
+    first_bad_line,
+    larger_block,
+    quote_start_line,
+    swallowed_rows,
+)
 from advisor.io.sniff import DELIMITERS, Sniffed, _one_line, sniff
 from advisor.io.stats import ColumnStats, StatsAccumulator
 from advisor.io.stream import stream_csv, stream_parquet
@@ -75,18 +83,19 @@ def read_table(
             table, n_rows, stats, rejects = streamed.sample, streamed.n_rows, streamed.stats, streamed.rejects
             repeats = streamed.repeats
         else:
-            table, rejects = _read_whole(s)
+            table, rejects, multiline = _read_whole(s)
             repeats = RepeatedHeaders(table.column_names)
             if s.format != "parquet":
                 table = repeats.reparse(repeats.drop(table))
             n_rows, stats = table.num_rows, StatsAccumulator(table.num_columns)
-            stats.add(table)
+            stats.add(table, multiline=multiline)
     except InputError:
         raise
     except _READ_ERRORS as exc:
         raise _read_error(s, exc) from exc
 
-    warnings = _check_shape(s, table, n_rows, rejects) + repeats.warnings()
+    warnings = _check_swallowed(s, n_rows, stats, rejects)
+    warnings += _check_shape(s, table, n_rows, rejects) + repeats.warnings()
     names, renames = unique_names(table.column_names)
     table, repairs = normalise_types(table, names)
     if table.num_columns == 0:
@@ -170,10 +179,11 @@ def _estimate_memory_mb(s: Sniffed) -> float:
     return s.text_bytes * CSV_MEMORY_FACTOR / MB
 
 
-def _read_whole(s: Sniffed) -> tuple[pa.Table, RowRejects]:
+def _read_whole(s: Sniffed) -> tuple[pa.Table, RowRejects, bool]:
+    """The whole table, its rejected rows, and whether values may hold newlines (the multi-line parser)."""
     rejects = RowRejects()
     if s.format == "parquet":
-        return _read_parquet(s), rejects
+        return _read_parquet(s), rejects, False
     # Fast path: parse without multi-line quoted values. A quoted value holding a
     # newline then shows up as ragged rows or a parse error, and the file is read
     # again with them enabled, so the result is the same either way.
@@ -182,7 +192,7 @@ def _read_whole(s: Sniffed) -> tuple[pa.Table, RowRejects]:
         with csv_input(s) as source:
             table = pacsv.read_csv(source, read_options=read, parse_options=parse, convert_options=convert)
         if not rejects.count:
-            return table, rejects
+            return table, rejects, False
     except pa.ArrowInvalid:
         pass
     block_size = None
@@ -194,7 +204,7 @@ def _read_whole(s: Sniffed) -> tuple[pa.Table, RowRejects]:
                 table = pacsv.read_csv(
                     source, read_options=read, parse_options=parse, convert_options=convert
                 )
-            return table, rejects
+            return table, rejects, True
         except pa.ArrowInvalid as exc:
             block_size = larger_block(exc, read.block_size)
             if block_size is None:
@@ -237,6 +247,34 @@ def _check_shape(s: Sniffed, table: pa.Table, n_rows: int, rejects: RowRejects) 
             "ragged-rows",
             f"skipped {rejects.count:,} row(s) that do not have the header's {rejects.expected} fields{where}; "
             "quote text fields that contain the delimiter to keep them",
+        )
+    ]
+
+
+def _check_swallowed(
+    s: Sniffed, n_rows: int, stats: StatsAccumulator, rejects: RowRejects
+) -> list[DataWarning]:
+    """Refuse a file whose rows an unclosed quote swallowed (most of them), else warn with the counts."""
+    if s.format == "parquet":
+        return []
+    swallowed = swallowed_rows(s, stats.long_fields, stats.long_field_newlines, rejects)
+    if swallowed is None or swallowed.rows < 1:
+        return []
+    line = quote_start_line(s, swallowed)
+    where = f"on line {line:,}" if line else "somewhere in the file"
+    lines = f"{swallowed.rows + n_rows + rejects.count:,}"
+    if n_rows < swallowed.rows:  # fewer than half the rows survive
+        raise InputError(
+            f"{s.path.name}: a quoted field that starts {where} is not closed where it should be and takes in "
+            f"about {swallowed.rows:,} of the file's {lines} rows as its text, leaving {n_rows:,}: "
+            'fix the quote on that line (close it, or double a quote meant as text: "") and run again'
+        )
+    return [
+        DataWarning(
+            "parse-swallowed-rows",
+            f"a quoted field that starts {where} is not closed where it should be: about {swallowed.rows:,} rows "
+            f"became part of its text and are lost ({n_rows:,} of about {lines} rows read); "
+            "fix the quote on that line to keep them",
         )
     ]
 

@@ -17,19 +17,44 @@ class ColumnStats:
     n_inf: int = 0  # +/-inf values in numeric columns
 
 
+# A text value spanning at least this many lines is kept to check whether it
+# swallowed rows (an unclosed quote); see ``advisor.io.csvparse.swallowed_rows``.
+LONG_FIELD_LINES = 20
+MAX_LONG_FIELDS = 20  # such values kept (their first LONG_FIELD_KEEP characters)
+LONG_FIELD_KEEP = 256 * 1024
+
+
 class StatsAccumulator:
-    """Running missing and infinity counts per column position."""
+    """Running missing and infinity counts per column position, and the text values spanning many lines."""
 
     def __init__(self, n_columns: int) -> None:
         self.n_missing = np.zeros(n_columns, dtype=np.int64)
         self.n_inf = np.zeros(n_columns, dtype=np.int64)
+        self.long_fields: list[tuple[int, str]] = []  # (newlines in the value, its start)
+        self.long_field_newlines = 0  # newlines in every value of at least LONG_FIELD_LINES lines
 
-    def add(self, data: pa.Table | pa.RecordBatch) -> None:
+    def add(self, data: pa.Table | pa.RecordBatch, *, multiline: bool = True) -> None:
+        """Count ``data``; ``multiline=False`` when the parser allowed no newline inside a value."""
         for i, column in enumerate(data.columns):
             self.n_missing[i] += column.null_count
             if pa.types.is_floating(column.type):
                 self.n_missing[i] += _true_count(pc.is_nan(column))
                 self.n_inf[i] += _true_count(pc.is_inf(column))
+            elif multiline and (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+                self._long_values(column)
+
+    def _long_values(self, column: pa.Array | pa.ChunkedArray) -> None:
+        newlines = pc.count_substring(column, "\n")
+        long = pc.greater_equal(newlines, LONG_FIELD_LINES - 1)
+        if not _true_count(long):
+            return
+        counts = pc.filter(newlines, long)
+        self.long_field_newlines += int(pc.sum(counts).as_py() or 0)
+        room = MAX_LONG_FIELDS - len(self.long_fields)
+        if room > 0:
+            values = pc.filter(column, long).slice(0, room).to_pylist()
+            heads = counts.slice(0, room).to_pylist()
+            self.long_fields += [(int(n), v[:LONG_FIELD_KEEP]) for n, v in zip(heads, values, strict=True)]
 
     def result(self, names: list[str]) -> dict[str, ColumnStats]:
         return {

@@ -1,0 +1,176 @@
+"""Benchmark: peak memory per byte of CSV text, per column kind, for whole-file reads.
+
+Generates one CSV per column kind into ``bench-data/`` (``--mb`` MB of text
+each, default 100), then runs each step in a fresh subprocess with a memory
+limit high enough that the file is read whole, and reports
+
+    factor = (peak RSS - RSS after imports) / text bytes
+
+The child's peak RSS comes from the kernel (``os.wait4``); the RSS after imports
+is measured by the child itself just before the step starts. Steps:
+
+- ``read``: ``advisor.io.read.read_table`` (Arrow table, then the pandas frame);
+- ``recommend``: ``advisor recommend FILE --no-probes`` in-process (read, profile,
+  rules, report), what a user runs.
+
+``--gzip`` also writes each file gzipped (its text size then comes from
+``advisor.io.gzsize``). Run ``python benchmarks/bench_memory.py --help``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = ROOT / "bench-data"
+KINDS = ("numbers", "short", "long", "repeated")
+STEPS = ("read", "recommend")
+CHUNK_ROWS = 50_000
+MB = 1024 * 1024
+
+
+def generate(path: Path, kind: str, mb: float, seed: int = 0) -> None:
+    """Write about ``mb`` MB of CSV of one column kind, in chunks.
+
+    ``numbers``: 12 floats (6 decimals) and 4 integers. ``short``: 8 categorical
+    columns (50 levels) and 4 short high-cardinality codes. ``long``: 2 free-text
+    columns of 20-60 random words. ``repeated``: one mixed row over and over
+    (what a gzip bomb inflates to). Every file has a binary ``target``.
+    """
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    words = np.array([f"w{i}" for i in range(5_000)])
+    levels = np.array([f"level_{i}" for i in range(50)])
+    target = int(mb * MB)
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "w") as fh:
+        if kind == "repeated":
+            fh.write("a,b,c,d,e,target\n")
+            row = (
+                "1.5,hello world,42,level_3,some text here,1\n2.5,hello there,7,level_4,other text here,0\n"
+                * 5_000
+            )
+            while fh.tell() < target:
+                fh.write(row)
+        start = 0
+        while kind != "repeated" and fh.tell() < target:
+            n = CHUNK_ROWS
+            cols: dict[str, object] = {}
+            if kind == "numbers":
+                for i in range(12):
+                    cols[f"x{i}"] = rng.normal(size=n).round(6)
+                for i in range(4):
+                    cols[f"i{i}"] = rng.integers(0, 100_000, n)
+            elif kind == "short":
+                for i in range(8):
+                    cols[f"c{i}"] = levels[rng.integers(0, 50, n)]
+                for i in range(4):
+                    cols[f"k{i}"] = [f"K{v:06d}" for v in rng.integers(0, 1_000_000, n)]
+            else:
+                for i in range(2):
+                    lengths = rng.integers(20, 60, n)
+                    cols[f"text{i}"] = [" ".join(words[rng.integers(0, len(words), m)]) for m in lengths]
+            cols["target"] = rng.integers(0, 2, n)
+            pd.DataFrame(cols).to_csv(fh, index=False, header=start == 0)
+            start += n
+    tmp.rename(path)
+
+
+def child(step: str, path: str) -> None:
+    """Run one step in this (child) process; print the RSS after imports and the text size as JSON."""
+    import psutil
+
+    import advisor.pipeline  # noqa: F401  (imports counted in the baseline, as in a real run)
+    import advisor.profile.build  # noqa: F401
+    from advisor.io.read import read_table
+    from advisor.io.sniff import sniff
+
+    text_bytes = sniff(path).text_bytes
+    baseline = psutil.Process().memory_info().rss
+    huge = 1e9  # MB: always read whole
+    if step == "read":
+        loaded = read_table(path, memory_limit_mb=huge)
+        rows = loaded.source.n_rows
+    else:
+        from advisor.cli import cli
+
+        out = Path(tempfile.mkdtemp()) / "r.json"
+        try:
+            cli.main(
+                ["recommend", path, "--no-probes", "-q", "--memory-limit", str(huge), "-o", str(out)],
+                standalone_mode=False,
+            )
+            rows = json.loads(out.read_text())["dataset"]["source"]["n_rows"]
+        finally:
+            shutil.rmtree(out.parent)
+    print(json.dumps({"baseline": baseline, "text_bytes": text_bytes, "rows": rows}))
+
+
+def measure(step: str, path: Path) -> dict[str, object]:
+    """Run ``step`` on ``path`` in a subprocess; its peak RSS from the kernel (wait4)."""
+    cmd = [sys.executable, __file__, "--child", step, "--path", str(path)]
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        out.seek(0)
+        err.seek(0)
+        text, error = out.read().strip(), err.read().strip()
+    if status != 0 or not text:
+        return {"error": error.splitlines()[-1] if error else f"exit status {status}"}
+    info = json.loads(text.splitlines()[-1])
+    info["peak"] = usage.ru_maxrss * 1024  # KB on Linux
+    info["factor"] = (info["peak"] - info["baseline"]) / info["text_bytes"]
+    return info
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mb", type=float, default=100.0, help="MB of text per generated file")
+    parser.add_argument("--kinds", default=",".join(KINDS), help=f"comma-separated subset of {KINDS}")
+    parser.add_argument("--steps", default=",".join(STEPS), help=f"comma-separated subset of {STEPS}")
+    parser.add_argument("--gzip", action="store_true", help="also measure each file gzipped")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--path", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.path)
+        return
+
+    DATA_DIR.mkdir(exist_ok=True)
+    print(f"{'file':<26}{'step':<11}{'text MB':>8}{'rows':>11}{'base MB':>9}{'peak MB':>9}{'factor':>8}")
+    for kind in args.kinds.split(","):
+        path = DATA_DIR / f"mem_{kind}_{args.mb:g}mb.csv"
+        if not path.exists():
+            generate(path, kind, args.mb)
+        paths = [path]
+        if args.gzip:
+            gz = path.with_suffix(".csv.gz")
+            if not gz.exists():
+                with open(path, "rb") as src, gzip.open(gz, "wb", compresslevel=6) as dst:
+                    shutil.copyfileobj(src, dst, 4 * MB)
+            paths.append(gz)
+        for p in paths:
+            for step in args.steps.split(","):
+                r = measure(step, p)
+                if "error" in r:
+                    print(f"{p.name:<26}{step:<11}  failed: {r['error']}")
+                    continue
+                print(
+                    f"{p.name:<26}{step:<11}{r['text_bytes'] / MB:>8.0f}{r['rows']:>11,}"
+                    f"{r['baseline'] / MB:>9.0f}{r['peak'] / MB:>9.0f}{r['factor']:>8.2f}",
+                    flush=True,
+                )
+
+
+if __name__ == "__main__":
+    main()
