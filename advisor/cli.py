@@ -31,7 +31,35 @@ class FiniteFloatRange(click.FloatRange):
         return super().convert(number, param, ctx)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+def _printable_error(exc: click.ClickException) -> None:
+    """``exc`` with its message made safe for a terminal: an error can quote a column name, a
+    path, a rule's text or an exception's, and none may send an escape sequence to stderr."""
+    from advisor.text import printable
+
+    format_message = exc.format_message
+    exc.format_message = lambda: printable(format_message())  # type: ignore[method-assign]
+
+
+class _Group(click.Group):
+    """The top-level group: every ClickException (usage errors, AdvisorError, internal errors)
+    raised while parsing or running a command is printed through ``printable``."""
+
+    def make_context(self, *args, **kwargs):
+        try:
+            return super().make_context(*args, **kwargs)
+        except click.ClickException as exc:
+            _printable_error(exc)
+            raise
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except click.ClickException as exc:
+            _printable_error(exc)
+            raise
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, "--version", "-V", prog_name="advisor")
 def cli() -> None:
     """Classical ML or deep learning? Profile a dataset, apply the decision
@@ -256,7 +284,9 @@ def _emit(report, fmt: str, output: str | None) -> None:
         from advisor.report.write import write_report
 
         write_report(output, text)
-        click.echo(f"report written to {output}", err=True)
+        from advisor.text import one_line
+
+        click.echo(f"report written to {one_line(output)}", err=True)
     else:
         click.echo(text, nl=False)
 

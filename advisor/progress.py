@@ -1,6 +1,9 @@
 """Progress on stderr: a rich display on a terminal, plain lines otherwise.
 
 stdout carries the report and nothing else, so every status message goes here.
+Messages quote paths, column and probe names and exception text: each goes
+through ``advisor.text.one_line`` (one line, control characters escaped), and
+the rich display never reads them as markup.
 """
 
 from __future__ import annotations
@@ -8,6 +11,8 @@ from __future__ import annotations
 import sys
 import time
 from typing import Protocol, TextIO
+
+from advisor.text import one_line
 
 
 class ProbeProgress(Protocol):
@@ -44,7 +49,7 @@ class LineProgress(NullProgress):
         self.t0 = time.monotonic()
 
     def _say(self, text: str) -> None:
-        print(f"[{time.monotonic() - self.t0:6.1f}s] {text}", file=self.stream, flush=True)
+        print(f"[{time.monotonic() - self.t0:6.1f}s] {one_line(text)}", file=self.stream, flush=True)
 
     def stage(self, text: str) -> None:
         self._say(text)
@@ -65,11 +70,11 @@ class RichProgress(NullProgress):
 
         self.console = Console(stderr=True)
         self.progress = Progress(
-            TextColumn("{task.description}"),
+            TextColumn("{task.description}", markup=False),
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
-            TextColumn("{task.fields[detail]}", style="dim"),
+            TextColumn("{task.fields[detail]}", style="dim", markup=False),
             console=self.console,
             transient=False,
         )
@@ -77,19 +82,23 @@ class RichProgress(NullProgress):
         self.progress.start()
 
     def stage(self, text: str) -> None:
-        self.console.log(text)
+        from rich.text import Text
+
+        self.console.log(Text(one_line(text)))
 
     def start_probe(self, name: str, total_steps: int) -> None:
-        self.tasks[name] = self.progress.add_task(f"probe {name}", total=max(total_steps, 1), detail="")
+        self.tasks[name] = self.progress.add_task(
+            f"probe {one_line(name)}", total=max(total_steps, 1), detail=""
+        )
 
     def advance(self, name: str, detail: str = "") -> None:
         if name in self.tasks:
-            self.progress.update(self.tasks[name], advance=1, detail=detail)
+            self.progress.update(self.tasks[name], advance=1, detail=one_line(detail))
 
     def end_probe(self, name: str, status: str) -> None:
         if name in self.tasks:
             task = self.progress.tasks[self.tasks[name]]
-            self.progress.update(self.tasks[name], completed=task.total, detail=status)
+            self.progress.update(self.tasks[name], completed=task.total, detail=one_line(status))
 
     def close(self) -> None:
         self.progress.stop()

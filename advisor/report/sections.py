@@ -2,6 +2,11 @@
 
 Markdown and the terminal render these same sections, so the two can't drift;
 JSON serialises the Report itself.
+
+Every string here is light Markdown (``**bold**`` and code spans) and every
+user-derived string in it (names, labels, paths, rule text, messages, exception
+text) goes through ``code``, ``md_text`` or ``md_inline`` (advisor/text.py), so
+none can carry markup, HTML or control characters into a format.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from dataclasses import dataclass, field
 
 from advisor.probe_api import ProbeResult, fmt_score
 from advisor.report.model import Report
+from advisor.text import code, md_inline, md_text
 
 MAX_COLUMN_ROWS = 40  # wide tables list the first columns and count the rest
 
@@ -54,24 +60,26 @@ def verdict_section(report: Report) -> Section:
         "Verdict",
         paragraphs=[
             f"**Recommended family:** {family}  ",
-            f"**Start with:** {rec.model}  ",
-            f"**Confidence:** {rec.confidence}  ",
-            f"**How it was decided:** {rec.decided_by}.",
+            f"**Start with:** {md_text(rec.model)}  ",
+            f"**Confidence:** {md_text(rec.confidence)}  ",
+            f"**How it was decided:** {md_inline(rec.decided_by)}.",
         ],
     )
     if report.leakage is not None and report.leakage.excluded:
-        cols = ", ".join(f"`{c}`" for c in report.leakage.excluded)
+        cols = ", ".join(code(c) for c in report.leakage.excluded)
         sec.paragraphs.append(
             f"**Leak-free:** this verdict was measured without {cols} (see the leakage check)."
         )
-    sec.subsections.append(Section("Reasons", bullets=rec.reasons))
+    sec.subsections.append(Section("Reasons", bullets=[md_inline(b) for b in rec.reasons]))
     comparisons = ([rec.signal] if rec.signal is not None else []) + list(rec.comparisons)
     if comparisons:
         sec.subsections.append(comparison_section(comparisons, rec.decision))
     if rec.would_change:
-        sec.subsections.append(Section("What would change the verdict", bullets=rec.would_change))
+        sec.subsections.append(
+            Section("What would change the verdict", bullets=[md_inline(b) for b in rec.would_change])
+        )
     if rec.next_steps:
-        sec.subsections.append(Section("Next steps", bullets=rec.next_steps))
+        sec.subsections.append(Section("Next steps", bullets=[md_inline(b) for b in rec.next_steps]))
     return sec
 
 
@@ -90,15 +98,15 @@ def comparison_section(comparisons: list, decision: str) -> Section:
     """Each comparison's three probabilities (correlated Bayesian t-test on the paired folds)."""
     rows = [
         [
-            c.leader,
-            c.other,
+            md_text(c.leader),
+            md_text(c.other),
             f"{c.mean_diff:+.3f}",
             f"±{c.rope:g}",
             _p(c.p_leader_better),
             _p(c.p_equivalent),
             _p(c.p_other_better),
             f"{c.n_pairs}",
-            OUTCOME_TEXT.get(c.outcome, c.outcome),
+            md_text(OUTCOME_TEXT.get(c.outcome, c.outcome)),
         ]
         for c in comparisons
     ]
@@ -137,15 +145,16 @@ def _warning_bullets(warnings: list) -> list[str]:
     for w in warnings:
         by_code.setdefault(w.code, []).append(w)
     bullets = []
-    for code, group in by_code.items():
+    for code_, group in by_code.items():
         shown = group if len(group) <= MAX_WARNINGS_PER_CODE else group[: MAX_WARNINGS_PER_CODE - 1]
-        bullets += [f"**{w.code}** ({w.severity}): {w.message}" for w in shown]
+        # The message is plain text built at profile time (it quotes names): escaped whole.
+        bullets += [f"**{md_text(w.code)}** ({md_text(w.severity)}): {md_text(w.message)}" for w in shown]
         if len(shown) < len(group):
             rest = group[len(shown) :]
-            cols = ", ".join(f"`{w.column}`" for w in rest[:10] if w.column)
+            cols = ", ".join(code(w.column) for w in rest[:10] if w.column)
             more = f" and {len(rest) - 10:,} more" if len(rest) > 10 else ""
             bullets.append(
-                f"**{code}** ({group[0].severity}): {len(rest):,} more like the above"
+                f"**{md_text(code_)}** ({md_text(group[0].severity)}): {len(rest):,} more like the above"
                 + (f": {cols}{more}" if cols else "")
                 + " (all listed in the JSON report)."
             )
@@ -156,9 +165,12 @@ def dataset_section(report: Report) -> Section:
     d = report.dataset
     t = d.target
     src = d.source
-    target = "none" if t.name is None else f"`{t.name}`" + (f" (inferred: {t.how})" if t.inferred else "")
+    target = (
+        "none" if t.name is None else code(t.name) + (f" (inferred: {md_text(t.how)})" if t.inferred else "")
+    )
+    fmt = md_text(src.format) + (f", {md_text(src.compression)}" if src.compression else "")
     rows = [
-        ["File", f"`{src.path}` ({src.format}" + (f", {src.compression}" if src.compression else "") + ")"],
+        ["File", f"{code(src.path)} ({fmt})"],
         [
             "Rows",
             f"{d.n_rows:,}"
@@ -166,8 +178,8 @@ def dataset_section(report: Report) -> Section:
         ],
         ["Columns", f"{d.n_columns:,}"],
         ["Target", target],
-        ["Task", f"{t.task} ({t.task_reason})"],
-        ["Modality", f"{d.modality} ({d.modality_reason})"],
+        ["Task", f"{md_text(t.task)} ({md_text(t.task_reason)})"],
+        ["Modality", f"{md_text(d.modality)} ({md_text(d.modality_reason)})"],
         [
             "Features",
             f"{d.n_features:,} (encoded width {d.encoded_width:,}, raw dimension {d.raw_dimension:,})",
@@ -175,7 +187,7 @@ def dataset_section(report: Report) -> Section:
         ["Memory", f"{d.memory_mb:,.1f} MB"],
     ]
     if t.class_counts:
-        counts = ", ".join(f"{k}: {v:,}" for k, v in list(t.class_counts.items())[:10])
+        counts = ", ".join(f"{code(k)}: {v:,}" for k, v in list(t.class_counts.items())[:10])
         rows.append(["Classes", f"{t.n_classes} ({counts})"])
     if d.images is not None:
         im = d.images
@@ -190,12 +202,12 @@ def dataset_section(report: Report) -> Section:
         rows.append(
             [
                 "Text",
-                f"columns {', '.join(tx.columns)}; {tx.mean_tokens:.0f} tokens per row, vocabulary {tx.vocab_size:,}, about {tx.corpus_tokens:,} tokens in all (estimate)",
+                f"columns {', '.join(code(c) for c in tx.columns)}; {tx.mean_tokens:.0f} tokens per row, vocabulary {tx.vocab_size:,}, about {tx.corpus_tokens:,} tokens in all (estimate)",
             ]
         )
     sec = Section("Dataset", tables=[Table(["Fact", "Value"], rows)])
     cols = [
-        [f"`{c.name}`", c.kind, f"{c.missing_rate:.1%}", f"{c.n_unique:,}", c.kind_reason]
+        [code(c.name), md_text(c.kind), f"{c.missing_rate:.1%}", f"{c.n_unique:,}", md_text(c.kind_reason)]
         for c in d.columns[:MAX_COLUMN_ROWS]
     ]
     caption = (
@@ -216,15 +228,15 @@ def dataset_section(report: Report) -> Section:
 
 def compute_section(report: Report) -> Section:
     c = report.compute
-    gpu = f"{c.gpu_name} ({c.gpu_memory_gb} GB)" if c.gpu_name else "none"
+    gpu = f"{md_text(c.gpu_name)} ({c.gpu_memory_gb} GB)" if c.gpu_name else "none"
     k = report.constraints
     rows = [
         ["CPU cores", str(c.cpu_cores)],
         ["Memory", f"{c.memory_gb} GB"],
         ["GPU", gpu],
-        ["Probe device", f"{c.device} ({c.device_reason})"],
-        ["Interpretability", k.interpretability],
-        ["Goal", k.goal],
+        ["Probe device", f"{md_text(c.device)} ({md_text(c.device_reason)})"],
+        ["Interpretability", md_text(k.interpretability)],
+        ["Goal", md_text(k.goal)],
         ["Probe budget", f"{k.budget_seconds:g} s"],
         ["Seed", str(k.seed)],
     ]
@@ -234,14 +246,18 @@ def compute_section(report: Report) -> Section:
 def rules_section(report: Report) -> Section:
     p = report.prior
     rows = [
-        [f"`{f.id}`", ", ".join(f"{k} {v:+d}" for k, v in f.effects.items()) or "-", f.because]
+        [
+            code(f.id),
+            ", ".join(f"{md_text(k)} {v:+d}" for k, v in f.effects.items()) or "-",
+            md_text(f.because),
+        ]
         for f in p.fired
     ]
-    prior = ", ".join(f"{k} {v:+d}" for k, v in p.scores.items())
+    prior = ", ".join(f"{md_text(k)} {v:+d}" for k, v in p.scores.items())
     return Section(
         "Rules that fired",
         paragraphs=[
-            f"Prior from the rules: {prior}; favoured: **{p.favoured}**. "
+            f"Prior from the rules: {prior}; favoured: **{md_text(p.favoured)}**. "
             "Look a rule up with `advisor rules show ID`."
         ],
         tables=[Table(["Rule", "Effects", "Because"], rows)] if rows else [],
@@ -254,14 +270,14 @@ def _probe_row(r: ProbeResult) -> list[str]:
     if r.score is not None and not r.converged:
         status += " (not converged: the time budget cut its training; a lower bound)"
     return [
-        r.name,
-        r.family,
+        md_text(r.name),
+        md_text(r.family),
         fmt_score(r.score),
         _num(r.fit_seconds, " s") if r.score else "-",
         _num(r.predict_ms_per_1k, " ms") if r.score else "-",
         _num(r.peak_memory_mb, " MB", 1) if r.score else "-",
-        r.device,
-        status,
+        md_text(r.device),
+        md_text(status),  # the reason can quote an exception, and so user data
     ]
 
 
@@ -292,9 +308,9 @@ def split_description(report: Report) -> str:
     repeats = max(st.n_repeats, 1)
     k = st.n_folds // repeats
     if st.split == "time":
-        return f"{k}-fold forward-chaining time split on `{st.split_column}`"
+        return f"{k}-fold forward-chaining time split on {code(st.split_column)}"
     if st.split == "group":
-        return f"{k}-fold group split on `{st.split_column}`"
+        return f"{k}-fold group split on {code(st.split_column)}"
     stratified = "" if st.metric == "r2" else "stratified "
     return (
         f"{repeats} x {k} repeated {stratified}k-fold"
@@ -308,10 +324,10 @@ def measurement_section(report: Report) -> Section:
     if st is None:
         return Section("Measurements", paragraphs=["Probes were not run (--no-probes)."])
     intro = (
-        f"Metric: **{st.metric}** (higher is better), mean ± standard deviation over {st.n_folds} held-out folds "
+        f"Metric: **{md_text(st.metric)}** (higher is better), mean ± standard deviation over {st.n_folds} held-out folds "
         f"({split_description(report)}), "
         f"the same seeded folds for every probe (seed {st.seed}). {st.n_rows_probed:,} rows probed"
-        + (f": {st.sample_note}" if st.sample_note else "")
+        + (f": {md_text(st.sample_note)}" if st.sample_note else "")
         + f". Probe stage took {st.elapsed_seconds:.1f} s of a {st.budget_seconds:g} s budget."
     )
     paragraphs = [intro]
@@ -321,9 +337,9 @@ def measurement_section(report: Report) -> Section:
         )
     headers = ["Probe", "Family", st.metric, "Fit", "Predict /1k rows", "Peak memory", "Device", "Status"]
     shown = [r for r in report.probes if not _not_applicable(r)]
-    hidden = [r.name for r in report.probes if _not_applicable(r)]
+    hidden = [md_text(r.name) for r in report.probes if _not_applicable(r)]
     if hidden:
-        paragraphs.append(f"Not applicable to {report.dataset.modality} data: {', '.join(hidden)}.")
+        paragraphs.append(f"Not applicable to {md_text(report.dataset.modality)} data: {', '.join(hidden)}.")
     sec = Section(
         "Measurements", paragraphs=paragraphs, tables=[Table(headers, [_probe_row(r) for r in shown])]
     )
@@ -340,7 +356,13 @@ def measurement_section(report: Report) -> Section:
             )
         )
     costs = [
-        [r.name, f"{c.n_rows:,}", _num(c.fit_seconds, " s"), _num(c.peak_memory_mb, " MB"), c.method]
+        [
+            md_text(r.name),
+            f"{c.n_rows:,}",
+            _num(c.fit_seconds, " s"),
+            _num(c.peak_memory_mb, " MB"),
+            md_text(c.method),
+        ]
         for r in report.probes
         if (c := r.cost_at_full) is not None
     ]
@@ -352,6 +374,7 @@ def measurement_section(report: Report) -> Section:
             )
         )
     notes = sorted({f"{r.name}: {n}" for r in report.probes for n in r.notes}) + list(st.notes)
+    notes = [md_text(n) for n in notes]  # notes can quote exceptions, and so user data
     sec.subsections.append(Section("Probe notes", bullets=notes or ["None."]))
     return sec
 
@@ -363,10 +386,14 @@ def leakage_section(report: Report) -> Section | None:
     rows = [_probe_row(r) for r in lk.probes_without if not _not_applicable(r)]
     if lk.probes_with:  # excluded: the run with the suspects is the evidence, beside the run without
         rows = [[f"{row[0]} (without)", *row[1:]] for row in rows]
-        rows += [[f"{r.name} (with)", *_probe_row(r)[1:]] for r in lk.probes_with if not _not_applicable(r)]
+        rows += [
+            [f"{md_text(r.name)} (with)", *_probe_row(r)[1:]]
+            for r in lk.probes_with
+            if not _not_applicable(r)
+        ]
     return Section(
         "Leakage check",
-        paragraphs=[lk.summary],
+        paragraphs=[md_inline(lk.summary)],  # advisor's code spans around the names, re-fenced
         tables=[
             Table(
                 [

@@ -1,9 +1,14 @@
-"""Terminal rendering with rich: the same sections as Markdown."""
+"""Terminal rendering with rich: the same sections as Markdown.
+
+Nothing here is rich markup: the sections' light Markdown is read back into
+runs (``advisor.text.parse_inline``) and printed as ``Text`` with styles, every
+run through ``printable``, so a name can neither style the report nor send an
+escape sequence to the terminal.
+"""
 
 from __future__ import annotations
 
 import io
-import re
 
 from rich.console import Console, Group
 from rich.panel import Panel
@@ -12,17 +17,20 @@ from rich.text import Text
 
 from advisor.report.model import Report
 from advisor.report.sections import Section, Table, build_sections
+from advisor.text import one_line, parse_inline
 
 _CONFIDENCE_STYLE = {"high": "green", "medium": "yellow", "low": "red"}
 
 
+_RUN_STYLE = {"text": "", "bold": "bold", "code": "cyan", "bold code": "bold cyan"}
+
+
 def _inline(text: str) -> Text:
-    # Sections use light Markdown (**bold**, `code`); render those inline.
-    return Text.from_markup(
-        re.sub(
-            r"`([^`]+)`", r"[cyan]\1[/]", re.sub(r"\*\*([^*]+)\*\*", r"[bold]\1[/]", text.replace("[", "\\["))
-        )
-    )
+    # Sections use light Markdown (**bold**, `code`, backslash escapes): read those, no markup.
+    out = Text()
+    for kind, run in parse_inline(one_line(text)):
+        out.append(one_line(run), style=_RUN_STYLE[kind])
+    return out
 
 
 def _bullets(items: list[str]) -> RichTable:
@@ -37,8 +45,13 @@ def _bullets(items: list[str]) -> RichTable:
 
 def _table(t: Table) -> RichTable:
     table = RichTable(
-        *t.headers, title=t.title or None, caption=t.caption or None, show_lines=False, expand=False
+        title=_inline(t.title) if t.title else None,
+        caption=_inline(t.caption) if t.caption else None,
+        show_lines=False,
+        expand=False,
     )
+    for header in t.headers:
+        table.add_column(_inline(header))
     for row in t.rows:
         table.add_row(*[_inline(c) for c in row])
     return table
@@ -46,7 +59,7 @@ def _table(t: Table) -> RichTable:
 
 def _print_section(console: Console, sec: Section, level: int) -> None:
     style = "bold underline" if level == 2 else "bold"
-    console.print(Text(sec.title, style=style))
+    console.print(Text(one_line(sec.title), style=style))
     for p in sec.paragraphs:
         console.print(_inline(p.rstrip()))
     if sec.bullets:
@@ -66,9 +79,10 @@ def print_report(report: Report, console: Console) -> None:
     body = [_inline(p.rstrip()) for p in verdict.paragraphs]
     for sub in verdict.subsections:
         body.append(Text(""))
-        body.append(Text(sub.title, style="bold"))
+        body.append(Text(one_line(sub.title), style="bold"))
         body.append(_bullets(sub.bullets))
-    console.print(Panel(Group(*body), title=f"advisor: {report.dataset.source.path}", border_style=colour))
+    title = Text(f"advisor: {one_line(report.dataset.source.path)}")
+    console.print(Panel(Group(*body), title=title, border_style=colour))
     console.print()
     for sec in rest:
         _print_section(console, sec, 2)
