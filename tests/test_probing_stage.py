@@ -74,7 +74,7 @@ def test_stage_runs_supported_probes_and_skips_others() -> None:
         probes=[MeanProbe(), SkLinearProbe(), ImageOnlyProbe()],
         progress=progress,
     )
-    assert [r.status for r in st.results] == ["ok", "ok", "skipped"]
+    assert [r.status for r in st.results] == ["ok", "ok", "not_applicable"]
     assert st.results[2].reason == "does not handle tabular data"
     assert st.results[1].score.mean > st.results[0].score.mean
     assert not st.partial and st.n_rows_probed == 150 and st.sample_note == ""

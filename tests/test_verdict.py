@@ -230,7 +230,7 @@ def test_all_probes_failed_says_nothing_was_measured():
         failed("baseline", "baseline", boom),
         failed("linear", "linear", boom),
         failed("lightgbm", "gbdt", boom),
-        ProbeResult(name="cnn", family="cnn", status="skipped", reason="does not handle tabular data"),
+        ProbeResult(name="cnn", family="cnn", status="not_applicable", reason="does not handle tabular data"),
     ]
     rec = decide(make_profile(), make_prior("linear"), res, Constraints())
     assert (rec.family, rec.confidence, rec.measured_family, rec.ranking) == ("linear", "low", "", [])

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from advisor.errors import ProbeInterrupted
-from advisor.probe_api import Budget, EvalPlan, Probe, ProbeResult
+from advisor.probe_api import Budget, EvalPlan, Probe, ProbeResult, ProbeStatus
 from advisor.probing.plan import ProbePlan, make_plan
 from advisor.probing.registry import discover_probes
 from advisor.probing.runner import (
@@ -81,11 +81,11 @@ def run_probes(
     n_steps = planned_fits(plan)
 
     # Decide which probes run before spending any time, so shares are known.
-    skip_reasons: dict[int, str] = {}
+    skip_reasons: dict[int, tuple[ProbeStatus, str]] = {}
     for i, probe in enumerate(probes):
-        reason = _skip_reason(probe, probe_data)
-        if reason:
-            skip_reasons[i] = reason
+        skip = _skip_reason(probe, probe_data)
+        if skip:
+            skip_reasons[i] = skip
     devices = {i: compute.device if getattr(p, "needs_torch", False) else "cpu" for i, p in enumerate(probes)}
 
     results: list[ProbeResult] = []
@@ -116,8 +116,9 @@ def run_probes(
             results.append(_skipped(probe, plan, INTERRUPTED))
             continue
         if i in skip_reasons:
-            results.append(_skipped(probe, plan, skip_reasons[i]))
-            progress.end_probe(probe.name, "skipped")
+            status, reason = skip_reasons[i]
+            results.append(_skipped(probe, plan, reason, status))
+            progress.end_probe(probe.name, status)
             continue
         # A share of what remains, so time an earlier probe left unused rolls on.
         remaining_weight = sum(w for j, w in weights.items() if j >= i) or 1.0
@@ -153,21 +154,22 @@ def run_probes(
     )
 
 
-def _skip_reason(probe: Probe, data: ProbeData) -> str | None:
+def _skip_reason(probe: Probe, data: ProbeData) -> tuple[ProbeStatus, str] | None:
+    """Why ``probe`` will not run on ``data``: not applicable (its own ``supports``), or skipped."""
     try:
         reason = probe.supports(data)
     except Exception as exc:  # a plugin's check must not stop the run
-        return f"supports() raised {one_line(exc)}"
+        return "skipped", f"supports() raised {one_line(exc)}"
     if reason:
-        return reason
+        return "not_applicable", reason
     if getattr(probe, "needs_torch", False) and importlib.util.find_spec("torch") is None:
-        return "PyTorch is not installed (pip install torch)"
+        return "skipped", "PyTorch is not installed (pip install torch)"
     return None
 
 
-def _skipped(probe: Probe, plan: EvalPlan, reason: str) -> ProbeResult:
+def _skipped(probe: Probe, plan: EvalPlan, reason: str, status: ProbeStatus = "skipped") -> ProbeResult:
     return ProbeResult(
-        name=probe.name, family=probe.family, status="skipped", reason=reason,
+        name=probe.name, family=probe.family, status=status, reason=reason,
         description=getattr(probe, "description", ""), metric=plan.metric,
     )  # fmt: skip
 

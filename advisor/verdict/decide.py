@@ -121,7 +121,7 @@ def _failures(results: list[ProbeResult]) -> dict[str, list[str]]:
     """Failure reason -> names of the model probes that ran but produced no score."""
     failed: dict[str, list[str]] = {}
     for r in results:
-        if r.family == BASELINE or r.status == "skipped":
+        if r.family == BASELINE or r.status in ("skipped", "not_applicable"):
             continue
         if r.score is None or math.isnan(r.score.mean):
             failed.setdefault(r.reason or "no score", []).append(r.name)
