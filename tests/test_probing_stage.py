@@ -144,9 +144,11 @@ def test_exhausted_budget_gives_partial_but_scored_results() -> None:
 
 def test_cheap_probes_unused_time_rolls_on_to_the_next() -> None:
     """The linear probe finishes in a fraction of its half of the budget; the next probe
-    gets what it left, so its full-size fits get more than an even split would give."""
+    gets what it left, so its full-size fits get more than an even split would give.
+    The budget is generous so that both finish every fold even on a loaded machine
+    (25 folds of breast cancer): the test is about the split, not about speed."""
     recorder = RecordingProbe()
-    total = 8.0
+    total = 40.0
     st = stage([SkLinearProbe(), recorder], data="cancer", budget_seconds=total)
     assert [r.status for r in st.results] == ["ok", "ok"]
     n_folds = len(st.plan.folds)
