@@ -256,3 +256,16 @@ def test_advice_keeps_the_verdicts_own_steps():
     compute = ComputeInfo(cpu_cores=2, memory_gb=4.0)
     assert next_steps(rec, make_profile(), compute)[0] == rec.next_steps[0]
     assert would_change(rec, make_profile(), compute, Constraints(), [])[0] == rec.would_change[0]
+
+
+def test_a_simplest_leader_must_be_shown_not_worse_to_be_decided():
+    """Linear leads, but a noisy gbdt might still be better: the verdict leans linear and says so."""
+    res = [
+        BASE,
+        result("linear", "linear", [0.80, 0.82, 0.79, 0.81, 0.80]),
+        result("lightgbm", "gbdt", [0.76, 0.86, 0.74, 0.84, 0.79]),
+    ]
+    rec = decide(make_profile(), make_prior("linear"), res, Constraints())
+    assert (rec.family, rec.decision, rec.alternative, rec.confidence) == ("linear", "leaning", "gbdt", "low")
+    quiet = [BASE, res[1], result("lightgbm", "gbdt", [0.70, 0.71, 0.69, 0.70, 0.71])]
+    assert decide(make_profile(), make_prior("linear"), quiet, Constraints()).decision == "measured"

@@ -210,14 +210,20 @@ def _choose(leader: str, best: dict[str, ProbeResult], comps: dict[str, Comparis
 
     A simpler family is chosen as soon as it is practically equivalent or better
     than the leader with PROBABILITY ("decided"), or, undetermined, when that is
-    the more probable side ("leaning", the leader the alternative). The leader is
-    chosen when every simpler family loses; "decided" only if each at PROBABILITY.
+    the more probable side ("leaning", the leader the alternative). Otherwise the
+    leader is chosen; "decided" only if it is practically better than every
+    simpler family, and practically equivalent or better than every more complex
+    one, each with PROBABILITY on at least MIN_PAIRS paired folds.
     """
     undetermined: list[str] = []
-    for fam in sorted((f for f in best if f != leader), key=families.rank):
-        if families.rank(fam) >= families.rank(leader):
-            break
+    rivals = sorted((f for f in best if f != leader), key=families.rank)
+    for fam in rivals:
         c = comps[fam]
+        if families.rank(fam) >= families.rank(leader):
+            # A more complex rival behind the simpler leader: the leader needs only not to be worse.
+            if not (c.enough_folds and c.p_leader_better + c.p_equivalent >= PROBABILITY):
+                undetermined.append(fam)
+            continue
         if c.outcome == "equivalent":
             return fam, True, ""
         if c.outcome == "undetermined":
@@ -252,7 +258,7 @@ def decide(
             r.family,
             r.name,
             r.score,  # type: ignore[arg-type]
-            0.0 if r is top else round(top.score.mean - r.score.mean, 6),  # type: ignore[union-attr]
+            0.0 if r is top else comps[r.family].mean_diff,  # paired: the same folds on both sides
             0.0 if r is top else round(posterior_sd(top, r), 6),
             r is top or comps[r.family].outcome != "leader",
             r.converged,
@@ -308,8 +314,9 @@ def decide(
     if unfair:
         decided_by += (
             f"; but the training of {', '.join(best[f].name for f in unfair)} was cut short by the time budget, "
-            "so its score is a lower bound and the comparison is unfair: re-run with a larger --budget "
-            "(or on a GPU) before ruling it out"
+            f"so {'its score is a lower bound' if len(unfair) == 1 else 'their scores are lower bounds'} and "
+            "the comparison is unfair: re-run with a larger --budget (or on a GPU) before ruling "
+            f"{'it' if len(unfair) == 1 else 'them'} out"
         )
     decisive = not agree and prior.favoured in best
     confidence = _confidence(

@@ -60,7 +60,7 @@ class Ranked:
     family: str
     probe: str
     score: Score
-    gap_to_best: float  # best mean minus this mean (0 for the best)
+    gap_to_best: float  # the best minus this, mean over their paired folds (0 for the best)
     gap_noise: float  # the posterior standard deviation of that gap (paired folds)
     ties_best: bool  # practically equivalent to the best, or undetermined against it
     converged: bool = True  # False: the clock cut its training; its score is a lower bound
