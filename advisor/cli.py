@@ -19,6 +19,10 @@ FORMATS = ("terminal", "md", "json")
 SUFFIX_FORMATS = {".json": "json", ".md": "md", ".markdown": "md", ".txt": "terminal"}
 MAX_BUDGET_SECONDS = 7 * 24 * 3600  # a week: more is surely a typo (and 1e308 overflows the timers)
 MAX_SEED = 2**32 - 1  # numpy's seed range
+# Exit codes (README, "Errors"): 0 a full report; 1 an internal error; 2 bad input or options;
+# 3 a report was written but Ctrl-C cut the probe stage short; 130 Ctrl-C before any report.
+EXIT_PARTIAL = 3
+EXIT_INTERRUPTED = 130
 
 
 class FiniteFloatRange(click.FloatRange):
@@ -250,14 +254,29 @@ def recommend(
     except AdvisorError:
         raise
     except KeyboardInterrupt:
-        click.echo("advisor: interrupted", err=True)
-        sys.exit(130)
+        click.echo("advisor: interrupted before a report could be made; no report written", err=True)
+        sys.exit(EXIT_INTERRUPTED)
     except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback for users
         if debug:
             traceback.print_exc()
         raise click.ClickException(
             f"internal error: {type(exc).__name__}: {exc} (re-run with --debug for the traceback, and report it)"
         ) from None
+    if _interrupted(report):
+        click.echo(
+            "advisor: the probe stage was interrupted (Ctrl-C): the report is partial, exit code 3", err=True
+        )
+        sys.exit(EXIT_PARTIAL)
+
+
+def _interrupted(report) -> bool:
+    """Whether Ctrl-C cut a probe stage short (a probe out of budget is partial, not interrupted)."""
+    from advisor.probing.stage import INTERRUPTED
+
+    runs = [report.probes]
+    if report.leakage is not None:
+        runs += [report.leakage.probes_without, report.leakage.probes_with]
+    return any(r.reason == INTERRUPTED for run in runs for r in run)
 
 
 def _emit(report, fmt: str, output: str | None) -> None:
@@ -312,7 +331,7 @@ def rules_list(rule_files):
     from advisor.engine.loader import load_rules
     from advisor.engine.render import summarize_rule
 
-    loaded = load_rules(list(rule_files))
+    loaded = _load_rules_safely(load_rules, rule_files)
     width = max(len(r.id) for r in loaded) if loaded else 0
     for r in loaded:
         click.echo(summarize_rule(r).replace(r.id, r.id.ljust(width), 1))
@@ -329,7 +348,22 @@ def rules_show(rule_id, rule_files):
     from advisor.engine.loader import load_rules
     from advisor.engine.render import describe_rule, find_rule
 
-    click.echo(describe_rule(find_rule(load_rules(list(rule_files)), rule_id)))
+    click.echo(describe_rule(find_rule(_load_rules_safely(load_rules, rule_files), rule_id)))
+
+
+def _load_rules_safely(load_rules, rule_files):
+    """``load_rules`` with the same last line of defence as ``recommend``: one line, never a traceback."""
+    try:
+        return load_rules(list(rule_files))
+    except AdvisorError:
+        raise
+    except KeyboardInterrupt:
+        click.echo("advisor: interrupted", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except Exception as exc:  # noqa: BLE001 - no traceback for users
+        raise click.ClickException(
+            f"internal error while loading rules: {type(exc).__name__}: {exc} (please report it)"
+        ) from None
 
 
 def main() -> None:

@@ -38,6 +38,9 @@ MIN_TABLE_AGREEMENT = 0.9  # share of rows that must split like the header below
 MIN_TABLE_ROWS = 2
 CLIP_CHARS = 60  # longest header or value quoted in a message
 PARQUET_EXTENSIONS = (".parquet", ".pq")
+# The csv module refuses fields over 128 KB by default; a 200 KB column name is
+# legal. Nothing here parses more than the head, so its size bounds every field.
+csv.field_size_limit(max(csv.field_size_limit(), 2 * MAX_HEAD_BYTES))
 
 GZIP_MAGIC = b"\x1f\x8b"
 PARQUET_MAGIC = b"PAR1"
