@@ -21,8 +21,12 @@ NA_NAMES = frozenset(NULL_VALUES)  # a header cell the CSV reader would read as 
 
 
 def unique_names(names: list[str]) -> tuple[list[str], list[DataWarning]]:
-    """Name blank headers ``Unnamed: i`` and rename repeats ``a.1``, ``a.2`` (as pandas does)."""
+    """Name blank headers ``Unnamed: i`` and rename repeats ``a.1``, ``a.2`` (as pandas does).
+
+    Byte-order marks left at the start of the first name (a doubled BOM) are dropped."""
     warnings: list[DataWarning] = []
+    if names:  # the decoder drops one byte-order mark; a file saved twice with one has more
+        names = [names[0].lstrip("\ufeff"), *names[1:]]
     out = [n if n.strip() else f"Unnamed: {i}" for i, n in enumerate(names)]
     blank = [i for i, n in enumerate(names) if not n.strip()]
     if blank:

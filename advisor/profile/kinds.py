@@ -28,7 +28,9 @@ DATETIME_SAMPLE_SIZE = 1000
 NUMERIC_MIN_PARSE_SHARE = 0.95  # share of sampled strings that parse as numbers
 DATETIME_MIN_PARSE_SHARE = 0.95  # share of sampled strings that parse as dates with one format
 DATETIME_MAX_MEAN_LENGTH = 40  # longer strings are sentences that happen to hold a date
-NUMBER_START = r"^\s*[-+]?(?:\d|\.\d|inf|nan)"  # how every string that parses as a number begins
+CURRENCY_SYMBOLS = "$€£¥₹"
+# How every string that parses as a number begins (a currency symbol may come first: $1,234.56).
+NUMBER_START = rf"^\s*[-+]?[{CURRENCY_SYMBOLS}]?\s?[-+]?(?:\d|\.\d|inf|nan)"
 # Numbers written with separators that a plain parse rejects: name -> (pattern, description).
 # A value matching the pattern drops the thousands separator and reads the decimal mark as a point.
 NUMBER_FORMATS: dict[str, tuple[str, str]] = {
@@ -36,6 +38,11 @@ NUMBER_FORMATS: dict[str, tuple[str, str]] = {
     "decimal-comma": (
         r"^[-+]?(?:[1-9]\d{0,2}(?:\.\d{3})+(?:,\d+)?|\d+,\d+)$",
         "numbers with a decimal comma",
+    ),
+    # Amounts: a leading currency symbol, optional ',' thousands separators, '.' decimal mark.
+    "currency": (
+        rf"^[-+]?[{CURRENCY_SYMBOLS}]?\s?[-+]?(?:[1-9]\d{{0,2}}(?:,\d{{3}})+|\d+)(?:\.\d+)?$",
+        "amounts with a currency symbol",
     ),
 }
 IMAGE_PATH_MIN_SHARE = 0.95
@@ -137,15 +144,17 @@ def _normalise_number(text: pd.Series, fmt: str) -> pd.Series:
     """Values in ``fmt`` rewritten in plain form (no thousands separator, '.' decimal mark)."""
     if fmt == "comma-thousands":
         return text.str.replace(",", "", regex=False)
+    if fmt == "currency":
+        return text.str.replace(rf"[{CURRENCY_SYMBOLS},\s]", "", regex=True)
     return text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
 
 
 def number_format(sample: pd.Series) -> tuple[str | None, float]:
     """``(format, share)``: the ``NUMBER_FORMATS`` entry that, with plainly parsed values,
     covers the most of ``sample`` (stripped strings); ``(None, 0.0)`` when the plain
-    parse alone suffices, no value holds a comma, or no format reaches
+    parse alone suffices, no value holds a comma or a currency symbol, or no format reaches
     ``NUMERIC_MIN_PARSE_SHARE``. Ties go to the first format ("1,234" reads as thousands)."""
-    if len(sample) == 0 or not sample.str.contains(",", regex=False).any():
+    if len(sample) == 0 or not sample.str.contains(rf"[,{CURRENCY_SYMBOLS}]").any():
         return None, 0.0
     plain = pd.to_numeric(sample, errors="coerce").notna().to_numpy()
     if plain.mean() >= NUMERIC_MIN_PARSE_SHARE:

@@ -37,6 +37,13 @@ TOP_CLASSES = 20  # class_counts keeps this many, largest first
 IMBALANCE_WARN_RATIO = 10.0
 TINY_CLASS_ROWS = 10
 MIN_ROWS_PER_CLASS = 2  # stratified folds need two rows of every class
+# A class target needs, on average, this many rows per class: with fewer, most
+# classes cannot be in a training and a test fold at once.
+MIN_MEAN_ROWS_PER_CLASS = 2
+# At most this many classes: the probe sample is never under 1,000 rows
+# (advisor.probing.plan.MIN_ROW_CAP), and holds two rows of some class only
+# when there are at most half as many classes as rows.
+MAX_CLASSES = 500
 UNUSABLE_TARGET_KINDS = {
     "identifier": "looks like an identifier (unique per row)",
     "text": "is free text",
@@ -188,6 +195,8 @@ def describe_target(
             f"target column {name!r} has {has}: nothing to predict; pass --target with the column to predict"
         )
     task_name, task_reason = infer_task(series, column, task)
+    if task_name != "regression":
+        _check_class_count(series, column)
     info = TargetInfo(
         name=name, inferred=inferred, how=how, task=task_name, task_reason=task_reason, missing=n_missing
     )
@@ -211,6 +220,32 @@ def describe_target(
     if task_name != "regression":
         _describe_classes(series, column, info, warnings)
     return info, warnings
+
+
+def _check_class_count(series: pd.Series, column: ColumnProfile) -> None:
+    """Refuse a class target with too many classes for its rows (or over ``MAX_CLASSES``):
+    its folds cannot be stratified and per-class scores would mean nothing."""
+    n_classes, n_rows = column.n_unique, int(series.notna().sum())
+    if n_classes <= MAX_CLASSES and n_classes * MIN_MEAN_ROWS_PER_CLASS <= n_rows:
+        return
+    numeric = column.kind == "numeric"
+    why = (
+        f"more than the {MAX_CLASSES} advisor can measure"
+        if n_classes * MIN_MEAN_ROWS_PER_CLASS <= n_rows
+        else f"fewer than {MIN_MEAN_ROWS_PER_CLASS} rows per class"
+    )
+    if numeric:
+        todo = "pass --task regression if it is a quantity, or choose another --target"
+    else:
+        todo = "group rare classes into broader ones (or 'other'), or choose another --target"
+    raise TargetError(
+        f"target {_clip_name(column.name)!r} has {n_classes:,} classes in {n_rows:,} rows: too many to "
+        f"classify ({why}); {todo}"
+    )
+
+
+def _clip_name(name: str, limit: int = 60) -> str:
+    return name if len(name) <= limit else name[: limit - 1] + "…"
 
 
 def _without_infinities(series: pd.Series, column: ColumnProfile) -> tuple[int, pd.Series, ColumnProfile]:
