@@ -4,8 +4,9 @@ One code path for CPU and CUDA: ``resolve_device`` picks the device, ``Amp``
 enables mixed precision only on CUDA (bf16 where supported, else fp16 with a
 GradScaler), ``TensorBatches`` feeds in-memory tensors (GPU-resident when they
 fit, else pinned host batches), ``train_torch_model`` runs the epoch loop with
-early stopping, best-weight restore and the ``ctx.time_limit`` deadline, and
-``fit_with_oom_retry`` halves the batch once on CUDA out-of-memory.
+early stopping, best-weight restore and the ``ctx.time_limit`` deadline,
+``fit_with_oom_retry`` halves the batch once on CUDA out-of-memory, and
+``fit_net`` puts them together: the one training closure of the neural probes.
 
 torch is imported inside functions only, so importing this module is cheap.
 """
@@ -307,3 +308,42 @@ def fit_with_oom_retry(fit: Callable[[int], T], batch_size: int, ctx: FitContext
     smaller = batch_size // 2
     ctx.note(f"CUDA ran out of memory at batch size {batch_size}; retried once at {smaller}")
     return fit(smaller)
+
+
+def fit_net(
+    build: Callable[[], torch.nn.Module],
+    train_tensors: Sequence[torch.Tensor | np.ndarray],
+    val_tensors: Sequence[torch.Tensor | np.ndarray] | None,
+    loss_fn: Callable[[torch.nn.Module, Any], torch.Tensor],
+    ctx: FitContext,
+    *,
+    device: torch.device,
+    amp: Amp,
+    batch_size: int,
+    val_batch_size: int,
+    max_epochs: int,
+    deadline: float,
+    lr: float = 1e-3,
+    weight_decay: float = 1e-2,
+    patience: int = 10,
+) -> tuple[torch.nn.Module, TrainResult]:
+    """Build a net and train it with ``train_torch_model``, seeded from ``ctx.seed``.
+
+    Inside ``seeded``: ``build()`` (moved to ``device``) draws the initial weights and
+    the training batches are shuffled from the seeded generator; ``val_tensors`` (None:
+    no early stopping) are batched by ``val_batch_size`` in order. On CUDA
+    out-of-memory the whole fit runs once more at half the batch
+    (``fit_with_oom_retry``). Returns the trained net (best weights) and its ``TrainResult``."""
+
+    def run(size: int) -> tuple[torch.nn.Module, TrainResult]:
+        with seeded(ctx.seed, device) as gen:
+            net = build().to(device)
+            train_b = TensorBatches(train_tensors, size, device, shuffle=True, generator=gen)
+            val_b = None if val_tensors is None else TensorBatches(val_tensors, val_batch_size, device)
+            result = train_torch_model(
+                net, train_b, loss_fn, ctx, max_epochs=max_epochs, val_batches=val_b, lr=lr,
+                weight_decay=weight_decay, patience=patience, deadline=deadline, amp=amp,
+            )  # fmt: skip
+        return net, result
+
+    return fit_with_oom_retry(run, batch_size, ctx)

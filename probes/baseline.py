@@ -1,8 +1,9 @@
 """The trivial baseline: class priors (classification) or the mean (regression).
 
 Every other probe is judged against it; a family that cannot beat it has found
-no signal. ``ConstantModel`` is also the fallback of the other probes when a
-training subset holds a single class."""
+no signal. ``ConstantModel`` is also the text probes' fallback when a training
+subset holds no words and no other columns. (A training subset with a single
+class never reaches a probe: the runner predicts its prior, ``fit_probe``.)"""
 
 from __future__ import annotations
 

@@ -19,17 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from advisor.probe_api import FitContext, Probe
 
 from ._encode import expand_proba, holdout_split
-from ._torch import (
-    TensorBatches,
-    amp_for,
-    fit_with_oom_retry,
-    predict_batches,
-    resolve_device,
-    seeded,
-    set_threads,
-    train_torch_model,
-)
-from .baseline import ConstantModel, constant_fit
+from ._torch import TensorBatches, amp_for, fit_net, predict_batches, resolve_device, set_threads
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -162,15 +152,12 @@ class CNNProbe(Probe):
                 return f"pixel_shape {data.pixel_shape} does not match {data.X.shape[1]} columns"
         return None
 
-    def fit(self, train: ProbeData, ctx: FitContext) -> CNNModel | ConstantModel:
+    def fit(self, train: ProbeData, ctx: FitContext) -> CNNModel:
         import numpy as np
         import torch
         import torch.nn.functional as F
 
         deadline = time.monotonic() + ctx.time_limit
-        if len(np.unique(train.y)) < 2:
-            ctx.note("cnn: a training subset held a single class; predicted its prior")
-            return constant_fit(train)
         set_threads()
         device = resolve_device(ctx.device, ctx)
         kind = "cuda" if device.type == "cuda" else "cpu"
@@ -200,29 +187,16 @@ class CNNProbe(Probe):
         if kind == "cuda":
             torch.backends.cudnn.benchmark = True
 
-        def run(batch_size: int) -> tuple[Any, Any]:
-            with seeded(ctx.seed, device) as gen:
-                net = _build_net(c, h_in, w_in, train.n_classes, WIDTHS[kind]).to(device)
-                if kind == "cuda":
-                    net = net.to(memory_format=torch.channels_last)
-                train_b = TensorBatches([x[tr], y[tr]], batch_size, device, shuffle=True, generator=gen)
-                val_b = None if va is None else TensorBatches([x[va], y[va]], 256, device)
-                result = train_torch_model(
-                    net,
-                    train_b,
-                    loss_fn,
-                    ctx,
-                    max_epochs=MAX_EPOCHS if va is not None else 15,
-                    val_batches=val_b,
-                    lr=LR,
-                    weight_decay=WEIGHT_DECAY,
-                    patience=PATIENCE,
-                    deadline=deadline,
-                    amp=amp,
-                )
-            return net, result
+        def build() -> torch.nn.Module:
+            net = _build_net(c, h_in, w_in, train.n_classes, WIDTHS[kind])
+            return net.to(memory_format=torch.channels_last) if kind == "cuda" else net
 
-        net, result = fit_with_oom_retry(run, BATCH[kind], ctx)
+        net, result = fit_net(
+            build, [x[tr], y[tr]], None if va is None else [x[va], y[va]], loss_fn, ctx,
+            device=device, amp=amp, batch_size=BATCH[kind], val_batch_size=256,
+            max_epochs=MAX_EPOCHS if va is not None else 15, deadline=deadline, lr=LR,
+            weight_decay=WEIGHT_DECAY, patience=PATIENCE,
+        )  # fmt: skip
         params = {
             "input": f"{h_in}x{w_in}x{c}",
             "blocks": len([m for m in net if isinstance(m, torch.nn.Conv2d)]),

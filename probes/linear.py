@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from advisor.probe_api import FitContext, Probe
 
 from ._encode import TabularEncoder, expand_proba, no_tabular_reason
-from .baseline import ConstantModel, constant_fit
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -78,14 +77,8 @@ class LinearProbe(Probe):
     def supports(self, data: ProbeData) -> str | None:
         return super().supports(data) or no_tabular_reason(data)
 
-    def fit(self, train: ProbeData, ctx: FitContext) -> LinearModel | ConstantModel:
-        import numpy as np
-
+    def fit(self, train: ProbeData, ctx: FitContext) -> LinearModel:
         classification = train.is_classification
-        if classification and len(np.unique(train.y)) < 2:
-            ctx.note("a training subset held a single class; predicted its prior")
-            return constant_fit(train)
-
         encoder = TabularEncoder()
         Z = encoder.fit_transform(train)
         model, params = fit_regularised(Z, train.y, classification, ctx, C=C, alpha=ALPHA, max_iter=MAX_ITER)

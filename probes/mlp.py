@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from advisor.probe_api import FitContext, Probe
 
 from ._encode import TabularEncoder, holdout_split, no_tabular_reason
-from .baseline import ConstantModel, constant_fit
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -105,26 +104,14 @@ class MLPProbe(Probe):
     def supports(self, data: ProbeData) -> str | None:
         return super().supports(data) or no_tabular_reason(data)
 
-    def fit(self, train: ProbeData, ctx: FitContext) -> MLPModel | ConstantModel:
+    def fit(self, train: ProbeData, ctx: FitContext) -> MLPModel:
         import numpy as np
         import torch.nn.functional as F
 
-        from ._torch import (
-            TensorBatches,
-            amp_for,
-            fit_with_oom_retry,
-            resolve_device,
-            seeded,
-            set_threads,
-            train_torch_model,
-        )
+        from ._torch import amp_for, fit_net, resolve_device, set_threads
 
         deadline = time.monotonic() + ctx.time_limit
         classification = train.is_classification
-        if classification and len(np.unique(train.y)) < 2:
-            ctx.note("a training subset held a single class; predicted its prior")
-            return constant_fit(train)
-
         device = resolve_device(ctx.device, ctx)
         amp = amp_for(device)
         encoder = TabularEncoder()
@@ -155,34 +142,18 @@ class MLPProbe(Probe):
                 return F.cross_entropy(out, batch[1])
             return F.mse_loss(out.squeeze(-1), batch[1])
 
-        def run(batch_size: int) -> tuple[torch.nn.Module, Any]:
-            with seeded(ctx.seed, device) as gen:
-                net = build_mlp(Z.shape[1], n_out, hidden).to(device)
-                if tr is None:
-                    train_b = TensorBatches([Z, y], batch_size, device, shuffle=True, generator=gen)
-                    val_b = None
-                else:
-                    train_b = TensorBatches([Z[tr], y[tr]], batch_size, device, shuffle=True, generator=gen)
-                    val_b = TensorBatches([Z[va], y[va]], PREDICT_BATCH, device)
-                result = train_torch_model(
-                    net,
-                    train_b,
-                    loss_fn,
-                    ctx,
-                    max_epochs=max_epochs,
-                    val_batches=val_b,
-                    lr=LR,
-                    weight_decay=WEIGHT_DECAY,
-                    patience=PATIENCE,
-                    deadline=deadline,
-                    amp=amp,
-                )
-            return net, result
-
         batch_size = batch_size_for(n_fit)
         h1, h2 = hidden
         threads = set_threads(batch_size * (Z.shape[1] * h1 + h1 * h2 + h2 * n_out))
-        net, result = fit_with_oom_retry(run, batch_size, ctx)
+        if tr is None:
+            train_tensors, val_tensors = [Z, y], None
+        else:
+            train_tensors, val_tensors = [Z[tr], y[tr]], [Z[va], y[va]]
+        net, result = fit_net(
+            lambda: build_mlp(Z.shape[1], n_out, hidden), train_tensors, val_tensors, loss_fn, ctx,
+            device=device, amp=amp, batch_size=batch_size, val_batch_size=PREDICT_BATCH,
+            max_epochs=max_epochs, deadline=deadline, lr=LR, weight_decay=WEIGHT_DECAY, patience=PATIENCE,
+        )  # fmt: skip
         params: dict[str, Any] = {
             "hidden": list(hidden),
             "dropout": DROPOUT,

@@ -3,7 +3,7 @@
 Images: pixels downsampled to at most 16x16 per channel, plus per-channel
 colour statistics (mean, std, 8-bin histogram) and edge strength (mean absolute
 gradient along x and y). Signal tables (pixel/sample columns): the columns as
-they are. ``train_booster`` is shared with the text GBDT probe.
+they are. Training and prediction are ``_gbdt``'s, as for the other GBDT probes.
 """
 
 from __future__ import annotations
@@ -13,9 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from advisor.probe_api import FitContext, Probe
 
-from ._encode import holdout_split, usable_cpus
-from .baseline import ConstantModel, constant_fit
-from .lightgbm import _time_limit_callbacks
+from ._gbdt import booster_predict, train_booster
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -25,10 +23,8 @@ if TYPE_CHECKING:  # pragma: no cover
 SIDE = 16  # downsampled pixels per side
 BINS = 8
 LEARNING_RATE = 0.1  # pixels are many weak features; a faster rate converges within budget
-NUM_LEAVES = 31
 MAX_ROUNDS = 1000
 EARLY_STOPPING_ROUNDS = 30
-FIXED_ROUNDS = 100
 
 
 def _block_mean(x: np.ndarray, axis: int, out: int) -> np.ndarray:
@@ -75,69 +71,18 @@ def _features(images: np.ndarray, side: int) -> np.ndarray:
     return np.ascontiguousarray(np.hstack(parts), dtype=np.float32)
 
 
-def train_booster(
-    X: Any, y: np.ndarray, task: str, n_classes: int, ctx: FitContext, deadline: float, name: str
-) -> tuple[Any, dict[str, Any]]:
-    """LightGBM with early stopping on a seeded 15% split and the time deadline.
-
-    ``X`` is a float array or a DataFrame (pandas categoricals used natively)."""
-    import lightgbm as lgb
-    import numpy as np
-
-    n = len(y)
-    n_features = X.shape[1]
-    params: dict[str, Any] = {
-        "learning_rate": LEARNING_RATE,
-        "num_leaves": NUM_LEAVES,
-        "min_child_samples": max(1, min(20, n // 10)),
-        "min_data_per_group": max(1, min(100, n // 20)),
-        # Neighbouring pixels are redundant: sampling columns is faster and regularises.
-        "feature_fraction": 0.5 if n_features > 50 else 1.0,
-        "num_threads": usable_cpus(),
-        "verbose": -1,
-        "deterministic": True,
-        "seed": ctx.seed,
-        "force_col_wise" if n_features >= 200 else "force_row_wise": True,
-    }
-    if task == "binary":
-        params["objective"] = "binary"
-    elif task == "multiclass":
-        params.update(objective="multiclass", num_class=n_classes)
-    else:
-        params["objective"] = "regression"
-    rows = (lambda idx: X.iloc[idx]) if hasattr(X, "iloc") else (lambda idx: X[idx])
-    y = y.astype(np.float64)
-    split = holdout_split(y, task != "regression", ctx.seed)
-    state: dict[str, Any] = {}
-    callbacks = _time_limit_callbacks(deadline, state)
-    if split is not None:
-        tr, va = split
-        dtrain = lgb.Dataset(rows(tr), label=y[tr], free_raw_data=False)
-        valid = [lgb.Dataset(rows(va), label=y[va], reference=dtrain)]
-        rounds = MAX_ROUNDS
-        callbacks.append(lgb.early_stopping(EARLY_STOPPING_ROUNDS, verbose=False))
-    else:
-        dtrain, valid, rounds = lgb.Dataset(X, label=y, free_raw_data=False), [], FIXED_ROUNDS
-        ctx.note(f"{name}: fewer than 20 training rows; fixed {FIXED_ROUNDS} rounds, no early stopping")
-    booster = lgb.train(params, dtrain, num_boost_round=rounds, valid_sets=valid, callbacks=callbacks)
-    trained = int(state.get("rounds", booster.current_iteration()))
-    if "cut_at" in state:
-        ctx.cut(f"{name}: boosting rounds cut at {state['cut_at']} by the time budget")
-    best = booster.best_iteration if booster.best_iteration > 0 else booster.current_iteration()
-    params.update(best_iteration=int(best), rounds_trained=int(trained), n_features=int(n_features))
+def fit_booster(X: Any, train: ProbeData, ctx: FitContext, deadline: float, name: str) -> tuple[Any, dict]:
+    """The pixel and text GBDT probes' LightGBM on features ``X`` of ``train``: rate
+    0.1, at most 1,000 rounds, half the columns per tree when there are over 50
+    (neighbouring pixels are redundant: sampling columns is faster and regularises)."""
+    n_features = int(X.shape[1])
+    booster, params = train_booster(
+        X, train.y, train.task, train.n_classes, ctx, deadline,
+        learning_rate=LEARNING_RATE, max_rounds=MAX_ROUNDS, early_stopping_rounds=EARLY_STOPPING_ROUNDS,
+        feature_fraction=0.5 if n_features > 50 else 1.0, note_prefix=f"{name}: ",
+    )  # fmt: skip
+    params["n_features"] = n_features
     return booster, params
-
-
-def booster_predict(booster: Any, X: Any, task: str, n_classes: int, best_iteration: int) -> np.ndarray:
-    """Probabilities (n, n_classes) for classification, values (n,) for regression."""
-    import numpy as np
-
-    raw = np.asarray(booster.predict(X, num_iteration=best_iteration), dtype=np.float64)
-    if task == "binary":
-        return np.column_stack([1.0 - raw, raw])
-    if task == "multiclass":
-        return raw.reshape(X.shape[0], n_classes)
-    return raw
 
 
 def pixel_inputs(data: ProbeData) -> np.ndarray:
@@ -181,15 +126,9 @@ class PixelsGBDTProbe(Probe):
             return "signal table has non-numeric columns"
         return None
 
-    def fit(self, train: ProbeData, ctx: FitContext) -> PixelsGBDTModel | ConstantModel:
-        import numpy as np
-
+    def fit(self, train: ProbeData, ctx: FitContext) -> PixelsGBDTModel:
         deadline = time.monotonic() + ctx.time_limit
-        if len(np.unique(train.y)) < 2:
-            ctx.note("pixels_gbdt: a training subset held a single class; predicted its prior")
-            return constant_fit(train)
-        X = pixel_inputs(train)
-        booster, params = train_booster(X, train.y, train.task, train.n_classes, ctx, deadline, self.name)
+        booster, params = fit_booster(pixel_inputs(train), train, ctx, deadline, self.name)
         if train.images is not None:
             params["input"] = f"{min(SIDE, train.images.shape[1])}px per side + colour/edge statistics"
         return PixelsGBDTModel(booster, train.task, train.n_classes, params)

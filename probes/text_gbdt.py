@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from advisor.probe_api import FitContext, Probe
 
 from ._encode import tabular_columns
+from ._gbdt import booster_predict
 from .baseline import ConstantModel, constant_fit
-from .pixels_gbdt import booster_predict, train_booster
+from .pixels_gbdt import fit_booster
 from .text_linear import documents, fit_tfidf, no_text_reason
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -69,13 +70,9 @@ class TextGBDTProbe(Probe):
         return super().supports(data) or no_text_reason(data)
 
     def fit(self, train: ProbeData, ctx: FitContext) -> TextGBDTModel | ConstantModel:
-        import numpy as np
         from sklearn.decomposition import TruncatedSVD
 
         deadline = time.monotonic() + ctx.time_limit
-        if train.is_classification and len(np.unique(train.y)) < 2:
-            ctx.note("text_gbdt: a training subset held a single class; predicted its prior")
-            return constant_fit(train)
         vectorizer = fit_tfidf(documents(train), MAX_TERMS)
         svd = None
         if vectorizer is not None and len(vectorizer.vocabulary_) >= 2:
@@ -88,7 +85,7 @@ class TextGBDTProbe(Probe):
         if X.shape[1] == 0:
             ctx.note("text_gbdt: no words and no other columns in a training subset; predicted the prior")
             return constant_fit(train)
-        booster, params = train_booster(X, train.y, train.task, train.n_classes, ctx, deadline, self.name)
+        booster, params = fit_booster(X, train, ctx, deadline, self.name)
         params["svd_components"] = 0 if svd is None else int(svd.n_components)
         model.booster, model.params = booster, params
         return model

@@ -112,12 +112,7 @@ class TextLinearProbe(Probe):
         return super().supports(data) or no_text_reason(data)
 
     def fit(self, train: ProbeData, ctx: FitContext) -> LinearModel | ConstantModel:
-        import numpy as np
-
         classification = train.is_classification
-        if classification and len(np.unique(train.y)) < 2:
-            ctx.note("text_linear: a training subset held a single class; predicted its prior")
-            return constant_fit(train)
         features = TextFeatures().fit(train)
         if features.width == 0:
             ctx.note("text_linear: no words and no other columns in a training subset; predicted the prior")

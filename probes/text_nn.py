@@ -17,17 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from advisor.probe_api import FitContext, Probe
 
 from ._encode import TabularEncoder, expand_proba, holdout_split, tabular_columns
-from ._torch import (
-    TensorBatches,
-    amp_for,
-    fit_with_oom_retry,
-    predict_batches,
-    resolve_device,
-    seeded,
-    set_threads,
-    train_torch_model,
-)
-from .baseline import ConstantModel, constant_fit
+from ._torch import TensorBatches, amp_for, fit_net, predict_batches, resolve_device, set_threads
 from .text_linear import documents, no_text_reason
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -167,16 +157,13 @@ class TextTransformerProbe(Probe):
     def supports(self, data: ProbeData) -> str | None:
         return super().supports(data) or no_text_reason(data)
 
-    def fit(self, train: ProbeData, ctx: FitContext) -> TextNNModel | ConstantModel:
+    def fit(self, train: ProbeData, ctx: FitContext) -> TextNNModel:
         import numpy as np
         import torch
         import torch.nn.functional as F
 
         deadline = time.monotonic() + ctx.time_limit
         classification = train.is_classification
-        if classification and len(np.unique(train.y)) < 2:
-            ctx.note("text_transformer: a training subset held a single class; predicted its prior")
-            return constant_fit(train)
         set_threads()
         device = resolve_device(ctx.device, ctx)
         kind = "cuda" if device.type == "cuda" else "cpu"
@@ -215,28 +202,12 @@ class TextTransformerProbe(Probe):
         tr, va = split if split is not None else (np.arange(len(train)), None)
         amp = amp_for(device)
 
-        def run(batch_size: int) -> tuple[Any, Any]:
-            with seeded(ctx.seed, device) as gen:
-                net = _build_net(len(vocab), max_len, tab.shape[1], n_out).to(device)
-                train_b = TensorBatches(
-                    [tokens[tr], tab[tr], y[tr]], batch_size, device, shuffle=True, generator=gen
-                )
-                val_b = None if va is None else TensorBatches([tokens[va], tab[va], y[va]], 256, device)
-                result = train_torch_model(
-                    net,
-                    train_b,
-                    loss_fn,
-                    ctx,
-                    max_epochs=MAX_EPOCHS if va is not None else 10,
-                    val_batches=val_b,
-                    lr=LR,
-                    patience=PATIENCE,
-                    deadline=deadline,
-                    amp=amp,
-                )
-            return net, result
-
-        net, result = fit_with_oom_retry(run, BATCH[kind], ctx)
+        net, result = fit_net(
+            lambda: _build_net(len(vocab), max_len, tab.shape[1], n_out),
+            [tokens[tr], tab[tr], y[tr]], None if va is None else [tokens[va], tab[va], y[va]], loss_fn, ctx,
+            device=device, amp=amp, batch_size=BATCH[kind], val_batch_size=256,
+            max_epochs=MAX_EPOCHS if va is not None else 10, deadline=deadline, lr=LR, patience=PATIENCE,
+        )  # fmt: skip
         params = {
             "vocab": len(vocab),
             "max_len": max_len,

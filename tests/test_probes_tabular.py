@@ -16,6 +16,7 @@ from sklearn.model_selection import train_test_split
 
 from advisor.data import ProbeData
 from advisor.probe_api import FitContext
+from advisor.probing.runner import fit_probe
 
 SEED = 0
 MODELS = [LinearProbe, LightGBMProbe, MLPProbe]
@@ -208,9 +209,9 @@ def test_small_subsets(probe_cls) -> None:
     ctx = _ctx()
     pred = probe_cls().fit(few, ctx).predict(data)
     _check_shape(data, pred)
-    one = data.take(np.arange(10))  # class 0 only
+    one = data.take(np.arange(10))  # class 0 only: the runner predicts the prior, for every probe
     ctx = _ctx()
-    pred = probe_cls().fit(one, ctx).predict(data)
+    pred = fit_probe(probe_cls(), one, ctx).predict(data)
     _check_shape(data, pred)
     np.testing.assert_allclose(pred[:, 0], 1.0)
     assert ctx.notes

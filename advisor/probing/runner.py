@@ -46,7 +46,7 @@ from advisor.progress import NullProgress, ProbeProgress
 
 if TYPE_CHECKING:  # pragma: no cover
     from advisor.data import ProbeData
-    from advisor.probe_api import Probe
+    from advisor.probe_api import FittedModel, Probe
 
 MIN_TIME_LIMIT = 0.1  # seconds: even a starved fit gets a chance to produce something
 MIN_FULL_FOLDS = 2  # full-size fits run even past the budget: one fold gives no spread
@@ -220,7 +220,7 @@ def evaluate_probe(
                 with warnings.catch_warnings(record=True) as caught:
                     warnings.simplefilter("always")
                     t0 = time.perf_counter()
-                    model = probe.fit(train, ctx)
+                    model = fit_probe(probe, train, ctx)
                     fit_s = time.perf_counter() - t0
                     if fold not in tests:
                         tests[fold] = data.take(test_idx)
@@ -300,6 +300,31 @@ def _weight(frac: float) -> float:
     """Relative cost of a fit on ``frac`` of the rows: linear in rows plus a fixed part,
     so the smallest fits are not starved by per-fit overhead."""
     return frac + FIXED_COST
+
+
+SINGLE_CLASS_NOTE = "a training subset held a single class; predicted its prior"
+
+
+class _Prior:
+    """The baseline's model on a training subset: the class priors for every row."""
+
+    def __init__(self, priors: np.ndarray) -> None:
+        self.priors = priors
+
+    def predict(self, data: ProbeData) -> np.ndarray:
+        return np.tile(self.priors, (len(data), 1))
+
+
+def fit_probe(probe: Probe, train: ProbeData, ctx: FitContext) -> FittedModel:
+    """``probe.fit(train, ctx)``, except on a classification subset that holds a single
+    class (a small learning-curve size), where nothing can be learnt: the baseline's
+    prior, with a note. The guard lives here, once, so no probe needs its own."""
+    if train.is_classification and len(np.unique(train.y)) < 2:
+        ctx.note(SINGLE_CLASS_NOTE)
+        counts = np.bincount(train.y.astype(np.int64), minlength=train.n_classes).astype(np.float64)
+        total = counts.sum()
+        return _Prior(counts / total if total > 0 else np.full(train.n_classes, 1.0 / train.n_classes))
+    return probe.fit(train, ctx)
 
 
 def warm_up(probe: Probe, data: ProbeData, plan: EvalPlan, device: str) -> float:
