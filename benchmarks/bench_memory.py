@@ -31,7 +31,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "bench-data"
-KINDS = ("numbers", "short", "long", "repeated")
+KINDS = ("numbers", "digits", "short", "long", "repeated")
 STEPS = ("read", "recommend")
 CHUNK_ROWS = 50_000
 MB = 1024 * 1024
@@ -40,7 +40,8 @@ MB = 1024 * 1024
 def generate(path: Path, kind: str, mb: float, seed: int = 0) -> None:
     """Write about ``mb`` MB of CSV of one column kind, in chunks.
 
-    ``numbers``: 12 floats (6 decimals) and 4 integers. ``short``: 8 categorical
+    ``numbers``: 12 floats (6 decimals) and 4 integers. ``digits``: 16 one-digit
+    integers (the most cells per byte). ``short``: 8 categorical
     columns (50 levels) and 4 short high-cardinality codes. ``long``: 2 free-text
     columns of 20-60 random words. ``repeated``: one mixed row over and over
     (what a gzip bomb inflates to). Every file has a binary ``target``.
@@ -66,7 +67,10 @@ def generate(path: Path, kind: str, mb: float, seed: int = 0) -> None:
         while kind != "repeated" and fh.tell() < target:
             n = CHUNK_ROWS
             cols: dict[str, object] = {}
-            if kind == "numbers":
+            if kind == "digits":
+                for i in range(16):
+                    cols[f"d{i}"] = rng.integers(0, 10, n)
+            elif kind == "numbers":
                 for i in range(12):
                     cols[f"x{i}"] = rng.normal(size=n).round(6)
                 for i in range(4):
@@ -92,10 +96,17 @@ def child(step: str, path: str) -> None:
 
     import advisor.pipeline  # noqa: F401  (imports counted in the baseline, as in a real run)
     import advisor.profile.build  # noqa: F401
-    from advisor.io.read import read_table
+    from advisor.io.gzsize import inflate_count
+    from advisor.io.read import estimate_memory_mb, read_table, text_mix
     from advisor.io.sniff import sniff
 
-    text_bytes = sniff(path).text_bytes
+    s = sniff(path)
+    exact = inflate_count(Path(path), 1 << 62)[1] if s.compression else s.size_bytes
+    mix = text_mix(s)
+    per_byte = [0.0, 0.0, 0.0]
+    if mix is not None:
+        per_byte = [c / mix.text_bytes for c in (mix.number_cells, mix.text_cells, mix.text_value_bytes)]
+    estimate = estimate_memory_mb(s) * MB
     baseline = psutil.Process().memory_info().rss
     huge = 1e9  # MB: always read whole
     if step == "read":
@@ -113,7 +124,8 @@ def child(step: str, path: str) -> None:
             rows = json.loads(out.read_text())["dataset"]["source"]["n_rows"]
         finally:
             shutil.rmtree(out.parent)
-    print(json.dumps({"baseline": baseline, "text_bytes": text_bytes, "rows": rows}))
+    info = {"baseline": baseline, "text_bytes": exact, "sniffed_bytes": s.text_bytes, "rows": rows}
+    print(json.dumps({**info, "per_byte": per_byte, "estimate": estimate}))
 
 
 def measure(step: str, path: Path) -> dict[str, object]:
@@ -147,7 +159,11 @@ def main() -> None:
         return
 
     DATA_DIR.mkdir(exist_ok=True)
-    print(f"{'file':<26}{'step':<11}{'text MB':>8}{'rows':>11}{'base MB':>9}{'peak MB':>9}{'factor':>8}")
+    print(
+        f"{'file':<26}{'step':<11}{'text MB':>8}{'sniffed':>8}{'rows':>11}{'base MB':>8}{'peak MB':>8}"
+        f"{'factor':>7}{'est. MB':>8}"
+    )
+    fits: dict[str, list[dict[str, object]]] = {}
     for kind in args.kinds.split(","):
         path = DATA_DIR / f"mem_{kind}_{args.mb:g}mb.csv"
         if not path.exists():
@@ -165,11 +181,33 @@ def main() -> None:
                 if "error" in r:
                     print(f"{p.name:<26}{step:<11}  failed: {r['error']}")
                     continue
+                fits.setdefault(step, []).append(r)
                 print(
-                    f"{p.name:<26}{step:<11}{r['text_bytes'] / MB:>8.0f}{r['rows']:>11,}"
-                    f"{r['baseline'] / MB:>9.0f}{r['peak'] / MB:>9.0f}{r['factor']:>8.2f}",
+                    f"{p.name:<26}{step:<11}{r['text_bytes'] / MB:>8.0f}{r['sniffed_bytes'] / MB:>8.0f}"
+                    f"{r['rows']:>11,}{r['baseline'] / MB:>8.0f}{r['peak'] / MB:>8.0f}{r['factor']:>7.2f}"
+                    f"{r['estimate'] / MB:>8.0f}",
                     flush=True,
                 )
+    for step, runs in fits.items():
+        _fit(step, runs)
+
+
+def _fit(step: str, runs: list[dict[str, object]]) -> None:
+    """Least-squares bytes per number cell, per text cell and per text byte (what read.py's constants hold)."""
+    import numpy as np
+
+    if len(runs) < 3:
+        return
+    x = np.array([r["per_byte"] for r in runs]) * np.array([[r["text_bytes"]] for r in runs])
+    y = np.array([r["peak"] - r["baseline"] for r in runs], dtype=float)
+    coef, *_ = np.linalg.lstsq(x, y, rcond=None)
+    ratios = [(r["peak"] - r["baseline"]) / (x[i] @ coef) for i, r in enumerate(runs)]
+    worst = max(ratios)
+    print(f"{step}: measured / fitted per file: " + ", ".join(f"{v:.2f}" for v in ratios))
+    print(
+        f"{step}: bytes per number cell {coef[0]:.1f}, per text cell {coef[1]:.1f}, per text byte {coef[2]:.2f}; "
+        f"worst measured / fitted {worst:.2f}"
+    )
 
 
 if __name__ == "__main__":

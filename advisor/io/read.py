@@ -20,12 +20,15 @@ from pathlib import Path
 import pandas as pd
 import psutil
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from advisor.errors import InputError
 from advisor.facts import DataWarning, SourceInfo
 from advisor.io.csvparse import (
+    BLOCK_BYTES,
+    BLOCK_LINES,
     RowRejects,
     csv_input,
     csv_options,
@@ -42,10 +45,28 @@ from advisor.io.tidy import RepeatedHeaders, clip, normalise_types, unique_names
 __all__ = ["ColumnStats", "LoadedTable", "read_table", "default_memory_limit_mb"]
 
 DEFAULT_MEMORY_FRACTION = 0.25  # of total RAM, when no limit is given
-# Peak memory of a whole read per byte of CSV text: the Arrow table plus the
-# pandas copy made while converting.
-CSV_MEMORY_FACTOR = 2.0
+# Peak memory of a whole in-memory run (read, the pandas copy, profile, report:
+# ``advisor recommend --no-probes``) above the interpreter's own, per cell and
+# per byte of text, measured with benchmarks/bench_memory.py (docs/benchmarks.md,
+# "Memory per text byte"), rounded up. The head of the file gives the mix.
+BYTES_PER_NUMBER_CELL = 24.0  # numbers, booleans, dates: any non-text cell
+BYTES_PER_TEXT_CELL = 12.0
+BYTES_PER_TEXT_BYTE = 6.0
+# Per byte of text when the head cannot be parsed: the worst measured kind
+# (one-digit numbers, estimated as below), so the guard never underestimates.
+CSV_MEMORY_FACTOR = 15.0
+MEMORY_MARGIN = 1.2  # on the estimate from the head: the rest of the file may differ a little
+ESTIMATE_HEAD_BYTES = 1024 * 1024  # text parsed to see the mix of column kinds
 PARQUET_MEMORY_FACTOR = 2.0  # per uncompressed byte
+SAMPLE_SHARE = (
+    0.5  # of the limit, for the streamed sample (the reader's blocks and the profile need the rest)
+)
+SAMPLE_ROW_OVERHEAD = 1.5  # a sample row's memory while drawing (twice the rows, as Arrow) and profiling
+MIN_SAMPLE_ROWS = 1_000
+# Peak memory of pyarrow's streaming CSV reader per byte of its block (blocks in
+# flight and parse buffers): 92 MB with 1 MB blocks, 222 MB with 4 MB (short rows).
+STREAM_MEMORY_PER_BLOCK_BYTE = 100
+MIN_STREAM_BLOCK = 256 * 1024
 WIDE_TABLE_COLUMNS = 1_000
 MB = 1024 * 1024
 _READ_ERRORS = (pa.ArrowException, OSError, EOFError, zlib.error, UnicodeError, ValueError)
@@ -75,20 +96,24 @@ def read_table(
     s = sniff(path)
     limit = default_memory_limit_mb() if memory_limit_mb is None else memory_limit_mb
     try:
-        streaming = _estimate_memory_mb(s) > limit
+        streaming = estimate_memory_mb(s) > limit
         if streaming:
-            streamed = (stream_parquet if s.format == "parquet" else stream_csv)(
-                s, sample_rows=sample_rows, seed=seed
-            )
+            sample_rows = _sample_rows_within(s, limit, sample_rows)
+            if s.format == "parquet":
+                streamed = stream_parquet(s, sample_rows=sample_rows, seed=seed)
+            else:
+                streamed = stream_csv(
+                    s, sample_rows=sample_rows, seed=seed, block_bytes=_stream_block_bytes(s, limit)
+                )
             table, n_rows, stats, rejects = streamed.sample, streamed.n_rows, streamed.stats, streamed.rejects
             repeats = streamed.repeats
         else:
-            table, rejects, multiline = _read_whole(s)
+            table, rejects = _read_whole(s)
             repeats = RepeatedHeaders(table.column_names)
             if s.format != "parquet":
                 table = repeats.reparse(repeats.drop(table))
             n_rows, stats = table.num_rows, StatsAccumulator(table.num_columns)
-            stats.add(table, multiline=multiline)
+            stats.add(table)
     except InputError:
         raise
     except _READ_ERRORS as exc:
@@ -171,19 +196,94 @@ def peak_memory_mb() -> float:
     return peak / MB if sys.platform == "darwin" else peak / 1024  # bytes on macOS, KB on Linux
 
 
-def _estimate_memory_mb(s: Sniffed) -> float:
+@dataclass
+class TextMix:
+    """What the head of a CSV holds: its text size, rows, cells by kind and bytes of text values."""
+
+    text_bytes: int
+    rows: int
+    number_cells: int
+    text_cells: int
+    text_value_bytes: int
+
+    def memory_per_text_byte(self) -> float:
+        """Estimated peak memory of an in-memory run per byte of the file's text."""
+        used = (
+            self.number_cells * BYTES_PER_NUMBER_CELL
+            + self.text_cells * BYTES_PER_TEXT_CELL
+            + self.text_value_bytes * BYTES_PER_TEXT_BYTE
+        )
+        return used / max(self.text_bytes, 1)
+
+
+def text_mix(s: Sniffed) -> TextMix | None:
+    """Parse the head of a CSV (about ESTIMATE_HEAD_BYTES of text); None when that is not possible."""
+    if s.format == "parquet" or (s.encoding or "").startswith(("utf-16", "utf-32")):
+        return None  # no byte-wise cut at a line end for these encodings
+    want = min(max(ESTIMATE_HEAD_BYTES, 4 * s.max_line_bytes), 64 * ESTIMATE_HEAD_BYTES)
+    try:
+        with csv_input(s) as source:
+            head = source.read(want + 1)
+        if len(head) > want:  # cut after the last full line
+            head = head[: head.rfind(b"\n", 0, want) + 1]
+        read, parse, convert = csv_options(s, RowRejects(), block_size=max(len(head), 1))
+        table = pacsv.read_csv(
+            pa.BufferReader(head), read_options=read, parse_options=parse, convert_options=convert
+        )
+    except _READ_ERRORS:
+        return None
+    if not table.num_rows:
+        return None
+    texts = [c for c in table.columns if _is_text(c.type) or pa.types.is_binary(c.type)]
+    text_bytes = sum(pc.sum(pc.binary_length(c)).as_py() or 0 for c in texts)
+    text_cells = len(texts) * table.num_rows
+    return TextMix(
+        text_bytes=len(head),
+        rows=table.num_rows,
+        number_cells=table.num_rows * table.num_columns - text_cells,
+        text_cells=text_cells,
+        text_value_bytes=int(text_bytes),
+    )
+
+
+def memory_per_text_byte(s: Sniffed) -> float:
+    """Peak memory of reading and profiling ``s`` whole, per byte of its text (a CSV)."""
+    mix = text_mix(s)
+    return CSV_MEMORY_FACTOR if mix is None else mix.memory_per_text_byte() * MEMORY_MARGIN
+
+
+def _sample_rows_within(s: Sniffed, limit_mb: float, sample_rows: int) -> int:
+    """Fewer sample rows when ``sample_rows`` of this file's rows would not fit in half the limit.
+
+    The streamed sample holds up to twice its rows while it is drawn, and the
+    profile then needs the full per-row memory of an in-memory run.
+    """
+    mix = text_mix(s)
+    if mix is None:
+        return sample_rows
+    per_row = mix.memory_per_text_byte() * MEMORY_MARGIN * mix.text_bytes / mix.rows * SAMPLE_ROW_OVERHEAD
+    return max(MIN_SAMPLE_ROWS, min(sample_rows, int(limit_mb * MB * SAMPLE_SHARE / per_row)))
+
+
+def _stream_block_bytes(s: Sniffed, limit_mb: float) -> int:
+    """The streaming parser's block: its memory (about STREAM_MEMORY_PER_BLOCK_BYTE per byte) in the other half of the limit."""
+    fit = int(limit_mb * MB * (1 - SAMPLE_SHARE) / STREAM_MEMORY_PER_BLOCK_BYTE)
+    return max(MIN_STREAM_BLOCK, BLOCK_LINES * s.max_line_bytes, min(fit, BLOCK_BYTES))
+
+
+def estimate_memory_mb(s: Sniffed) -> float:
+    """Peak memory (MB, above the interpreter's own) of reading and profiling ``s`` whole."""
     if s.format == "parquet":
         metadata = pq.ParquetFile(s.path).metadata
         uncompressed = sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups))
         return uncompressed * PARQUET_MEMORY_FACTOR / MB
-    return s.text_bytes * CSV_MEMORY_FACTOR / MB
+    return s.text_bytes * memory_per_text_byte(s) / MB
 
 
-def _read_whole(s: Sniffed) -> tuple[pa.Table, RowRejects, bool]:
-    """The whole table, its rejected rows, and whether values may hold newlines (the multi-line parser)."""
+def _read_whole(s: Sniffed) -> tuple[pa.Table, RowRejects]:
     rejects = RowRejects()
     if s.format == "parquet":
-        return _read_parquet(s), rejects, False
+        return _read_parquet(s), rejects
     # Fast path: parse without multi-line quoted values. A quoted value holding a
     # newline then shows up as ragged rows or a parse error, and the file is read
     # again with them enabled, so the result is the same either way.
@@ -192,7 +292,7 @@ def _read_whole(s: Sniffed) -> tuple[pa.Table, RowRejects, bool]:
         with csv_input(s) as source:
             table = pacsv.read_csv(source, read_options=read, parse_options=parse, convert_options=convert)
         if not rejects.count:
-            return table, rejects, False
+            return table, rejects
     except pa.ArrowInvalid:
         pass
     block_size = None
@@ -204,7 +304,7 @@ def _read_whole(s: Sniffed) -> tuple[pa.Table, RowRejects, bool]:
                 table = pacsv.read_csv(
                     source, read_options=read, parse_options=parse, convert_options=convert
                 )
-            return table, rejects, True
+            return table, rejects
         except pa.ArrowInvalid as exc:
             block_size = larger_block(exc, read.block_size)
             if block_size is None:

@@ -33,14 +33,14 @@ class StatsAccumulator:
         self.long_fields: list[tuple[int, str]] = []  # (newlines in the value, its start)
         self.long_field_newlines = 0  # newlines in every value of at least LONG_FIELD_LINES lines
 
-    def add(self, data: pa.Table | pa.RecordBatch, *, multiline: bool = True) -> None:
-        """Count ``data``; ``multiline=False`` when the parser allowed no newline inside a value."""
+    def add(self, data: pa.Table | pa.RecordBatch) -> None:
         for i, column in enumerate(data.columns):
             self.n_missing[i] += column.null_count
             if pa.types.is_floating(column.type):
                 self.n_missing[i] += _true_count(pc.is_nan(column))
                 self.n_inf[i] += _true_count(pc.is_inf(column))
-            elif multiline and (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+            elif pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+                # pyarrow's fast parser also makes multi-line values, so every text column is checked
                 self._long_values(column)
 
     def _long_values(self, column: pa.Array | pa.ChunkedArray) -> None:

@@ -83,11 +83,14 @@ class BottomKSample:
         return table.take(pa.array(np.argsort(self.rows[0], kind="stable")))
 
 
-def stream_csv(s: Sniffed, *, sample_rows: int, seed: int) -> Streamed:
-    """Stream a CSV/TSV (restarting with wider types when a late value does not fit, or bigger blocks)."""
+def stream_csv(s: Sniffed, *, sample_rows: int, seed: int, block_bytes: int | None = None) -> Streamed:
+    """Stream a CSV/TSV (restarting with wider types when a late value does not fit, or bigger blocks).
+
+    ``block_bytes``: the parser's block to start with (the reader's memory grows with it); None: the default.
+    """
     column_types: dict[str, pa.DataType] = {}
     by_header: set[int] = set()  # columns made text by a repeated header row: numbers again without it
-    block_size = None
+    block_size = block_bytes
     for _ in range(MAX_TYPE_RETRIES):
         repeats = RepeatedHeaders(s.header, follow=dict.fromkeys(by_header, 0))
         try:
