@@ -17,7 +17,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -104,10 +104,11 @@ class CurvePoint:
 
 @dataclass
 class CurveFit:
-    """Power law score(n) = asymptote - a * n**(-b), fitted per fold."""
+    """A learning curve: curve families fitted to the fold-mean curve, weighted by
+    backtest (``advisor/probing/curves.py``), and their projections with intervals."""
 
-    asymptote: float
-    a: float
+    asymptote: float  # the weighted families' limit as rows grow (the last score for "last")
+    a: float  # pow3 fit score(n) = c - a * n**(-b), for reference (nan when it failed)
     b: float
     # Extrapolations: keys "2x" and "10x" of the largest training size measured,
     # plus "full" when the data was sampled. Estimates, with their spread across folds.
@@ -115,6 +116,17 @@ class CurveFit:
     predicted_rows: dict[str, int] = field(default_factory=dict)
     ok: bool = True
     note: str = ""  # e.g. "flat curve: no gain from more data is expected"
+    # The interval of each projection (same keys as ``predicted``), nominal coverage ``interval``.
+    predicted_low: dict[str, float] = field(default_factory=dict)
+    predicted_high: dict[str, float] = field(default_factory=dict)
+    interval: float = 0.8
+    family: str = ""  # the family with the largest weight: last | pow3 | pow4 | logpower | mmf4 | wbl4
+    weights: dict[str, float] = field(default_factory=dict)  # family -> weight (sum 1), from the backtest
+    params: dict[str, list[float]] = field(default_factory=dict)  # family -> parameters, n scaled by n_ref
+    n_ref: float = 0.0  # the largest training size measured (the fits' unit of n)
+    last_score: float = float("nan")  # the fold-mean score at n_ref (the "last" family's value)
+    monotone: bool = True  # False when the score fell beyond the fold noise as rows grew
+    backtest_error: float = float("nan")  # RMS error per unit of log-size predicting later anchors from earlier
 
 
 @dataclass
@@ -127,11 +139,18 @@ class CostEstimate:
     method: str  # how it was made, e.g. "power law in rows fitted to 4 measured sizes"
 
 
+# ok: every fold measured. partial: the budget (or an error in a curve point) stopped it
+# after some folds. failed: an error, no score. skipped: it could have run but did not
+# (interrupted, PyTorch missing, supports() raised). not_applicable: supports() said the
+# probe does not handle this data or task: not a failure, and not shown as one.
+ProbeStatus = Literal["ok", "partial", "failed", "skipped", "not_applicable"]
+
+
 @dataclass
 class ProbeResult:
     name: str
     family: str  # "baseline" or one of FAMILIES
-    status: str  # "ok" | "failed" | "skipped" | "partial"
+    status: ProbeStatus
     reason: str = ""  # why failed/skipped/partial
     description: str = ""  # the model, e.g. "LightGBM, 31 leaves, early stopping"
     metric: str = ""  # primary metric name, higher is better

@@ -1,69 +1,284 @@
 """Learning-curve and cost extrapolation.
 
-Score: the power law ``score(n) = c - a * n**(-b)`` (a >= 0, 0 < b <= 2,
-c <= the metric's maximum), fitted per fold and on the fold-mean curve. The
-per-fold fits give the spread of every extrapolation. Fit time: ``t = k * n**p``
-with p clipped to [0.5, 2]. Both are estimates and are labelled so.
+Score: several parametric curve families (Mohr and van Rijn's survey; LCDB,
+Mohr et al. 2022), fitted by bounded weighted least squares on the fold-mean
+curve, with ``n`` scaled by the largest anchor:
+
+- ``last``: the last measured score (no extrapolation; a hard baseline);
+- ``pow3``: ``a - b n^-c``;
+- ``pow4``: ``a - b (n + d)^-c`` (a power law with a shift);
+- ``logpower``: ``a / (1 + (n / e^b)^c)`` with ``c < 0``;
+- ``mmf4``: ``(a b + c n^d) / (b + n^d)`` (Morgan-Mercer-Flodin);
+- ``wbl4``: ``c - b exp(-a n^d)`` (Weibull).
+
+Every asymptote lies between the lowest measured score and the metric's maximum.
+Families are chosen by backtest on this very curve: each is fitted on the
+early anchors and predicts the later ones; the error per unit of log-size,
+scaled to the target's distance, weights the families (inverse squared error;
+families more than ``KEEP_RATIO`` times worse than the best get no weight).
+The projection is the weighted mix. Its interval (``INTERVAL``, 80%) combines
+the spread of the per-fold fits, the disagreement between the weighted
+families and the backtest error, scaled by ``CALIBRATION`` (set on
+``benchmarks/bench_curves.py`` and the seeded simulation in the tests).
+
+A curve whose score falls significantly (beyond the fold noise) is flagged
+``monotone=False``; when it ends below its peak it is projected as the last
+measured score, not forced through a power law.
+
+Fit time: ``t = k * n**p`` with p clipped to [0.5, 2]. Both are estimates and
+are labelled so.
 """
 
 from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from advisor.probe_api import CurveFit, Score
 
-B_MIN, B_MAX = 1e-3, 2.0
 P_MIN, P_MAX = 0.5, 2.0
 FLAT_NOTE = "flat: more data is not expected to help"
 MIN_TIMED_SECONDS = 0.2  # below this, fit times are mostly fixed overhead
 MIN_GAIN = 1e-3  # a gain below this is flat even when the folds agree exactly
+INTERVAL = 0.8  # nominal coverage of the projection intervals
+Z_INTERVAL = 1.2816  # two-sided 80% normal quantile
+CALIBRATION = 1.0  # interval scale, checked on the benchmark and the simulation
+KEEP_RATIO = 2.0  # a family whose backtest error exceeds the best's by this factor gets no weight
+MAX_CUTS = 3  # backtests: hold out the last 1, 2, ... MAX_CUTS anchors
+MIN_NOISE = 2e-3  # floor of a point's standard error (scores are rounded, folds few)
+DIP_MIN = 5e-3  # a fall smaller than this is never called non-monotone
+FAMILIES = ("last", "pow3", "pow4", "logpower", "mmf4", "wbl4")
+
+Params = tuple[float, ...]
 
 
-def _power_law(x: np.ndarray, c: float, a: float, b: float) -> np.ndarray:
-    return c - a * np.power(x, -b)
+@dataclass(frozen=True)
+class _Family:
+    """A family written as ``asymptote + amplitude * shape(x; theta)`` (``logpower``:
+    ``asymptote * shape``), so that for fixed ``theta`` the fit is a small linear
+    least-squares problem: ``theta`` is searched on a grid (then a finer one around
+    the best), the linear coefficients solved in closed form within their bounds."""
+
+    name: str
+    n_params: int
+    shape: Callable[..., np.ndarray]  # (x[None, :], *theta[:, None]) -> (G, K)
+    grid: tuple[np.ndarray, ...]  # coarse values of each theta component
+    scaled: bool = False  # logpower: asymptote * shape, no amplitude
 
 
-def _fit_one(ns: np.ndarray, scores: np.ndarray, metric_max: float) -> tuple[float, float, float] | None:
-    """(c, a, b) in original units, or None when the fit fails.
+def _shape_pow3(x: np.ndarray, c: np.ndarray) -> np.ndarray:
+    return -np.power(x, -c)
 
-    n is scaled by its maximum before fitting: with raw row counts a and n**-b
-    span many orders of magnitude and the optimiser stalls.
+
+def _shape_pow4(x: np.ndarray, c: np.ndarray, d: np.ndarray) -> np.ndarray:
+    return -np.power(x + d, -c)
+
+
+def _shape_logpower(x: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.power(x / np.exp(b), c))
+
+
+def _shape_mmf4(x: np.ndarray, s: np.ndarray, d: np.ndarray) -> np.ndarray:
+    # (a b + c x^d) / (b + x^d) = c - (c - a) / (1 + x^d / b), with b = e^(s d)
+    return -1.0 / (1.0 + np.power(x / np.exp(s), d))
+
+
+def _shape_wbl4(x: np.ndarray, s: np.ndarray, d: np.ndarray) -> np.ndarray:
+    # c - b exp(-a x^d), with a = e^(-s d)
+    return -np.exp(-np.power(x / np.exp(s), d))
+
+
+_EXPS = np.geomspace(0.02, 5.0, 24)
+_FAMILIES: dict[str, _Family] = {
+    "pow3": _Family("pow3", 3, _shape_pow3, (np.geomspace(0.01, 3.0, 60),)),
+    "pow4": _Family("pow4", 4, _shape_pow4, (_EXPS, np.concatenate([[0.0], np.geomspace(1e-3, 2.0, 19)]))),
+    "logpower": _Family("logpower", 3, _shape_logpower, (np.linspace(-12.0, 6.0, 25), -_EXPS), scaled=True),
+    "mmf4": _Family("mmf4", 4, _shape_mmf4, (np.linspace(-9.0, 4.0, 27), _EXPS)),
+    "wbl4": _Family("wbl4", 4, _shape_wbl4, (np.linspace(-9.0, 4.0, 27), _EXPS)),
+}
+
+
+def family_value(name: str, params: Sequence[float], x: np.ndarray | float) -> np.ndarray:
+    """A family's curve at scaled size(s) ``x`` (rows / the fit's reference size).
+
+    ``params`` are (asymptote, amplitude, *theta) (logpower: (asymptote, *theta)):
+    pow3 ``a - b x^-c``; pow4 ``a - b (x + d)^-c``; logpower ``a / (1 + (x / e^b)^c)``;
+    mmf4 ``c - b / (1 + (x / e^s)^d)``; wbl4 ``c - b exp(-(x / e^s)^d)``.
     """
-    from scipy.optimize import curve_fit
-
-    if len(np.unique(ns)) < 3:
-        return None
-    scale = float(ns.max())
-    x = ns / scale
-    hi = float(metric_max)
-    c0 = min(float(scores.max()) + 0.01, hi - 1e-9) if math.isfinite(hi) else float(scores.max()) + 0.01
-    a0 = max(c0 - float(scores.min()), 1e-6) * float(x.min()) ** 0.5
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            (c, a_s, b), _ = curve_fit(
-                _power_law,
-                x,
-                scores,
-                p0=[c0, a0, 0.5],
-                bounds=([-np.inf, 0.0, B_MIN], [hi, np.inf, B_MAX]),
-                maxfev=5000,
-            )
-    except (RuntimeError, ValueError, FloatingPointError):
-        return None
-    if not all(math.isfinite(v) for v in (c, a_s, b)):
-        return None
-    # a_s * x**-b == a * n**-b with a = a_s * scale**b.
-    return float(c), float(a_s) * scale ** float(b), float(b)
+    fam = _FAMILIES[name]
+    xs = np.asarray(x, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        if fam.scaled:
+            return params[0] * fam.shape(xs, *params[1:])
+        return params[0] + params[1] * fam.shape(xs, *params[2:])
 
 
-def _predict(params: tuple[float, float, float], n: float) -> float:
-    c, a, b = params
-    return float(c - a * n ** (-b))
+def _solve(
+    v: np.ndarray, y: np.ndarray, w: np.ndarray, lo: float, hi: float, scaled: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For every row of shapes ``v`` (G, K): the best (A, B) of ``A + B v`` with A in
+    [lo, hi], B >= 0 (``scaled``: ``A v``, B unused), and the weighted squared error."""
+    syy = float((w * y * y).sum())
+    svv, svy = (w * v * v).sum(1), (v * (w * y)).sum(1)
+    if scaled:
+        a = np.clip(svy / np.maximum(svv, 1e-300), lo, hi)
+        return a, np.zeros_like(a), syy - 2 * a * svy + a * a * svv
+    sw, sy, sv = float(w.sum()), float((w * y).sum()), v @ w
+
+    def sse_of(a: np.ndarray, b: np.ndarray) -> np.ndarray:  # from the sufficient statistics
+        with np.errstate(all="ignore"):
+            return syy - 2 * a * sy - 2 * b * svy + a * a * sw + 2 * a * b * sv + b * b * svv
+
+    det = sw * svv - sv * sv
+    ok = det > 1e-12 * np.maximum(sw * svv, 1e-300)
+    safe = np.where(ok, det, 1.0)
+    a_free = (svv * sy - sv * svy) / safe
+    b_free = (sw * svy - sv * sy) / safe
+    feasible = ok & (a_free >= lo) & (a_free <= hi) & (b_free >= 0)
+    best_a = np.where(feasible, a_free, min(max(sy / sw, lo), hi))  # else B = 0
+    best_b = np.where(feasible, b_free, 0.0)
+    best_sse = sse_of(best_a, best_b)
+    for edge in (lo, hi):  # A on a bound
+        b_e = np.maximum((svy - edge * sv) / np.maximum(svv, 1e-300), 0.0)
+        a_e = np.full_like(b_e, edge)
+        sse = sse_of(a_e, b_e)
+        better = ~feasible & (sse < best_sse)
+        best_a, best_b = np.where(better, a_e, best_a), np.where(better, b_e, best_b)
+        best_sse = np.where(better, sse, best_sse)
+    return best_a, best_b, np.maximum(best_sse, 0.0)
+
+
+def _search(
+    fam: _Family, axes: Sequence[np.ndarray], x: np.ndarray, y: np.ndarray, w: np.ndarray, lo: float, hi: float
+) -> tuple[float, Params]:
+    mesh = [m.ravel() for m in np.meshgrid(*axes, indexing="ij")]
+    with np.errstate(all="ignore"):
+        v = fam.shape(x[None, :], *(m[:, None] for m in mesh))
+    v = np.where(np.isfinite(v), v, np.nan)
+    bad = ~np.all(np.isfinite(v), axis=1)
+    v = np.where(np.isfinite(v), v, 0.0)
+    with np.errstate(all="ignore"):
+        a, b, sse = _solve(v, y, w, lo, hi, fam.scaled)
+    sse = np.where(bad, np.inf, sse)
+    i = int(np.argmin(sse))
+    theta = tuple(float(m[i]) for m in mesh)
+    head = (float(a[i]),) if fam.scaled else (float(a[i]), float(b[i]))
+    return float(sse[i]), head + theta
+
+
+def _zoom(axis: np.ndarray, value: float, points: int = 9) -> np.ndarray:
+    """A finer grid around ``value`` spanning its neighbours on ``axis``."""
+    j = int(np.argmin(np.abs(axis - value)))
+    left, right = axis[max(j - 1, 0)], axis[min(j + 1, len(axis) - 1)]
+    return np.linspace(left, right, points)
+
+
+def fit_family(
+    name: str, x: np.ndarray, y: np.ndarray, sigma: np.ndarray | None, lo: float, hi: float
+) -> Params | None:
+    """Bounded weighted least squares of one family on scaled sizes ``x`` (asymptote
+    in [lo, hi], amplitude >= 0); None when it cannot be fitted."""
+    fam = _FAMILIES[name]
+    if len(x) < min(fam.n_params, 3) or (fam.scaled and hi <= 0.0):
+        return None
+    if fam.scaled:
+        lo = max(lo, 1e-6)
+    w = 1.0 / np.square(sigma if sigma is not None else np.ones_like(y))
+    sse, p = _search(fam, fam.grid, x, y, w, lo, hi)
+    head = 1 if fam.scaled else 2
+    for _ in range(2):
+        if not math.isfinite(sse):
+            return None
+        axes = [_zoom(ax if k == 0 else ax, p[head + k]) for k, ax in enumerate(fam.grid)]
+        sse2, p2 = _search(fam, axes, x, y, w, lo, hi)
+        if sse2 <= sse:
+            sse, p = sse2, p2
+        fam = _Family(fam.name, fam.n_params, fam.shape, tuple(axes), fam.scaled)
+    return p if math.isfinite(sse) else None
+
+
+def _noise(sd: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Standard error of each fold-mean point; the median stands in where a point has one fold."""
+    se = np.where(counts > 1, sd / np.sqrt(np.maximum(counts, 1)), np.nan)
+    fill = float(np.nanmedian(se)) if np.any(np.isfinite(se)) else 0.01
+    se = np.where(np.isfinite(se), se, fill)
+    # Each point's noise is itself estimated from a few folds: shrink towards the median.
+    return np.sqrt(0.5 * se**2 + 0.5 * float(np.median(se)) ** 2 + MIN_NOISE**2)
+
+
+def _dip(n: np.ndarray, y: np.ndarray, se: np.ndarray) -> tuple[int, int] | None:
+    """(peak index, later lower index) of the largest significant fall, or None."""
+    best: tuple[float, int, int] | None = None
+    for j in range(1, len(y)):
+        i = int(np.argmax(y[:j]))
+        drop = float(y[i] - y[j])
+        thr = max(2.0 * math.hypot(float(se[i]), float(se[j])), DIP_MIN)
+        if drop > thr and (best is None or drop - thr > best[0]):
+            best = (drop - thr, i, j)
+    return None if best is None else (best[1], best[2])
+
+
+def _backtest(
+    names: Sequence[str], n: np.ndarray, y: np.ndarray, se: np.ndarray, lo: float, hi: float
+) -> dict[str, float]:
+    """Per family: the error predicting later anchors from earlier ones, per unit of
+    log-size (RMS of (pred - obs) / log(n_held / n_cut)); inf when it cannot be backtested."""
+    k = len(n)
+    out: dict[str, float] = {}
+    for name in names:
+        need = 1 if name == "last" else max(3, _FAMILIES[name].n_params)
+        num = den = 0.0
+        for cut in range(k - 1, max(k - 1 - MAX_CUTS, 0), -1):  # fit on anchors [0, cut)
+            if cut < need:
+                break
+            x = n[:cut] / n[cut - 1]
+            xh = n[cut:] / n[cut - 1]
+            if name == "last":
+                pred = np.full(len(xh), y[cut - 1])
+            else:
+                p = fit_family(name, x, y[:cut], se[:cut], lo, hi)
+                if p is None:
+                    num, den = math.inf, 1.0
+                    break
+                pred = family_value(name, p, xh)
+            logr = np.log(xh)
+            num += float(np.sum((pred - y[cut:]) ** 2))
+            den += float(np.sum(logr**2))
+        out[name] = math.sqrt(num / den) if den > 0 else math.inf
+    return out
+
+
+def _weights(bt: dict[str, float]) -> dict[str, float]:
+    finite = {k: v for k, v in bt.items() if math.isfinite(v)}
+    if not finite:
+        return {"last": 1.0}
+    best = min(finite.values())
+    floor = max(best, 1e-4)
+    kept = {k: 1.0 / max(v, floor * 0.5) ** 2 for k, v in finite.items() if v <= KEEP_RATIO * floor}
+    total = sum(kept.values())
+    return {k: v / total for k, v in sorted(kept.items(), key=lambda kv: -kv[1])}
+
+
+def _mix(
+    weights: dict[str, float], params: dict[str, Params], x: np.ndarray, last: float
+) -> np.ndarray:
+    out = np.zeros_like(x, dtype=np.float64)
+    for name, w in weights.items():
+        out += w * (np.full_like(x, last, dtype=np.float64) if name == "last" else family_value(name, params[name], x))
+    return out
+
+
+def curve_value(fit: CurveFit, n: float | np.ndarray) -> np.ndarray:
+    """The fitted (weighted) curve at ``n`` training rows; nan when the fit is not ok."""
+    ns = np.asarray(n, dtype=np.float64)
+    if not fit.ok or fit.n_ref <= 0:
+        return np.full_like(ns, math.nan)
+    params = {k: tuple(v) for k, v in fit.params.items()}
+    return _mix(fit.weights, params, ns / fit.n_ref, fit.last_score)
 
 
 def fit_learning_curve(
@@ -82,8 +297,11 @@ def fit_learning_curve(
 
     # Fold-mean curve: group by position in the size order (folds differ by a row or two in n).
     depth = max(len(f) for f in folds)
-    mean_n = np.array([np.mean([f[i][0] for f in folds if len(f) > i]) for i in range(depth)])
-    mean_s = np.array([np.mean([f[i][1] for f in folds if len(f) > i]) for i in range(depth)])
+    at = [[f[i] for f in folds if len(f) > i] for i in range(depth)]
+    mean_n = np.array([np.mean([p[0] for p in pts]) for pts in at])
+    mean_s = np.array([np.mean([p[1] for p in pts]) for pts in at])
+    sd = np.array([np.std([p[1] for p in pts], ddof=1) if len(pts) > 1 else np.nan for pts in at])
+    counts = np.array([len(pts) for pts in at])
     n_max = float(mean_n.max())
     targets = dict(n_targets) if n_targets else {"2x": int(round(2 * n_max)), "10x": int(round(10 * n_max))}
 
@@ -92,45 +310,112 @@ def fit_learning_curve(
             math.nan, math.nan, math.nan, predicted_rows=targets, ok=False,
             note=f"only {len(np.unique(np.round(mean_n)))} training sizes measured; 3 are needed to fit a curve",
         )  # fmt: skip
-    mean_fit = _fit_one(mean_n, mean_s, metric_max)
-    if mean_fit is None:
-        return CurveFit(
-            math.nan, math.nan, math.nan, predicted_rows=targets, ok=False,
-            note="the power-law fit did not converge",
-        )  # fmt: skip
-    fold_fits = [
-        fit
-        for f in folds
-        if (fit := _fit_one(np.array([p[0] for p in f]), np.array([p[1] for p in f]), metric_max))
-    ]
 
-    # Predictions are kept within a plausible range: a power law fitted to
-    # four points can run away, and a score above the metric's maximum is impossible.
     observed = np.array([p[1] for p in all_pts])
-    lo = float(observed.min()) - max(float(np.ptp(observed)), 0.01)
-    hi = float(metric_max)
+    hi = float(metric_max) if math.isfinite(metric_max) else float(observed.max() + 10 * max(np.ptp(observed), 0.01))
+    lo_asym = min(float(mean_s.min()), hi - 1e-3)
+    lo_clip = float(observed.min()) - max(float(np.ptp(observed)), 0.01)
+    se = _noise(sd, counts)
+    last = float(mean_s[-1])
 
-    def clip(v: float) -> float:
-        return float(min(max(v, lo), hi))
+    notes: list[str] = []
+    dip = _dip(mean_n, mean_s, se)
+    monotone = dip is None
+    peaked = dip is not None and mean_s[-1] < float(mean_s.max()) - max(2.0 * math.hypot(se[-1], se[int(np.argmax(mean_s))]), DIP_MIN)
+    if dip is not None:
+        i, j = dip
+        notes.append(
+            f"non-monotone: the score fell from {mean_s[i]:.3f} at {mean_n[i]:,.0f} rows to "
+            f"{mean_s[j]:.3f} at {mean_n[j]:,.0f} rows"
+            + ("; projected as the last measured score" if peaked else "")
+        )
+
+    x = mean_n / n_max
+    names = ("last",) if peaked else FAMILIES
+    bt = _backtest(names, mean_n, mean_s, se, lo_asym, hi)
+    params: dict[str, Params] = {}
+    for name in names:
+        if name != "last":
+            p = fit_family(name, x, mean_s, se, lo_asym, hi)
+            if p is None:
+                bt[name] = math.inf
+            else:
+                params[name] = p
+    weights = _weights(bt)
+    if len(params) == 0 and not peaked:
+        weights = {"last": 1.0}
+        notes.append("no curve family converged: projected as the last measured score")
+    bt_err = math.sqrt(sum(w * bt[k] ** 2 for k, w in weights.items())) if all(math.isfinite(bt[k]) for k in weights) else math.nan
+
+    # Per-fold fits of the weighted families, mixed with the same weights: the spread.
+    fold_params: list[tuple[dict[str, Params], float, float]] = []
+    failed = 0
+    for f in folds:
+        fn = np.array([p[0] for p in f])
+        fs = np.array([p[1] for p in f])
+        if len(np.unique(np.round(fn))) < 3:
+            continue
+        fp: dict[str, Params] = {}
+        for name in weights:
+            if name != "last":
+                q = fit_family(name, fn / n_max, fs, se[: len(fs)] * math.sqrt(len(folds)), lo_asym, hi)
+                if q is None:
+                    break
+                fp[name] = q
+        else:
+            fold_params.append((fp, float(fs[-1]), float(fn.max())))
+            continue
+        failed += 1
+
+    def clip(v: np.ndarray | float) -> np.ndarray:
+        return np.clip(v, lo_clip, hi)
 
     predicted: dict[str, Score] = {}
-    for key, n in targets.items():
-        per_fold = [clip(_predict(fit, n)) for fit in fold_fits] or [clip(_predict(mean_fit, n))]
-        std = float(np.std(per_fold, ddof=1)) if len(per_fold) > 1 else 0.0
-        predicted[key] = Score(mean=float(np.mean(per_fold)), std=std, folds=per_fold)
+    low: dict[str, float] = {}
+    high: dict[str, float] = {}
+    for key, n_t in targets.items():
+        xt = np.array([n_t / n_max])
+        center = float(clip(_mix(weights, params, xt, last))[0])
+        per_fold = [float(clip(_mix(weights, fp, xt, fl))[0]) for fp, fl, _ in fold_params] or [center]
+        f_sd = float(np.std(per_fold, ddof=1)) if len(per_fold) > 1 else float(se[-1])
+        comps = [
+            float(clip(np.full(1, last) if k == "last" else family_value(k, params[k], xt))[0]) for k in weights
+        ]
+        fam_sd = math.sqrt(sum(w * (c - center) ** 2 for w, c in zip(weights.values(), comps, strict=True)))
+        logr = max(math.log(max(n_t / n_max, 1.0)), 0.0)
+        bt_part = (bt_err if math.isfinite(bt_err) else 0.0) * logr
+        if peaked:  # no trend is trusted: the fall itself is the uncertainty
+            bt_part = max(bt_part, float(mean_s.max() - last))
+        fold_part = f_sd / math.sqrt(max(len(per_fold), 1))
+        half = CALIBRATION * Z_INTERVAL * math.sqrt(fold_part**2 + fam_sd**2 + bt_part**2 + float(se[-1]) ** 2)
+        predicted[key] = Score(mean=center, std=f_sd, folds=per_fold)
+        low[key] = float(max(center - half, lo_clip))
+        high[key] = float(min(center + half, hi))
 
-    note = ""
     # Flat when the predicted gain from the largest measured size to 10x is within the fold noise.
     at_max = [f[-1][1] for f in folds if len(f) == depth]
     spread = float(np.std(at_max, ddof=1)) if len(at_max) > 1 else 0.0
-    gain = clip(_predict(mean_fit, 10 * n_max)) - clip(_predict(mean_fit, n_max))
-    if gain < max(spread, MIN_GAIN):
-        note = FLAT_NOTE
-    if len(fold_fits) < len(folds):
-        extra = f"the fit failed on {len(folds) - len(fold_fits)} of {len(folds)} folds"
-        note = f"{note}; {extra}" if note else extra
-    c, a, b = mean_fit
-    return CurveFit(asymptote=c, a=a, b=b, predicted=predicted, predicted_rows=targets, ok=True, note=note)
+    grid = clip(_mix(weights, params, np.array([1.0, 10.0]), last))
+    if float(grid[1] - grid[0]) < max(spread, MIN_GAIN):
+        notes.insert(0, FLAT_NOTE)
+    if failed:
+        notes.append(f"the fit failed on {failed} of {len(folds)} folds")
+    family = max(weights, key=lambda k: weights[k])
+    p3 = params.get("pow3")
+    if p3 is not None:  # a b n^-c in original units: b_s x^-c = b_s n_max^c n^-c
+        a3, b3 = p3[1] * n_max ** p3[2], p3[2]
+    else:
+        a3 = b3 = math.nan
+    asym = float(
+        sum(w * (last if k == "last" else params[k][0]) for k, w in weights.items())
+    )
+    return CurveFit(
+        asymptote=asym, a=float(a3), b=float(b3), predicted=predicted, predicted_rows=targets, ok=True,
+        note="; ".join(notes), family=family, weights={k: float(v) for k, v in weights.items()},
+        params={k: [float(v) for v in p] for k, p in params.items() if k in weights},
+        n_ref=n_max, last_score=last, predicted_low=low, predicted_high=high, interval=INTERVAL,
+        monotone=monotone, backtest_error=float(bt_err) if math.isfinite(bt_err) else math.nan,
+    )  # fmt: skip
 
 
 def cost_exponent(points: Sequence[tuple[int, float]]) -> float:
