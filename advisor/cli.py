@@ -271,12 +271,7 @@ def recommend(
 
 def _interrupted(report) -> bool:
     """Whether Ctrl-C cut a probe stage short (a probe out of budget is partial, not interrupted)."""
-    from advisor.probing.stage import INTERRUPTED
-
-    runs = [report.probes]
-    if report.leakage is not None:
-        runs += [report.leakage.probes_without, report.leakage.probes_with]
-    return any(r.reason == INTERRUPTED for run in runs for r in run)
+    return bool(report.probe_stage and report.probe_stage.interrupted)
 
 
 def _emit(report, fmt: str, output: str | None) -> None:

@@ -258,7 +258,7 @@ def _image_csv(path: Path, table, profile: DatasetProfile, constraints: Constrai
 
 
 def _probe(data, profile, constraints, compute, progress):
-    from advisor.probing.stage import run_probes
+    from advisor.probing.stage import INTERRUPTED, run_probes
 
     progress.stage(f"probing on {compute.device} with a {constraints.budget_seconds:g} s budget")
     leak_share = LEAKAGE_BUDGET_SHARE if profile.leakage_suspects else 0.0
@@ -281,7 +281,8 @@ def _probe(data, profile, constraints, compute, progress):
         n_repeats=plan.n_repeats,
     )
     without = None
-    interrupted = any(r.reason == "interrupted" for r in stage.results)
+    interrupted = any(r.reason == INTERRUPTED for r in stage.results)
+    summary.interrupted = interrupted
     if not interrupted and not leak_share and _collapse_search(data, stage, profile, constraints, progress):
         leak_share = LEAKAGE_BUDGET_SHARE
         summary.notes.append(
@@ -292,6 +293,11 @@ def _probe(data, profile, constraints, compute, progress):
         without = _remeasure_without(
             data, profile.leakage_suspects, constraints, compute, progress, leak_share
         )
+        if any(r.reason == INTERRUPTED for r in without):
+            # Half a re-measure confirms nothing: the suspects stay named, the headline keeps every column.
+            summary.partial = summary.interrupted = True
+            summary.notes.append("the leakage re-measure was interrupted (Ctrl-C); no leakage check was made")
+            without = None
     return stage.results, summary, without
 
 

@@ -43,6 +43,7 @@ class ProbeStageSummary:
     elapsed_seconds: float
     partial: bool
     notes: list[str] = field(default_factory=list)
+    interrupted: bool = False  # Ctrl-C stopped the probes (or the leakage re-measure): the CLI exits 3
     split: str = "random"  # random | time | group (EvalPlan.split)
     split_column: str = ""
     n_repeats: int = 1
