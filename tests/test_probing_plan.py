@@ -8,7 +8,15 @@ import pytest
 
 from advisor.data import ProbeData
 from advisor.errors import InputError
-from advisor.probing.plan import curve_fractions, make_plan, row_cap, stratified_subset, subset_order
+from advisor.probing.plan import (
+    CURVE_TOP,
+    MAX_CURVE_SIZES,
+    curve_fractions,
+    make_plan,
+    row_cap,
+    stratified_subset,
+    subset_order,
+)
 
 
 def _data(y: np.ndarray, task: str, n_total: int = 0) -> ProbeData:
@@ -101,13 +109,27 @@ def test_too_few_rows_is_an_input_error() -> None:
 
 
 def test_curve_fractions_drop_tiny_sizes_but_keep_three() -> None:
-    assert curve_fractions(1000) == (0.1, 0.25, 0.5, 1.0)
-    small = curve_fractions(120)  # 0.1 -> 12 rows: too few
-    assert small == (0.25, 0.5, 1.0)
-    tiny = curve_fractions(50)  # only 0.5 usable from the base sizes
+    small = curve_fractions(120)
+    assert len(small) >= 5 and all(round(f * 120) >= 20 for f in small)
+    tiny = curve_fractions(50)  # few grid sizes fit: a geometric spacing from the floor
     assert len(tiny) >= 3 and all(round(f * 50) >= 20 for f in tiny)
+    assert list(tiny) == sorted(set(tiny)) and tiny[-1] == 1.0
     many_classes = curve_fractions(400, n_classes=30)  # 2 rows per class need 60 rows
     assert all(round(f * 400) >= 60 for f in many_classes)
+
+
+@pytest.mark.parametrize("n_train", [200, 1000, 8000, 16_000, 100_000])
+def test_curve_fractions_on_the_lcdb_grid(n_train: int) -> None:
+    """Anchors 16 * 2^(k/2) rows, ascending, at least 5 and at most MAX_CURVE_SIZES + 1,
+    spanning from a few dozen rows (or a few hundred for huge folds) to the full size."""
+    fr = curve_fractions(n_train)
+    sizes = [round(f * n_train) for f in fr[:-1]]
+    grid = {round(16 * 2 ** (k / 2)) for k in range(60)}
+    assert fr[-1] == 1.0 and list(fr) == sorted(fr)
+    assert 5 <= len(fr) <= MAX_CURVE_SIZES + 1
+    assert set(sizes) <= grid
+    assert max(sizes) <= CURVE_TOP * n_train and max(sizes) >= CURVE_TOP * n_train / 2 ** 1.01
+    assert sizes[-1] / sizes[0] >= (8 if n_train >= 1000 else 3)  # a wide range of sizes to fit a curve on
 
 
 def test_subset_order_prefixes_are_stratified_and_hold_every_class() -> None:

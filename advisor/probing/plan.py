@@ -32,8 +32,12 @@ REPEATS_BY_ROWS = ((2_000, 5), (20_000, 2))
 SINGLE_REPEAT_MODALITIES = ("image", "signal")
 MIN_SAMPLE_GROUPS = 2 * K_FOLDS  # a sample of whole groups needs this many, else rows are sampled
 SPLITS = ("auto", "random", "time", "group")
-BASE_FRACTIONS = (0.1, 0.25, 0.5, 1.0)
+# Learning-curve anchors: LCDB's grid 16 * 2^(k/2) rows, up to CURVE_TOP of a fold's
+# training rows, at most MAX_CURVE_SIZES below the full size (whole octaves when more).
 MIN_CURVE_ROWS = 20
+CURVE_TOP = 0.6
+MAX_CURVE_SIZES = 8
+MIN_CURVE_SIZES = 3  # below this many grid sizes, a geometric spacing from the floor replaces them
 MIN_ROWS_PER_CLASS = 2
 MIN_ROWS = 10
 
@@ -296,25 +300,27 @@ def _make_folds(data: ProbeData, seed: int, n_repeats: int = 1) -> tuple[Folds, 
 def curve_fractions(n_train: int, n_classes: int = 0) -> tuple[float, ...]:
     """Fractions of a fold's training rows for the learning curve, ascending, ending at 1.0.
 
-    Sizes under ``MIN_CURVE_ROWS`` rows, or too small to hold two rows of every
-    class, are dropped; when that leaves fewer than 3 sizes, sizes spaced
-    geometrically between the smallest usable one and the full set replace them.
+    Anchors lie on LCDB's grid ``16 * 2^(k/2)`` rows (Mohr et al. 2022), from the
+    smallest size that holds ``MIN_CURVE_ROWS`` rows and two rows of every class up
+    to ``CURVE_TOP`` of the fold's training rows (the full size is the last anchor).
+    When that gives more than ``MAX_CURVE_SIZES`` sizes, whole octaves (every
+    other grid point, counting down from the largest) are kept, then the smallest
+    are dropped: the curve still spans the widest range the budget affords.
+    Below about 3 grid sizes, sizes spaced geometrically between the smallest
+    usable one and the full set replace them.
     """
     floor = max(MIN_CURVE_ROWS, MIN_ROWS_PER_CLASS * n_classes)
-
-    def usable(f: float) -> bool:
-        return int(round(f * n_train)) >= floor
-
-    chosen = [f for f in BASE_FRACTIONS if f < 1.0 and usable(f)]
-    if len(chosen) < 2 and n_train > floor:
-        f_min = floor / n_train
-        sizes: list[int] = []
-        for f in np.geomspace(f_min, 1.0, 4)[:-1]:
-            size = max(floor, int(round(f * n_train)))
-            if size < n_train and size not in sizes:
-                sizes.append(size)
-        chosen = [s / n_train for s in sizes]
-    return tuple(float(f) for f in chosen) + (1.0,)
+    top = CURVE_TOP * n_train
+    grid = [s for k in range(0, 80) if floor <= (s := int(round(16 * 2 ** (k / 2)))) <= top]
+    if len(grid) > MAX_CURVE_SIZES:
+        grid = grid[::-1][::2][::-1]  # octaves, keeping the largest
+    grid = grid[-MAX_CURVE_SIZES:]
+    if len(grid) < MIN_CURVE_SIZES and n_train > floor:
+        grid = sorted(
+            {max(floor, int(round(f * n_train))) for f in np.geomspace(floor / n_train, 1.0, MIN_CURVE_SIZES + 1)[:-1]}
+        )
+        grid = [s for s in grid if s < n_train]
+    return tuple(float(s / n_train) for s in grid) + (1.0,)
 
 
 def subset_order(y: np.ndarray | None, n: int, seed: int | Sequence[int]) -> np.ndarray:
