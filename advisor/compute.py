@@ -19,11 +19,13 @@ def _memory_gb() -> float:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024**3
 
 
-def _cpu_cores() -> int:
-    # Respect CPU affinity (containers, taskset) rather than the host's core count.
+def usable_cpus() -> int:
+    """CPUs this process may run on: its affinity mask (containers, taskset), not the host's count.
+
+    The one place thread counts come from (LightGBM, torch, the leakage search)."""
     try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
         return os.cpu_count() or 1
 
 
@@ -35,7 +37,7 @@ def detect_compute(device: str = "auto", *, probe_gpu: bool = True) -> ComputeIn
     """
     if device not in DEVICE_CHOICES:
         raise AdvisorError(f"unknown device '{device}': use one of {', '.join(DEVICE_CHOICES)}")
-    info = ComputeInfo(cpu_cores=_cpu_cores(), memory_gb=round(_memory_gb(), 1))
+    info = ComputeInfo(cpu_cores=usable_cpus(), memory_gb=round(_memory_gb(), 1))
     if probe_gpu and device != "cpu":
         try:
             import torch

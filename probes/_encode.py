@@ -7,9 +7,10 @@ Text columns are ignored here on purpose: a text probe handles them.
 
 from __future__ import annotations
 
-import os
 import warnings
 from typing import TYPE_CHECKING
+
+from advisor.compute import usable_cpus  # noqa: F401 - the probes' one source of thread counts
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -19,14 +20,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 MISSING_LEVEL = "__missing__"
 MAX_CATEGORIES = 32
-
-
-def usable_cpus() -> int:
-    """CPUs this process may run on (its affinity mask, as compute.py reports), else the count."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):  # not on every platform
-        return os.cpu_count() or 1
 
 
 def tabular_columns(data: ProbeData) -> tuple[list[str], list[str]]:

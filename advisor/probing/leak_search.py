@@ -15,13 +15,13 @@ removing three of them costs far less than 0.05, so nothing collapses.
 from __future__ import annotations
 
 import math
-import os
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from advisor.compute import usable_cpus
 from advisor.data import PART_SEPARATOR
 from advisor.probing.metrics import score_predictions
 
@@ -197,10 +197,7 @@ class _Fitter:
         self.y, self.split, self.metric, self.n_classes, self.seed = y, split, metric, n_classes, seed
         self.fits = 0
         self.first_importance = np.zeros(0)
-        try:
-            threads = len(os.sched_getaffinity(0))
-        except AttributeError:  # pragma: no cover - macOS, Windows
-            threads = os.cpu_count() or 1
+        threads = usable_cpus()
         if len(split[0]) * X.shape[1] < SMALL_DATA_CELLS:
             threads = 1
         objective = _OBJECTIVE[metric]
