@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import math
+import time
+from collections.abc import Callable
 
 import numpy as np
 import pytest
 
-from advisor.probing.curves import FLAT_NOTE, cost_exponent, fit_cost, fit_learning_curve
+from advisor.probing.curves import (
+    FAMILIES,
+    FLAT_NOTE,
+    cost_exponent,
+    curve_value,
+    family_value,
+    fit_cost,
+    fit_family,
+    fit_learning_curve,
+)
 
 NS = [100, 250, 500, 1000, 2000]
 
@@ -61,3 +72,141 @@ def test_cost_fit() -> None:
     assert cost_exponent([(n, 1.0) for n in NS]) == 0.5
     assert fit_cost([(1000, 2.0)], 10_000) == pytest.approx(20.0)
     assert math.isnan(fit_cost([], 10))
+
+
+# --- curve families, the chooser, intervals ------------------------------------------
+
+GRID = np.array([23, 32, 45, 64, 91, 128, 181, 256, 362, 512, 1024], dtype=float)
+TRUE = {  # (asymptote, amplitude, *theta) in n / 1024 units, each family's own form
+    "pow3": (0.92, 0.05, 0.6),
+    "pow4": (0.9, 0.06, 0.8, 0.05),
+    "logpower": (0.9, -2.0, -0.7),
+    "mmf4": (0.93, 0.5, -2.5, 1.2),
+    "wbl4": (0.88, 0.45, -2.5, 0.6),
+}
+
+
+def _curve(name: str, n: np.ndarray) -> np.ndarray:
+    return family_value(name, TRUE[name], n / 1024.0)
+
+
+@pytest.mark.parametrize("name", sorted(TRUE))
+def test_each_family_recovers_its_curve(name: str) -> None:
+    x = GRID / 1024.0
+    y = _curve(name, GRID)
+    p = fit_family(name, x, y, None, float(y.min()), 1.0)
+    assert p is not None
+    # Noiseless: the fit reproduces the curve and its extrapolation to 10x; the asymptote
+    # (pow3, whose parameters are identifiable) exactly.
+    assert np.max(np.abs(family_value(name, p, x) - y)) < 2e-3
+    assert float(family_value(name, p, 10.0)) == pytest.approx(float(_curve(name, np.array([10240.0]))[0]), abs=6e-3)
+    if name == "pow3":
+        assert p == pytest.approx(TRUE[name], rel=0.03)
+    # Noisy: still close at 10x (noise 0.003 per anchor).
+    rng = np.random.default_rng(1)
+    errs = []
+    for _ in range(10):
+        yn = y + rng.normal(0, 0.003, len(y))
+        q = fit_family(name, x, yn, np.full(len(y), 0.003), float(yn.min()), 1.0)
+        assert q is not None and q[0] <= 1.0
+        errs.append(float(family_value(name, q, 10.0)) - float(_curve(name, np.array([10240.0]))[0]))
+    assert np.mean(np.abs(errs)) < 0.03
+
+
+@pytest.mark.parametrize("name", sorted(TRUE))
+def test_chooser_picks_a_family_that_predicts_as_well_as_the_true_one(name: str) -> None:
+    rng = np.random.default_rng(2)
+    folds = [[(n, float(s) + rng.normal(0, 0.002)) for n, s in zip(GRID, _curve(name, GRID), strict=True)] for _ in range(3)]
+    fit = fit_learning_curve(folds)
+    assert fit.ok and fit.family in FAMILIES and fit.monotone
+    assert sum(fit.weights.values()) == pytest.approx(1.0)
+    truth = float(_curve(name, np.array([10 * 1024.0]))[0])
+    # The true family wins, or the weighted mix predicts about as well as it would
+    # (pow3 and pow4 are hard to tell apart on 11 anchors), and the interval holds the truth.
+    assert fit.family == name or abs(fit.predicted["10x"].mean - truth) < 0.03
+    assert fit.predicted_low["10x"] <= truth <= fit.predicted_high["10x"]
+    assert fit.interval == 0.8
+
+
+def test_saturated_curve_prefers_last_value_or_a_flat_fit() -> None:
+    rng = np.random.default_rng(3)
+    folds = [[(n, 0.85 + rng.normal(0, 0.004)) for n in GRID] for _ in range(3)]
+    fit = fit_learning_curve(folds)
+    assert abs(fit.predicted["10x"].mean - 0.85) < 0.01
+    assert fit.predicted_low["10x"] <= 0.85 <= fit.predicted_high["10x"]
+
+
+def test_non_monotone_curve_is_flagged_and_not_forced_through_a_power_law() -> None:
+    # Peaks at 256 rows, then falls (overfitting as rows grow, a "peaking" curve).
+    shape = [0.6, 0.66, 0.71, 0.75, 0.78, 0.8, 0.81, 0.82, 0.79, 0.76, 0.73]
+    rng = np.random.default_rng(4)
+    folds = [[(n, s + rng.normal(0, 0.003)) for n, s in zip(GRID, shape, strict=True)] for _ in range(3)]
+    fit = fit_learning_curve(folds)
+    assert fit.ok and not fit.monotone
+    assert fit.note.startswith("non-monotone") or "non-monotone" in fit.note
+    assert fit.family == "last" and fit.weights == {"last": 1.0}
+    assert fit.predicted["10x"].mean == pytest.approx(np.mean([f[-1][1] for f in folds]))
+    # The interval reaches back up towards the peak: the trend is not trusted.
+    assert fit.predicted_high["10x"] >= 0.8
+    # A monotone curve with noise is not flagged.
+    ok = fit_learning_curve([[(n, _law(n) + rng.normal(0, 0.002)) for n in GRID] for _ in range(3)])
+    assert ok.monotone and "non-monotone" not in ok.note
+
+
+def _random_curve(rng: np.random.Generator) -> Callable[[np.ndarray], np.ndarray]:
+    name = str(rng.choice(sorted(TRUE)))
+    a = rng.uniform(0.75, 0.97)
+    if name == "pow3":
+        p = (a, rng.uniform(0.02, 0.15), rng.uniform(0.2, 1.0))
+    elif name == "pow4":
+        p = (a, rng.uniform(0.02, 0.15), rng.uniform(0.3, 1.0), rng.uniform(0.0, 0.1))
+    elif name == "logpower":
+        p = (a, rng.uniform(-6.0, -2.0), -rng.uniform(0.3, 1.0))
+    elif name == "mmf4":
+        p = (a, rng.uniform(0.2, 0.5), rng.uniform(-4.0, -1.0), rng.uniform(0.5, 1.5))
+    else:
+        p = (a, rng.uniform(0.2, 0.5), rng.uniform(-4.0, -1.0), rng.uniform(0.3, 0.8))
+    return lambda n: family_value(name, p, n / 1024.0)
+
+
+def test_intervals_cover_the_truth_at_about_the_nominal_rate() -> None:
+    """A seeded simulation: 200 noisy curves from the five families, 3 folds each,
+    noise growing at small sizes; the 80% interval at 10x should hold the true
+    score about 80% of the time (wide tolerance), and the projection should beat
+    the last measured score as a guess."""
+    rng = np.random.default_rng(5)
+    sizes = np.array([32, 64, 128, 256, 512, 1024], dtype=float)
+    inside, err, err_last = [], [], []
+    for _ in range(200):
+        curve = _random_curve(rng)
+        noise = rng.uniform(0.002, 0.015)
+        folds = [
+            [(n, float(curve(np.array([n]))[0]) + rng.normal(0, noise * (1024 / n) ** 0.25)) for n in sizes]
+            for _ in range(3)
+        ]
+        fit = fit_learning_curve(folds)
+        truth = float(curve(np.array([10240.0]))[0])
+        inside.append(fit.predicted_low["10x"] <= truth <= fit.predicted_high["10x"])
+        err.append(abs(fit.predicted["10x"].mean - truth))
+        err_last.append(abs(np.mean([f[-1][1] for f in folds]) - truth))
+    assert 0.65 <= np.mean(inside) <= 0.95
+    assert np.mean(err) < 0.6 * np.mean(err_last)
+
+
+def test_curve_fit_is_fast() -> None:
+    rng = np.random.default_rng(6)
+    folds = [[(n, _law(n) + rng.normal(0, 0.003)) for n in GRID] for _ in range(3)]
+    fit_learning_curve(folds)  # imports
+    times = []
+    for _ in range(10):
+        t0 = time.perf_counter()
+        fit_learning_curve(folds)
+        times.append(time.perf_counter() - t0)
+    assert np.median(times) < 0.1  # about 50 ms on an idle core; slack for a busy machine
+
+
+def test_curve_value_follows_the_projection() -> None:
+    folds = [[(n, _law(n) + eps) for n in NS] for eps in (-0.002, 0.0, 0.002)]
+    fit = fit_learning_curve(folds)
+    assert float(curve_value(fit, 20000)) == pytest.approx(fit.predicted["10x"].mean, abs=1e-9)
+    assert float(curve_value(fit, 2000)) == pytest.approx(fit.last_score, abs=1e-9)

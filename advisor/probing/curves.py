@@ -244,7 +244,7 @@ def _backtest(
                 if p is None:
                     num, den = math.inf, 1.0
                     break
-                pred = family_value(name, p, xh)
+                pred = y[cut - 1] + family_value(name, p, xh) - family_value(name, p, 1.0)
             logr = np.log(xh)
             num += float(np.sum((pred - y[cut:]) ** 2))
             den += float(np.sum(logr**2))
@@ -266,9 +266,13 @@ def _weights(bt: dict[str, float]) -> dict[str, float]:
 def _mix(
     weights: dict[str, float], params: dict[str, Params], x: np.ndarray, last: float
 ) -> np.ndarray:
-    out = np.zeros_like(x, dtype=np.float64)
+    """The weighted projection at scaled sizes ``x``, anchored at the last measured
+    score: each family contributes its predicted gain from ``x = 1`` (the largest
+    anchor), so a fit that runs a little below the last point does not drag the level."""
+    out = np.full_like(x, last, dtype=np.float64)
     for name, w in weights.items():
-        out += w * (np.full_like(x, last, dtype=np.float64) if name == "last" else family_value(name, params[name], x))
+        if name != "last":
+            out += w * (family_value(name, params[name], x) - family_value(name, params[name], 1.0))
     return out
 
 
@@ -285,10 +289,13 @@ def fit_learning_curve(
     points_per_fold: Sequence[Sequence[tuple[int, float]]],
     metric_max: float = 1.0,
     n_targets: dict[str, int] | None = None,
+    anchor: Score | None = None,
 ) -> CurveFit:
     """Fit the curve and extrapolate to ``n_targets`` (default: "2x" and "10x"
     the largest measured size). Points are (training rows, primary score);
-    each fold's list is in the same size order."""
+    each fold's list is in the same size order. ``anchor``: the score at the
+    largest size over every fold (the runner measures it on more folds than the
+    curve's), the level the projections start from; default: the curve folds' mean."""
     folds = [[(float(n), float(s)) for n, s in pts if math.isfinite(s)] for pts in points_per_fold]
     folds = [f for f in folds if f]
     all_pts = [p for f in folds for p in f]
@@ -317,6 +324,12 @@ def fit_learning_curve(
     lo_clip = float(observed.min()) - max(float(np.ptp(observed)), 0.01)
     se = _noise(sd, counts)
     last = float(mean_s[-1])
+    se_level = float(se[-1])  # noise of the level the projections start from
+    if anchor is not None and math.isfinite(anchor.mean):
+        last = float(anchor.mean)
+        k_all = len(anchor.folds)
+        if k_all > 1 and math.isfinite(anchor.std):
+            se_level = min(se_level, math.hypot(float(anchor.std) / math.sqrt(k_all), MIN_NOISE))
 
     notes: list[str] = []
     dip = _dip(mean_n, mean_s, se)
@@ -376,18 +389,17 @@ def fit_learning_curve(
     for key, n_t in targets.items():
         xt = np.array([n_t / n_max])
         center = float(clip(_mix(weights, params, xt, last))[0])
-        per_fold = [float(clip(_mix(weights, fp, xt, fl))[0]) for fp, fl, _ in fold_params] or [center]
+        # Each fold's gain from the common level: the spread of the trend, not of the level.
+        per_fold = [float(clip(_mix(weights, fp, xt, last))[0]) for fp, _, _ in fold_params] or [center]
         f_sd = float(np.std(per_fold, ddof=1)) if len(per_fold) > 1 else float(se[-1])
-        comps = [
-            float(clip(np.full(1, last) if k == "last" else family_value(k, params[k], xt))[0]) for k in weights
-        ]
+        comps = [float(clip(_mix({k: 1.0}, params, xt, last))[0]) for k in weights]
         fam_sd = math.sqrt(sum(w * (c - center) ** 2 for w, c in zip(weights.values(), comps, strict=True)))
         logr = max(math.log(max(n_t / n_max, 1.0)), 0.0)
         bt_part = (bt_err if math.isfinite(bt_err) else 0.0) * logr
         if peaked:  # no trend is trusted: the fall itself is the uncertainty
             bt_part = max(bt_part, float(mean_s.max() - last))
         fold_part = f_sd / math.sqrt(max(len(per_fold), 1))
-        half = CALIBRATION * Z_INTERVAL * math.sqrt(fold_part**2 + fam_sd**2 + bt_part**2 + float(se[-1]) ** 2)
+        half = CALIBRATION * Z_INTERVAL * math.sqrt(fold_part**2 + fam_sd**2 + bt_part**2 + se_level**2)
         predicted[key] = Score(mean=center, std=f_sd, folds=per_fold)
         low[key] = float(max(center - half, lo_clip))
         high[key] = float(min(center + half, hi))
@@ -406,11 +418,11 @@ def fit_learning_curve(
         a3, b3 = p3[1] * n_max ** p3[2], p3[2]
     else:
         a3 = b3 = math.nan
-    asym = float(
-        sum(w * (last if k == "last" else params[k][0]) for k, w in weights.items())
+    asym = last + float(
+        sum(w * (params[k][0] - float(family_value(k, params[k], 1.0))) for k, w in weights.items() if k != "last")
     )
     return CurveFit(
-        asymptote=asym, a=float(a3), b=float(b3), predicted=predicted, predicted_rows=targets, ok=True,
+        asymptote=min(asym, hi), a=float(a3), b=float(b3), predicted=predicted, predicted_rows=targets, ok=True,
         note="; ".join(notes), family=family, weights={k: float(v) for k, v in weights.items()},
         params={k: [float(v) for v in p] for k, p in params.items() if k in weights},
         n_ref=n_max, last_score=last, predicted_low=low, predicted_high=high, interval=INTERVAL,

@@ -442,7 +442,9 @@ def _summarise(
     if sampled:
         # Train share of the source: the full data's fold-training size.
         targets["full"] = int(round(plan.n_rows_total * result.n_train / len(data)))
-    result.curve_fit = fit_learning_curve(usable, metric_max=METRIC_MAX.get(primary, 1.0), n_targets=targets)
+    result.curve_fit = fit_learning_curve(
+        usable, metric_max=METRIC_MAX.get(primary, 1.0), n_targets=targets, anchor=result.score
+    )
 
     if sampled:
         timed = [(p.n_train, p.fit_seconds) for p in result.curve]  # fold means per size

@@ -1,0 +1,264 @@
+"""Benchmark: do learning-curve projections from a 10% sample hold up on all rows?
+
+For each case (generated data of known difficulty, and sets that ship with
+scikit-learn), every probe runs through the runner twice, on the same seeded
+plan logic: once on a seeded 10% row sample (with its learning curve), once on
+all rows (full-size fits only, the first repeat's k folds). The sample's fold
+training size times 10 is the full data's, so the projection at "10x" is
+compared with the score measured on all rows, same probe.
+
+Printed per probe: the 10% score (the "last anchor" guess), the projection,
+its 80% interval, the measured score, the error and whether the interval holds
+it; and, with ``--before PATH`` (a copy of an older ``advisor/probing/curves.py``),
+that version's projection on the same curve points. Summary: share within 1.5
+points, interval coverage, mean absolute error against the last-anchor guess.
+Errors are in points (1 point = 0.01 of the metric).
+
+    python benchmarks/bench_curves.py
+    python benchmarks/bench_curves.py --before /tmp/old_curves.py --cases friedman,digits
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import math
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from advisor.data import ProbeData  # noqa: E402
+from advisor.probe_api import Budget  # noqa: E402
+from advisor.probing import runner  # noqa: E402
+from advisor.probing.metrics import METRIC_MAX  # noqa: E402
+from advisor.probing.plan import make_plan  # noqa: E402
+
+SAMPLE = 0.1
+PROBE_BUDGET = 120.0  # seconds per probe run: generous, so fits converge
+
+
+def _frame(X: np.ndarray, y: np.ndarray, task: str, classes: list[str] | None = None) -> ProbeData:
+    df = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+    y = y.astype(np.float64 if task == "regression" else np.int64)
+    return ProbeData(
+        task=task, modality="tabular", y=y, class_names=classes or ([] if task == "regression" else
+        [str(c) for c in sorted(set(y.tolist()))]), X=df,
+        feature_kinds={c: "numeric" for c in df.columns}, n_rows_total=len(y),
+    )  # fmt: skip
+
+
+def friedman() -> ProbeData:
+    """Nonlinear regression (Friedman #1): GBDT and nets keep improving with rows."""
+    from sklearn.datasets import make_friedman1
+
+    X, y = make_friedman1(n_samples=5000, n_features=10, noise=1.0, random_state=0)
+    return _frame(X, y, "regression")
+
+
+def noisy_linear() -> ProbeData:
+    """Linear regression with heavy noise: every family saturates early."""
+    from sklearn.datasets import make_regression
+
+    X, y = make_regression(n_samples=5000, n_features=20, n_informative=8, noise=60.0, random_state=1)
+    return _frame(X, y, "regression")
+
+
+def interactions() -> ProbeData:
+    """Binary classification driven by pairwise interactions (XOR of signs plus a product)."""
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(5000, 8))
+    logit = 2.0 * np.sign(X[:, 0] * X[:, 1]) + 1.5 * X[:, 2] * X[:, 3] + 0.5 * X[:, 4]
+    y = (rng.uniform(size=len(X)) < 1 / (1 + np.exp(-logit))).astype(int)
+    return _frame(X, y, "binary")
+
+
+def hastie() -> ProbeData:
+    """Hastie et al. 10.2: a sum-of-squares boundary, hard for linear models."""
+    from sklearn.datasets import make_hastie_10_2
+
+    X, y = make_hastie_10_2(n_samples=5000, random_state=3)
+    return _frame(X, (y > 0).astype(int), "binary")
+
+
+def digits() -> ProbeData:
+    """sklearn digits (1,797 rows, 10 classes, macro-F1)."""
+    from sklearn.datasets import load_digits
+
+    b = load_digits()
+    return _frame(b.data, b.target, "multiclass", [str(c) for c in b.target_names])
+
+
+def cancer() -> ProbeData:
+    """sklearn breast cancer (569 rows, ROC AUC): a 10% sample is 57 rows."""
+    from sklearn.datasets import load_breast_cancer
+
+    b = load_breast_cancer()
+    return _frame(b.data, b.target, "binary", [str(c) for c in b.target_names])
+
+
+CASES: dict[str, Callable[[], ProbeData]] = {
+    "friedman": friedman,
+    "noisy_linear": noisy_linear,
+    "interactions": interactions,
+    "hastie": hastie,
+    "digits": digits,
+    "cancer": cancer,
+}
+
+
+def _probes() -> list[Any]:
+    sys.path.insert(0, str(ROOT))
+    from probes.lightgbm import LightGBMProbe
+    from probes.linear import LinearProbe
+    from probes.mlp import MLPProbe
+
+    return [LinearProbe(), LightGBMProbe(), MLPProbe()]
+
+
+def _load_module(path: str) -> Any:
+    spec = importlib.util.spec_from_file_location("curves_before", path)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@dataclass
+class Row:
+    case: str
+    probe: str
+    metric: str
+    last: float
+    projected: float
+    low: float
+    high: float
+    measured: float
+    family: str
+    before: float = math.nan
+
+    @property
+    def error(self) -> float:
+        return 100 * (self.projected - self.measured)
+
+    @property
+    def inside(self) -> bool:
+        return self.low <= self.measured <= self.high
+
+
+def run_case(name: str, make: Callable[[], ProbeData], before: Any, seed: int) -> list[Row]:
+    data = make()
+    n = len(data)
+    rng = np.random.default_rng(seed)
+    idx = np.sort(rng.choice(n, size=int(round(SAMPLE * n)), replace=False))
+    small = replace(data.take(idx), n_rows_total=len(idx))
+    s_data, s_plan = make_plan(small, seed=seed, budget_seconds=60, max_rows=len(small))
+    f_data, f_plan = make_plan(data, seed=seed, budget_seconds=60, max_rows=n)
+    k = len(f_plan.folds) // max(f_plan.n_repeats, 1)
+    f_plan = replace(f_plan, folds=f_plan.folds[:k], n_repeats=1, curve_fractions=(1.0,))
+    rows = []
+    for probe in _probes():
+        captured: dict[str, Any] = {}
+        original = runner.fit_learning_curve
+
+        def spy(points: Any, **kw: Any) -> Any:
+            captured["points"], captured["kw"] = points, kw
+            return original(points, **kw)
+
+        runner.fit_learning_curve = spy
+        try:
+            res = runner.evaluate_probe(probe, s_data, s_plan, Budget(PROBE_BUDGET), "cpu")
+        finally:
+            runner.fit_learning_curve = original
+        full = runner.evaluate_probe(probe, f_data, f_plan, Budget(PROBE_BUDGET), "cpu")
+        fit = res.curve_fit
+        if res.score is None or full.score is None or fit is None or not fit.ok or "10x" not in fit.predicted:
+            print(f"  {name}/{probe.name}: no projection ({res.status} {res.reason}; {fit.note if fit else ''})")
+            continue
+        old = math.nan
+        if before is not None:
+            kw = dict(captured["kw"])
+            kw["metric_max"] = METRIC_MAX.get(s_plan.metric, 1.0)
+            ofit = before.fit_learning_curve(captured["points"], **kw)
+            old = ofit.predicted["10x"].mean if ofit.ok and "10x" in ofit.predicted else res.curve[-1].score.mean
+        rows.append(
+            Row(
+                case=name, probe=probe.name, metric=s_plan.metric, last=res.curve[-1].score.mean,
+                projected=fit.predicted["10x"].mean, low=fit.predicted_low["10x"], high=fit.predicted_high["10x"],
+                measured=full.score.mean, family=fit.family, before=old,
+            )  # fmt: skip
+        )
+        r = rows[-1]
+        print(
+            f"  {name}/{probe.name}: {len(res.curve)} anchors up to {res.n_train:,} rows; 10% {r.last:.3f}, "
+            f"projected {r.projected:.3f} ({r.low:.3f} to {r.high:.3f}) [{fit.family}], "
+            f"measured {r.measured:.3f} at {full.n_train:,} rows",
+            flush=True,
+        )
+    return rows
+
+
+def table(rows: list[Row], with_before: bool) -> str:
+    head = ["case", "probe", "metric", "10% score", "projected 10x (80% interval)", "measured", "error", "inside"]
+    if with_before:
+        head.insert(4, "before")
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        cells = [
+            r.case, r.probe, r.metric, f"{r.last:.3f}", f"{r.projected:.3f} ({r.low:.3f} to {r.high:.3f}) {r.family}",
+            f"{r.measured:.3f}", f"{r.error:+.1f}", "yes" if r.inside else "**no**",
+        ]  # fmt: skip
+        if with_before:
+            cells.insert(4, f"{r.before:.3f}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def summary(rows: list[Row], with_before: bool) -> str:
+    def stats(errors: list[float]) -> str:
+        e = np.abs(errors)
+        return f"mean |error| {np.mean(e):.1f} points, within 1.5 points {np.mean(e <= 1.5):.0%}"
+
+    out = [
+        f"{len(rows)} projections at 10x.",
+        f"- new curves: {stats([r.error for r in rows])}; 80% interval coverage "
+        f"{np.mean([r.inside for r in rows]):.0%}",
+        f"- last anchor (the 10% score as the guess): {stats([100 * (r.last - r.measured) for r in rows])}",
+    ]
+    if with_before:
+        out.append(f"- before (the old power law on the same points): {stats([100 * (r.before - r.measured) for r in rows])}")
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cases", default=",".join(CASES), help="comma-separated: " + ", ".join(CASES))
+    ap.add_argument("--before", default="", help="path of an older curves.py to compare with")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args(argv)
+    warnings.simplefilter("ignore")
+    before = _load_module(args.before) if args.before else None
+    started = time.perf_counter()
+    rows: list[Row] = []
+    for name in args.cases.split(","):
+        print(f"{name}:", flush=True)
+        rows += run_case(name, CASES[name], before, args.seed)
+    print()
+    print(table(rows, before is not None))
+    print()
+    print(summary(rows, before is not None))
+    print(f"\n({time.perf_counter() - started:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
