@@ -6,7 +6,7 @@ limit high enough that the file is read whole, and reports
 
     factor = (peak RSS - RSS after imports) / text bytes
 
-The child's peak RSS comes from the kernel (``os.wait4``); the RSS after imports
+The child's peak RSS is its own high-water mark (``VmHWM``); the RSS after imports
 is measured by the child itself just before the step starts. Steps:
 
 - ``read``: ``advisor.io.read.read_table`` (Arrow table, then the pandas frame);
@@ -125,7 +125,9 @@ def child(step: str, path: str) -> None:
         finally:
             shutil.rmtree(out.parent)
     info = {"baseline": baseline, "text_bytes": exact, "sniffed_bytes": s.text_bytes, "rows": rows}
-    print(json.dumps({**info, "per_byte": per_byte, "estimate": estimate}))
+    status = Path("/proc/self/status").read_text()  # the peak of this process only (see measure)
+    hwm = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM"))) * 1024
+    print(json.dumps({**info, "per_byte": per_byte, "estimate": estimate, "hwm": hwm}))
 
 
 def measure(step: str, path: Path) -> dict[str, object]:
@@ -140,7 +142,8 @@ def measure(step: str, path: Path) -> dict[str, object]:
     if status != 0 or not text:
         return {"error": error.splitlines()[-1] if error else f"exit status {status}"}
     info = json.loads(text.splitlines()[-1])
-    info["peak"] = usage.ru_maxrss * 1024  # KB on Linux
+    # The child's own VmHWM: wait4's ru_maxrss also holds this parent's RSS (Linux keeps it over fork and exec).
+    info["peak"] = info.get("hwm") or usage.ru_maxrss * 1024
     info["factor"] = (info["peak"] - info["baseline"]) / info["text_bytes"]
     return info
 

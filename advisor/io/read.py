@@ -26,8 +26,8 @@ import pyarrow.parquet as pq
 
 from advisor.errors import InputError
 from advisor.facts import DataWarning, SourceInfo
+from advisor.io import csvparse
 from advisor.io.csvparse import (
-    BLOCK_BYTES,
     BLOCK_LINES,
     RowRejects,
     csv_input,
@@ -262,13 +262,13 @@ def _sample_rows_within(s: Sniffed, limit_mb: float, sample_rows: int) -> int:
     if mix is None:
         return sample_rows
     per_row = mix.memory_per_text_byte() * MEMORY_MARGIN * mix.text_bytes / mix.rows * SAMPLE_ROW_OVERHEAD
-    return max(MIN_SAMPLE_ROWS, min(sample_rows, int(limit_mb * MB * SAMPLE_SHARE / per_row)))
+    return min(sample_rows, max(MIN_SAMPLE_ROWS, int(limit_mb * MB * SAMPLE_SHARE / per_row)))
 
 
 def _stream_block_bytes(s: Sniffed, limit_mb: float) -> int:
     """The streaming parser's block: its memory (about STREAM_MEMORY_PER_BLOCK_BYTE per byte) in the other half of the limit."""
-    fit = int(limit_mb * MB * (1 - SAMPLE_SHARE) / STREAM_MEMORY_PER_BLOCK_BYTE)
-    return max(MIN_STREAM_BLOCK, BLOCK_LINES * s.max_line_bytes, min(fit, BLOCK_BYTES))
+    fit = max(int(limit_mb * MB * (1 - SAMPLE_SHARE) / STREAM_MEMORY_PER_BLOCK_BYTE), MIN_STREAM_BLOCK)
+    return max(BLOCK_LINES * s.max_line_bytes, min(fit, csvparse.BLOCK_BYTES))
 
 
 def estimate_memory_mb(s: Sniffed) -> float:
