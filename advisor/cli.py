@@ -325,11 +325,12 @@ def rules_list(rule_files):
     """List every rule: id, category, title and effects on the families."""
     from advisor.engine.loader import load_rules
     from advisor.engine.render import summarize_rule
+    from advisor.text import printable
 
     loaded = _load_rules_safely(load_rules, rule_files)
     width = max(len(r.id) for r in loaded) if loaded else 0
-    for r in loaded:
-        click.echo(summarize_rule(r).replace(r.id, r.id.ljust(width), 1))
+    for r in loaded:  # a team rule's id, title and text are user data: no escape sequence gets through
+        click.echo(printable(summarize_rule(r).replace(r.id, r.id.ljust(width), 1), keep=""))
     click.echo(f"\n{len(loaded)} rules. Details: advisor rules show ID")
 
 
@@ -342,8 +343,9 @@ def rules_show(rule_id, rule_files):
     """Show one rule: condition, effects, explanation and source."""
     from advisor.engine.loader import load_rules
     from advisor.engine.render import describe_rule, find_rule
+    from advisor.text import printable
 
-    click.echo(describe_rule(find_rule(_load_rules_safely(load_rules, rule_files), rule_id)))
+    click.echo(printable(describe_rule(find_rule(_load_rules_safely(load_rules, rule_files), rule_id))))
 
 
 def _load_rules_safely(load_rules, rule_files):

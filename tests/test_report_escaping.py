@@ -421,6 +421,18 @@ def test_report_written_to_names_the_output_safely(tmp_path, base_report, monkey
     assert Path(out).read_text().startswith("# advisor report")
 
 
+def test_rules_list_and_show_escape_a_team_rules_text(tmp_path):
+    rules = tmp_path / "team.yaml"
+    rules.write_text(
+        'rules:\n  - id: team.x\n    title: "T\\e]0;pwned\\a"\n    category: quality\n'
+        '    when: {n_rows: {ge: 1}}\n    effects: {gbdt: 1}\n    because: "B \\e[2J\\u202e"\n    source: s\n'
+    )
+    for args in (["rules", "list"], ["rules", "show", "team.x"]):
+        code_, out, err = run_cli(*args, "--rules", str(rules))
+        assert code_ == 0, err
+        assert not CONTROL.search(out.replace("\n", "")) and "T\\x1b]0;pwned\\x07" in out
+
+
 # --- the helpers -----------------------------------------------------------------------
 
 
