@@ -24,31 +24,59 @@ def _projection(r: ProbeResult, key: str) -> tuple[float, float] | None:
 
 
 def curve_advice(rec: Recommendation, results: list[ProbeResult]) -> list[str]:
-    """Compare each family's projected score at 10x the rows with the chosen one's."""
+    """Compare each family's projected score at 10x the rows with the chosen one's,
+    with their 80% intervals, and say where a steeper curve would overtake the leader."""
+    from advisor.probing.curves import crossing_rows
+
     by_family = {r.family: r for r in results if r.family != BASELINE and r.score is not None}
     chosen = by_family.get(rec.family)
     if chosen is None:
         return []
+
+    def shown(r: ProbeResult) -> str:
+        fit = r.curve_fit
+        assert fit is not None
+        s = fit.predicted["10x"]
+        lo, hi = fit.predicted_low.get("10x"), fit.predicted_high.get("10x")
+        return f"{s.mean:.3f}" + (
+            f" ({lo:.3f} to {hi:.3f})" if lo is not None and hi is not None else f" ± {s.std:.3f}"
+        )
+
     out: list[str] = []
     mine = _projection(chosen, "10x")
     rows = chosen.curve_fit.predicted_rows.get("10x") if chosen.curve_fit else None
-    if mine is not None and rows:
+    if mine is not None and rows and chosen.curve_fit is not None:
         for fam, r in by_family.items():
             other = _projection(r, "10x")
-            if fam == rec.family or other is None:
+            if fam == rec.family or other is None or r.curve_fit is None:
                 continue
-            noise = (mine[1] ** 2 + other[1] ** 2) ** 0.5
-            if other[0] - mine[0] > max(2 * noise, 0.005):
-                out.append(
-                    f"More data: at about {rows:,} training rows (10x), the {fam} learning curve projects "
-                    f"{other[0]:.3f} ± {other[1]:.3f} against {mine[0]:.3f} ± {mine[1]:.3f} for {rec.family} "
-                    "(power-law estimate): collecting more data could change the verdict."
-                )
+            lo_other = r.curve_fit.predicted_low.get("10x", other[0] - 2 * other[1])
+            hi_mine = chosen.curve_fit.predicted_high.get("10x", mine[0] + 2 * mine[1])
+            if other[0] - mine[0] <= 0.005:
+                continue
+            cross = crossing_rows(r.curve_fit, chosen.curve_fit)
+            where = (
+                f"its curve overtakes {rec.family}'s at about {cross:,} training rows"
+                if cross is not None
+                else f"its curve is ahead of {rec.family}'s already at the measured size"
+                if r.score.mean >= chosen.score.mean  # type: ignore[union-attr]
+                else "the curves do not cross within 100x the rows"
+            )
+            sure = (
+                "collecting more data could change the verdict"
+                if lo_other > hi_mine
+                else "the intervals overlap, so more data might change the verdict"
+            )
+            out.append(
+                f"More data: at about {rows:,} training rows (10x), the {fam} learning curve projects "
+                f"{shown(r)} against {shown(chosen)} for {rec.family} (estimates, 80% intervals); "
+                f"{where}: {sure}."
+            )
         if not out:
-            note = chosen.curve_fit.note if chosen.curve_fit else ""
+            note = chosen.curve_fit.note
             out.append(
                 f"More data is not projected to change the ranking: at about {rows:,} training rows (10x), "
-                f"{rec.family} projects {mine[0]:.3f} ± {mine[1]:.3f} (power-law estimate)"
+                f"{rec.family} projects {shown(chosen)} (estimate, 80% interval)"
                 + (f"; {note}" if note else "")
                 + "."
             )

@@ -170,9 +170,9 @@ def run_case(name: str, make: Callable[[], ProbeData], before: Any, seed: int) -
         captured: dict[str, Any] = {}
         original = runner.fit_learning_curve
 
-        def spy(points: Any, **kw: Any) -> Any:
-            captured["points"], captured["kw"] = points, kw
-            return original(points, **kw)
+        def spy(points: Any, _seen: dict[str, Any] = captured, _fit: Any = original, **kw: Any) -> Any:
+            _seen["points"], _seen["kw"] = points, kw
+            return _fit(points, **kw)
 
         runner.fit_learning_curve = spy
         try:
@@ -182,19 +182,33 @@ def run_case(name: str, make: Callable[[], ProbeData], before: Any, seed: int) -
         full = runner.evaluate_probe(probe, f_data, f_plan, Budget(PROBE_BUDGET), "cpu")
         fit = res.curve_fit
         if res.score is None or full.score is None or fit is None or not fit.ok or "10x" not in fit.predicted:
-            print(f"  {name}/{probe.name}: no projection ({res.status} {res.reason}; {fit.note if fit else ''})")
+            print(
+                f"  {name}/{probe.name}: no projection ({res.status} {res.reason}; {fit.note if fit else ''})"
+            )
             continue
         old = math.nan
         if before is not None:
             kw = dict(captured["kw"])
             kw["metric_max"] = METRIC_MAX.get(s_plan.metric, 1.0)
+            kw.pop("anchor", None)  # the old code had no anchor
             ofit = before.fit_learning_curve(captured["points"], **kw)
-            old = ofit.predicted["10x"].mean if ofit.ok and "10x" in ofit.predicted else res.curve[-1].score.mean
+            old = (
+                ofit.predicted["10x"].mean
+                if ofit.ok and "10x" in ofit.predicted
+                else res.curve[-1].score.mean
+            )
         rows.append(
             Row(
-                case=name, probe=probe.name, metric=s_plan.metric, last=res.curve[-1].score.mean,
-                projected=fit.predicted["10x"].mean, low=fit.predicted_low["10x"], high=fit.predicted_high["10x"],
-                measured=full.score.mean, family=fit.family, before=old,
+                case=name,
+                probe=probe.name,
+                metric=s_plan.metric,
+                last=res.curve[-1].score.mean,
+                projected=fit.predicted["10x"].mean,
+                low=fit.predicted_low["10x"],
+                high=fit.predicted_high["10x"],
+                measured=full.score.mean,
+                family=fit.family,
+                before=old,
             )  # fmt: skip
         )
         r = rows[-1]
@@ -208,7 +222,16 @@ def run_case(name: str, make: Callable[[], ProbeData], before: Any, seed: int) -
 
 
 def table(rows: list[Row], with_before: bool) -> str:
-    head = ["case", "probe", "metric", "10% score", "projected 10x (80% interval)", "measured", "error", "inside"]
+    head = [
+        "case",
+        "probe",
+        "metric",
+        "10% score",
+        "projected 10x (80% interval)",
+        "measured",
+        "error",
+        "inside",
+    ]
     if with_before:
         head.insert(4, "before")
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -235,7 +258,9 @@ def summary(rows: list[Row], with_before: bool) -> str:
         f"- last anchor (the 10% score as the guess): {stats([100 * (r.last - r.measured) for r in rows])}",
     ]
     if with_before:
-        out.append(f"- before (the old power law on the same points): {stats([100 * (r.before - r.measured) for r in rows])}")
+        out.append(
+            f"- before (the old power law on the same points): {stats([100 * (r.before - r.measured) for r in rows])}"
+        )
     return "\n".join(out)
 
 

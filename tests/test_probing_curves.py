@@ -13,6 +13,7 @@ from advisor.probing.curves import (
     FAMILIES,
     FLAT_NOTE,
     cost_exponent,
+    crossing_rows,
     curve_value,
     family_value,
     fit_cost,
@@ -99,7 +100,9 @@ def test_each_family_recovers_its_curve(name: str) -> None:
     # Noiseless: the fit reproduces the curve and its extrapolation to 10x; the asymptote
     # (pow3, whose parameters are identifiable) exactly.
     assert np.max(np.abs(family_value(name, p, x) - y)) < 2e-3
-    assert float(family_value(name, p, 10.0)) == pytest.approx(float(_curve(name, np.array([10240.0]))[0]), abs=6e-3)
+    assert float(family_value(name, p, 10.0)) == pytest.approx(
+        float(_curve(name, np.array([10240.0]))[0]), abs=6e-3
+    )
     if name == "pow3":
         assert p == pytest.approx(TRUE[name], rel=0.03)
     # Noisy: still close at 10x (noise 0.003 per anchor).
@@ -116,7 +119,10 @@ def test_each_family_recovers_its_curve(name: str) -> None:
 @pytest.mark.parametrize("name", sorted(TRUE))
 def test_chooser_picks_a_family_that_predicts_as_well_as_the_true_one(name: str) -> None:
     rng = np.random.default_rng(2)
-    folds = [[(n, float(s) + rng.normal(0, 0.002)) for n, s in zip(GRID, _curve(name, GRID), strict=True)] for _ in range(3)]
+    folds = [
+        [(n, float(s) + rng.normal(0, 0.002)) for n, s in zip(GRID, _curve(name, GRID), strict=True)]
+        for _ in range(3)
+    ]
     fit = fit_learning_curve(folds)
     assert fit.ok and fit.family in FAMILIES and fit.monotone
     assert sum(fit.weights.values()) == pytest.approx(1.0)
@@ -210,3 +216,38 @@ def test_curve_value_follows_the_projection() -> None:
     fit = fit_learning_curve(folds)
     assert float(curve_value(fit, 20000)) == pytest.approx(fit.predicted["10x"].mean, abs=1e-9)
     assert float(curve_value(fit, 2000)) == pytest.approx(fit.last_score, abs=1e-9)
+
+
+def _fold_curves(c: float, a: float, b: float, sizes: np.ndarray = GRID) -> list[list[tuple[float, float]]]:
+    return [[(float(n), c - a * n ** (-b) + eps) for n in sizes] for eps in (-0.001, 0.0, 0.001)]
+
+
+def test_crossing_point_of_a_steeper_curve() -> None:
+    leader = fit_learning_curve(_fold_curves(0.86, 0.5, 0.5))  # flat early, saturates
+    steep = fit_learning_curve(_fold_curves(0.97, 6.0, 0.5))  # behind at 1,024 rows, still climbing
+    assert curve_value(steep, 1024) < curve_value(leader, 1024)
+    rows = crossing_rows(steep, leader)
+    assert rows is not None and 1024 < rows < 100 * 1024
+    # Near where the two true curves cross: 0.86 - 0.5/sqrt(n) = 0.97 - 6/sqrt(n) -> n = (5.5/0.11)^2.
+    assert rows == pytest.approx((5.5 / 0.11) ** 2, rel=0.2)
+    assert crossing_rows(leader, steep) is None  # the flat one never catches up
+    far = fit_learning_curve(_fold_curves(0.87, 2.0, 0.5))
+    assert crossing_rows(far, leader) is None or crossing_rows(far, leader) > 1024
+
+
+def test_curve_advice_shows_intervals_and_the_crossing() -> None:
+    from advisor.advice import curve_advice
+    from advisor.probe_api import ProbeResult, Score
+    from advisor.verdict.model import Recommendation
+
+    def result(family: str, params: tuple[float, float, float]) -> ProbeResult:
+        fit = fit_learning_curve(_fold_curves(*params))
+        at = params[0] - params[1] * 1024 ** (-params[2])
+        return ProbeResult(name=family, family=family, status="ok", score=Score(at, 0.01, [at] * 5), curve_fit=fit)
+
+    rec = Recommendation(family="linear", model="ridge", confidence="high", decided_by="test")
+    out = curve_advice(rec, [result("linear", (0.86, 0.5, 0.5)), result("mlp", (0.97, 6.0, 0.5))])
+    assert len(out) == 1 and out[0].startswith("More data: at about 10,240 training rows (10x), the mlp")
+    assert " to " in out[0] and "80% intervals" in out[0] and "overtakes linear's at about" in out[0]
+    alone = curve_advice(rec, [result("linear", (0.86, 0.5, 0.5))])
+    assert alone[0].startswith("More data is not projected to change the ranking") and " to " in alone[0]

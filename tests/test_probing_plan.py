@@ -128,7 +128,7 @@ def test_curve_fractions_on_the_lcdb_grid(n_train: int) -> None:
     assert fr[-1] == 1.0 and list(fr) == sorted(fr)
     assert 5 <= len(fr) <= MAX_CURVE_SIZES + 1
     assert set(sizes) <= grid
-    assert max(sizes) <= CURVE_TOP * n_train and max(sizes) >= CURVE_TOP * n_train / 2 ** 1.01
+    assert max(sizes) <= CURVE_TOP * n_train and max(sizes) >= CURVE_TOP * n_train / 2**1.01
     assert sizes[-1] / sizes[0] >= (8 if n_train >= 1000 else 3)  # a wide range of sizes to fit a curve on
 
 

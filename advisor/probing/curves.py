@@ -32,7 +32,6 @@ are labelled so.
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -153,7 +152,13 @@ def _solve(
 
 
 def _search(
-    fam: _Family, axes: Sequence[np.ndarray], x: np.ndarray, y: np.ndarray, w: np.ndarray, lo: float, hi: float
+    fam: _Family,
+    axes: Sequence[np.ndarray],
+    x: np.ndarray,
+    y: np.ndarray,
+    w: np.ndarray,
+    lo: float,
+    hi: float,
 ) -> tuple[float, Params]:
     mesh = [m.ravel() for m in np.meshgrid(*axes, indexing="ij")]
     with np.errstate(all="ignore"):
@@ -263,9 +268,7 @@ def _weights(bt: dict[str, float]) -> dict[str, float]:
     return {k: v / total for k, v in sorted(kept.items(), key=lambda kv: -kv[1])}
 
 
-def _mix(
-    weights: dict[str, float], params: dict[str, Params], x: np.ndarray, last: float
-) -> np.ndarray:
+def _mix(weights: dict[str, float], params: dict[str, Params], x: np.ndarray, last: float) -> np.ndarray:
     """The weighted projection at scaled sizes ``x``, anchored at the last measured
     score: each family contributes its predicted gain from ``x = 1`` (the largest
     anchor), so a fit that runs a little below the last point does not drag the level."""
@@ -319,7 +322,11 @@ def fit_learning_curve(
         )  # fmt: skip
 
     observed = np.array([p[1] for p in all_pts])
-    hi = float(metric_max) if math.isfinite(metric_max) else float(observed.max() + 10 * max(np.ptp(observed), 0.01))
+    hi = (
+        float(metric_max)
+        if math.isfinite(metric_max)
+        else float(observed.max() + 10 * max(np.ptp(observed), 0.01))
+    )
     lo_asym = min(float(mean_s.min()), hi - 1e-3)
     lo_clip = float(observed.min()) - max(float(np.ptp(observed)), 0.01)
     se = _noise(sd, counts)
@@ -334,7 +341,9 @@ def fit_learning_curve(
     notes: list[str] = []
     dip = _dip(mean_n, mean_s, se)
     monotone = dip is None
-    peaked = dip is not None and mean_s[-1] < float(mean_s.max()) - max(2.0 * math.hypot(se[-1], se[int(np.argmax(mean_s))]), DIP_MIN)
+    peaked = dip is not None and mean_s[-1] < float(mean_s.max()) - max(
+        2.0 * math.hypot(se[-1], se[int(np.argmax(mean_s))]), DIP_MIN
+    )
     if dip is not None:
         i, j = dip
         notes.append(
@@ -358,7 +367,11 @@ def fit_learning_curve(
     if len(params) == 0 and not peaked:
         weights = {"last": 1.0}
         notes.append("no curve family converged: projected as the last measured score")
-    bt_err = math.sqrt(sum(w * bt[k] ** 2 for k, w in weights.items())) if all(math.isfinite(bt[k]) for k in weights) else math.nan
+    bt_err = (
+        math.sqrt(sum(w * bt[k] ** 2 for k, w in weights.items()))
+        if all(math.isfinite(bt[k]) for k in weights)
+        else math.nan
+    )
 
     # Per-fold fits of the weighted families, mixed with the same weights: the spread.
     fold_params: list[tuple[dict[str, Params], float, float]] = []
@@ -419,7 +432,11 @@ def fit_learning_curve(
     else:
         a3 = b3 = math.nan
     asym = last + float(
-        sum(w * (params[k][0] - float(family_value(k, params[k], 1.0))) for k, w in weights.items() if k != "last")
+        sum(
+            w * (params[k][0] - float(family_value(k, params[k], 1.0)))
+            for k, w in weights.items()
+            if k != "last"
+        )
     )
     return CurveFit(
         asymptote=min(asym, hi), a=float(a3), b=float(b3), predicted=predicted, predicted_rows=targets, ok=True,
@@ -466,3 +483,21 @@ def fit_cost(points: Sequence[tuple[int, float]], n_target: int) -> float:
     n_max = max(n for n, _ in pts)
     t_max = float(np.mean([t for n, t in pts if n == n_max]))
     return t_max * (n_target / n_max) ** p
+
+
+CROSSING_SPAN = 100.0  # crossings are searched up to this multiple of the leader's largest size
+
+
+def crossing_rows(challenger: CurveFit, leader: CurveFit, span: float = CROSSING_SPAN) -> int | None:
+    """Training rows at which ``challenger``'s fitted curve first rises above ``leader``'s,
+    searched from the larger of their largest measured sizes up to ``span`` times it;
+    None when it is ahead already there, or does not cross within the span."""
+    if not (challenger.ok and leader.ok) or challenger.n_ref <= 0 or leader.n_ref <= 0:
+        return None
+    start = max(challenger.n_ref, leader.n_ref)
+    ns = np.geomspace(start, span * start, 241)
+    diff = curve_value(challenger, ns) - curve_value(leader, ns)
+    if not np.all(np.isfinite(diff)) or diff[0] > 0:
+        return None
+    above = np.flatnonzero(diff > 0)
+    return int(round(float(ns[above[0]]))) if len(above) else None

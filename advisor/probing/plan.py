@@ -317,7 +317,10 @@ def curve_fractions(n_train: int, n_classes: int = 0) -> tuple[float, ...]:
     grid = grid[-MAX_CURVE_SIZES:]
     if len(grid) < MIN_CURVE_SIZES and n_train > floor:
         grid = sorted(
-            {max(floor, int(round(f * n_train))) for f in np.geomspace(floor / n_train, 1.0, MIN_CURVE_SIZES + 1)[:-1]}
+            {
+                max(floor, int(round(f * n_train)))
+                for f in np.geomspace(floor / n_train, 1.0, MIN_CURVE_SIZES + 1)[:-1]
+            }
         )
         grid = [s for s in grid if s < n_train]
     return tuple(float(s / n_train) for s in grid) + (1.0,)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from advisor.probe_api import ProbeResult, fmt_score
+from advisor.probe_api import CurveFit, ProbeResult, fmt_score
 from advisor.report.model import Report
 from advisor.text import code, md_inline, md_text
 
@@ -281,6 +281,15 @@ def _probe_row(r: ProbeResult) -> list[str]:
     ]
 
 
+def _projected(fit: CurveFit, key: str) -> str:
+    """A projection with its interval, "0.930 (0.900 to 0.950)" with its interval (the mean alone when it has none)."""
+    s = fit.predicted[key]
+    lo, hi = fit.predicted_low.get(key), fit.predicted_high.get(key)
+    if lo is None or hi is None:
+        return fmt_score(s)
+    return f"{s.mean:.3f} ({lo:.3f} to {hi:.3f})"
+
+
 def _curve_rows(probes: list[ProbeResult]) -> list[list[str]]:
     rows = []
     for r in probes:
@@ -290,14 +299,15 @@ def _curve_rows(probes: list[ProbeResult]) -> list[list[str]]:
         fit = r.curve_fit
         proj = "-"
         if fit is not None and fit.ok:
-            proj = ", ".join(
-                f"{k} ({fit.predicted_rows.get(k, 0):,} rows): {fmt_score(s)}"
-                for k, s in fit.predicted.items()
+            proj = "; ".join(
+                f"{_projected(fit, k)} at {k} ({fit.predicted_rows.get(k, 0):,} rows)" for k in fit.predicted
             )
+            if fit.family:
+                proj += f"; curve: {fit.family}"
         elif fit is not None:
             proj = f"no fit: {fit.note}"
         note = fit.note if fit is not None and fit.ok else ""
-        rows.append([r.name, points, proj, note])
+        rows.append([md_text(r.name), points, md_text(proj), md_text(note)])
     return rows
 
 
@@ -349,8 +359,10 @@ def measurement_section(report: Report) -> Section:
             Section(
                 "Learning curves",
                 paragraphs=[
-                    "Score at growing training sizes, and a power-law fit extrapolated to 2x and 10x the largest "
-                    "size (estimates; ± is the spread of the per-fold fits)."
+                    "Score at growing training sizes, and the learning curve extrapolated to 2x and 10x the "
+                    "largest size: estimates, with an 80% interval, from curve families weighted by how well "
+                    "each predicted the later sizes from the earlier ones (curve: the family with the most "
+                    "weight; `last`: the last score, no trend trusted)."
                 ],
                 tables=[Table(["Probe", "Training rows: score", "Projected", "Note"], curves)],
             )
