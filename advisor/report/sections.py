@@ -50,7 +50,7 @@ def _num(x: float | int | None, unit: str = "", digits: int = 2) -> str:
 
 
 def _not_applicable(r: ProbeResult) -> bool:
-    return r.status == "skipped" and r.reason.startswith("does not handle")
+    return r.status == "not_applicable"
 
 
 def verdict_section(report: Report) -> Section:
