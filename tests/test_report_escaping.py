@@ -226,7 +226,11 @@ def test_hostile_strings_in_every_format(base_report, names, labels, fname, text
     spans = _md_check(render_markdown(report), report)
     for name in names + labels:  # each name is shown, whole, in a code span (an empty one as " ")
         assert (one_line(name) or " ") in spans
-    data = json.loads(render_json(report))
+    rendered = render_json(report)
+    assert not re.search(
+        "[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]", rendered.replace("\n", "")
+    )
+    data = json.loads(rendered)
     assert [c["name"] for c in data["dataset"]["columns"]] == names
     assert list(data["dataset"]["target"]["class_counts"]) == labels
     assert data["dataset"]["source"]["path"] == fname

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import asdict, is_dataclass
 from typing import Any
 
@@ -33,5 +34,11 @@ def report_dict(report: Report) -> dict[str, Any]:
     return _clean(asdict(report))
 
 
+# json.dumps escapes only C0 controls; DEL, C1, bidi overrides and the line
+# separators would reach a terminal raw. As \uXXXX they are still the same strings.
+_UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+
+
 def render_json(report: Report) -> str:
-    return json.dumps(report_dict(report), indent=2, ensure_ascii=False) + "\n"
+    text = json.dumps(report_dict(report), indent=2, ensure_ascii=False)
+    return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"

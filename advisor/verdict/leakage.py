@@ -14,6 +14,7 @@ from __future__ import annotations
 from advisor.engine.model import Prior
 from advisor.facts import Constraints, DatasetProfile
 from advisor.probe_api import ProbeResult, fmt_score
+from advisor.text import code
 from advisor.verdict.decide import PROBABILITY, best_by_family, compare, decide, probabilities
 from advisor.verdict.model import LeakageCheck, Recommendation
 
@@ -66,7 +67,7 @@ def check_leakage(
         comparison=comparison,
         probes_with=results if confirmed else [],
     )
-    named = ", ".join(f"`{c}`" for c in cols)
+    named = ", ".join(code(c) for c in cols)  # a fence no backtick in a name can close
     evidence = f" ({probabilities(comparison)})" if comparison is not None else ""
     if confirmed:
         check.summary = (
