@@ -40,7 +40,8 @@ import pandas as pd
 
 from advisor.facts import ColumnProfile, DataWarning, LeakageSuspect
 from advisor.profile.kinds import to_float
-from advisor.profile.leakage import roc_auc, scan_sample
+from advisor.profile.leakage import scan_sample
+from advisor.profile.setfit import exact_score, half_fold, moments, prescreen, refined_score
 from advisor.profile.target import encode_target
 
 Transform = Literal["linear", "log"]
@@ -65,9 +66,6 @@ REFINE_PER_SIZE = 12  # ...at most this many sets per size and space (each costs
 REFINE_FROM = (
     0.95  # least-squares AUC (accuracy of the classes' rank) from which a set gets the logistic refinement
 )
-NEWTON_STEPS = 30
-LOGISTIC_RIDGE = 1e-8  # per row, on standardised columns: keeps separable fits finite
-RIDGE = 1e-9  # per row, on standardised columns: collinear sets stay solvable
 MAX_EXP_RANGE = 30.0  # exp(y) is tried when y spans at most this (counts under a log span ~15)
 SKEWED = 2.0  # |skewness| from which a column with negative values also gets a signed log
 CANDIDATE_KINDS = ("numeric", "boolean")
@@ -232,141 +230,6 @@ def _screen(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.sort(np.argsort(-strength, kind="stable")[:MAX_COLUMNS])
 
 
-def _moments(x: np.ndarray, halves: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray, int]]:
-    """Per half: ``(X'X, column sums, rows)``, shared by every target form and both fit directions."""
-    return [(x[h].T @ x[h], x[h].sum(axis=0), len(h)) for h in halves]
-
-
-def _fold(
-    x: np.ndarray,
-    moments: list[tuple[np.ndarray, np.ndarray, int]],
-    y: np.ndarray,
-    labels: np.ndarray,
-    halves: list[np.ndarray],
-    first: int,
-) -> dict:
-    """Quantities for fitting on half ``first`` and scoring on the other half any column subset.
-
-    ``y``: the (n, k) target form fitted; ``labels``: what the exact metric compares with
-    (class codes, or the target form itself for regression). Centred cross products
-    come from the halves' raw moments (columns are standardised, so no precision is lost)."""
-    train, test = halves[first], halves[1 - first]
-    (xx_a, sum_a, n_a), (xx_b, sum_b, n_b) = moments[first], moments[1 - first]
-    mx = sum_a / n_a
-    y_a, y_b = y[train], y[test]
-    my = y_a.mean(0)
-    xy_a, xy_b = x[train].T @ y_a, x[test].T @ y_b
-    e = y_b - my
-    return {
-        "G": xx_a - n_a * np.outer(mx, mx),
-        "c": xy_a - np.outer(mx, y_a.sum(0)),
-        "DD": xx_b - np.outer(mx, sum_b) - np.outer(sum_b, mx) + n_b * np.outer(mx, mx),
-        "De": xy_b - np.outer(mx, y_b.sum(0)) - np.outer(sum_b, my) + n_b * np.outer(mx, my),
-        "ee": (e * e).sum(0),
-        "sst": ((y_b - y_b.mean(0)) ** 2).sum(0),
-        "x_train": x[train],
-        "x_test": x[test],
-        "mx": mx,
-        "my": my,
-        "truth": labels[test],
-        "train_truth": labels[train],
-        "test": test,
-        "train": train,
-        "ridge": RIDGE * n_a,
-    }
-
-
-def _prescreen(fold: dict, sets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Held-out R² (mean over target columns) of every set in ``sets`` (T, s), and the coefficients."""
-    s = sets.shape[1]
-    g = fold["G"][sets[:, :, None], sets[:, None, :]] + fold["ridge"] * np.eye(s)
-    c = fold["c"][sets]  # (T, s, k)
-    b = np.linalg.solve(g, c)
-    dd = fold["DD"][sets[:, :, None], sets[:, None, :]]
-    sse = (
-        fold["ee"]
-        - 2 * np.einsum("tsk,tsk->tk", b, fold["De"][sets])
-        + np.einsum("tsk,tsr,trk->tk", b, dd, b)
-    )
-    with np.errstate(all="ignore"):
-        r2 = np.where(fold["sst"] > 0, 1 - sse / fold["sst"], 0.0).mean(axis=1)
-    return np.nan_to_num(r2, nan=-np.inf), b
-
-
-def _exact(fold: dict, members: tuple[int, ...], coef: np.ndarray, y: np.ndarray, task: str) -> float:
-    """The held-out metric of one set from its fitted coefficients, computed on the rows."""
-    cols = list(members)
-    pred = (fold["x_test"][:, cols] - fold["mx"][cols]) @ coef + fold["my"]
-    truth = fold["truth"]
-    if task == "regression":
-        sst = float(fold["sst"][0])
-        return 1 - float(((truth - pred[:, 0]) ** 2).sum()) / sst if sst > 0 else 0.0
-    if task == "binary":
-        return roc_auc(truth, pred[:, 0])
-    if pred.shape[1] == 1:  # the classes' rank: cut the fitted score where the training rows change class
-        fitted = (fold["x_train"][:, cols] - fold["mx"][cols]) @ coef + fold["my"]
-        cuts = _cuts(fitted[:, 0], fold["train_truth"])
-        return float((np.searchsorted(cuts, pred[:, 0], side="left") == truth).mean())
-    return float((pred.argmax(axis=1) == truth).mean())
-
-
-def _cuts(score: np.ndarray, rank: np.ndarray) -> np.ndarray:
-    """Per boundary between ranks j and j + 1, the cut of ``score`` with the fewest training errors."""
-    order = np.argsort(score, kind="stable")
-    ordered, ranks = score[order], rank[order]
-    cuts = []
-    for j in range(int(rank.max())):
-        low = ranks <= j
-        errors = np.r_[0, np.cumsum(~low)] + (low.sum() - np.r_[0, np.cumsum(low)])
-        i = int(np.argmin(errors))  # cut after the first i rows
-        cuts.append(
-            ordered[0] - 1
-            if i == 0
-            else ordered[-1] + 1
-            if i == len(ordered)
-            else ordered[i - 1] / 2 + ordered[i] / 2
-        )
-    return np.maximum.accumulate(np.asarray(cuts, dtype="float64"))
-
-
-def _logistic_scores(x: np.ndarray, target: np.ndarray, fold: dict, members: tuple[int, ...]) -> np.ndarray:
-    """Held-out log-odds of a ridge logistic regression of the 0/1 ``target`` on ``members``
-    (Newton steps from zero), fitted on the fold's training half."""
-    cols = list(members)
-    train = fold["train"]
-    xt = fold["x_train"][:, cols]
-    mean, std = xt.mean(0), np.maximum(xt.std(0), 1e-300)
-    a = np.column_stack([np.ones(len(train)), (xt - mean) / std])
-    t = target[train].astype("float64")
-    w = np.zeros(a.shape[1])
-    ridge = LOGISTIC_RIDGE * len(train) * np.eye(a.shape[1])
-    ridge[0, 0] = 0.0
-    for _ in range(NEWTON_STEPS):
-        p = 1 / (1 + np.exp(-np.clip(a @ w, -500, 500)))
-        grad = a.T @ (p - t) + ridge @ w
-        hess = (a * (p * (1 - p))[:, None]).T @ a + ridge + 1e-12 * np.eye(a.shape[1])
-        step = np.linalg.solve(hess, grad)
-        w -= step
-        if np.abs(step).max() < 1e-8:
-            break
-    return w[0] + ((fold["x_test"][:, cols] - mean) / std) @ w[1:]
-
-
-def _refined(x: np.ndarray, y: np.ndarray, fold: dict, members: tuple[int, ...], task: str) -> float:
-    """Binary: held-out AUC of the logistic fit. Classes' rank: one logistic fit per boundary
-    (rank > j), the predicted rank counting the boundaries passed; held-out accuracy."""
-    if task == "binary":
-        return roc_auc(y[fold["test"]], _logistic_scores(x, y, fold, members))
-    ranks = np.r_[fold["train_truth"], fold["truth"]]
-    order = np.r_[fold["train"], fold["test"]]
-    rank = np.empty(len(x), dtype="int64")
-    rank[order] = ranks
-    passed = sum(
-        (_logistic_scores(x, rank > j, fold, members) > 0).astype("int64") for j in range(int(rank.max()))
-    )
-    return float((passed == fold["truth"]).mean())
-
-
 def _search(
     names: list[str],
     raw: np.ndarray,
@@ -397,7 +260,7 @@ def _search(
         plans += [(False, "exp", "log", "exp({t}) ~ {cols}")]
     forms = dict(targets)
     standardised: dict[bool, np.ndarray] = {}
-    moments: dict[bool, list] = {}
+    gram: dict[bool, list] = {}
     for log_features, target_form, transform, formula in plans:
         if target_form not in forms or time.perf_counter() > deadline:
             continue
@@ -409,9 +272,9 @@ def _search(
         labels = target_matrix[:, 0] if task == "regression" else y
         if target_form == "ordinal":
             labels = target_matrix[:, 0].astype("int64")
-        if log_features not in moments:
-            moments[log_features] = _moments(x, halves)
-        folds = [_fold(x, moments[log_features], target_matrix, labels, halves, first) for first in (0, 1)]
+        if log_features not in gram:
+            gram[log_features] = moments(x, halves)
+        folds = [half_fold(x, gram[log_features], target_matrix, labels, halves, first) for first in (0, 1)]
         singles: dict[int, float] = {}
         for size in range(2, MAX_SET + 1):
             if time.perf_counter() > deadline or len(found) >= MAX_REPORTED:
@@ -419,11 +282,11 @@ def _search(
             sets = _candidate_sets(p, size, folds)
             if sets is None:
                 break
-            fits = [_prescreen(f, sets) for f in folds]
-            prescreen = np.minimum(fits[0][0], fits[1][0])
-            order = np.argsort(-prescreen, kind="stable")
+            fits = [prescreen(f, sets) for f in folds]
+            held_out = np.minimum(fits[0][0], fits[1][0])
+            order = np.argsort(-held_out, kind="stable")
             if task == "regression":
-                order = order[prescreen[order] >= flag - 1e-6]
+                order = order[held_out[order] >= flag - 1e-6]
             checked = 0
             refined = [0]
             for t in order:
@@ -459,7 +322,7 @@ def _single(
     """Held-out score of column ``i`` alone (the smaller of the two halves'), cached."""
     if i not in cache:
         sets = np.array([[i]])
-        cache[i] = min(_score_set(f, sets, 0, (i,), y, task, x, _prescreen(f, sets)[1]) for f in folds)
+        cache[i] = min(_score_set(f, sets, 0, (i,), y, task, x, prescreen(f, sets)[1]) for f in folds)
     return cache[i]
 
 
@@ -476,7 +339,7 @@ def _score_set(
 ) -> float:
     """The held-out metric of set ``t``; near misses (binary, classes' rank) get the logistic
     refinement while ``refined`` (a one-item counter) is under REFINE_PER_SIZE."""
-    score = _exact(fold, members, coefs[t], y, task)
+    score = exact_score(fold, members, coefs[t], y, task)
     if task == "binary" and len(members) == 1:
         score = max(score, 1 - score)
     ordinal = task == "multiclass" and coefs.shape[-1] == 1
@@ -487,7 +350,7 @@ def _score_set(
         and refined[0] < REFINE_PER_SIZE
     ):
         refined[0] += 1
-        score = max(score, _refined(x, y, fold, members, task))
+        score = max(score, refined_score(x, y, fold, members, task))
     return score
 
 
@@ -501,7 +364,7 @@ def _candidate_sets(p: int, size: int, folds: list[dict]) -> np.ndarray | None:
     if size != 3:
         return None
     pairs = _candidate_sets(p, 2, folds)
-    score = np.minimum(*[_prescreen(f, pairs)[0] for f in folds])
+    score = np.minimum(*[prescreen(f, pairs)[0] for f in folds])
     best = pairs[np.argsort(-score, kind="stable")[:TOP_PAIRS]]
     third = np.arange(p)
     triples = np.column_stack([np.repeat(best, p, axis=0), np.tile(third, len(best))])
