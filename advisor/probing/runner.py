@@ -22,7 +22,6 @@ when any full-size fit did, the result has ``converged=False`` and
 
 from __future__ import annotations
 
-import math
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -31,17 +30,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from advisor.errors import ProbeInterrupted
-from advisor.probe_api import Budget, CostEstimate, CurvePoint, EvalPlan, FitContext, ProbeResult
-from advisor.probing.curves import cost_model, fit_cost, fit_learning_curve
+from advisor.probe_api import Budget, EvalPlan, FitContext, ProbeResult
 from advisor.probing.metrics import (
-    METRIC_MAX,
-    aggregate,
     check_predictions,
     score_predictions,
-    undefined_note,
 )
 from advisor.probing.plan import subset_order
 from advisor.probing.resources import MemoryMonitor
+from advisor.probing.summary import Fit, summarise
 from advisor.progress import NullProgress, ProbeProgress
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -78,19 +74,6 @@ def one_line(exc: BaseException, limit: int = 200) -> str:
     msg = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     text = f"{type(exc).__name__}: {msg}" if msg else type(exc).__name__
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-@dataclass
-class _Fit:
-    """One measured fit."""
-
-    fold: int
-    frac_index: int
-    n_train: int
-    n_test: int
-    fit_seconds: float
-    predict_seconds: float
-    metrics: dict[str, float]
 
 
 @dataclass
@@ -164,7 +147,7 @@ def evaluate_probe(
     )  # fmt: skip
     notes: list[str] = []
     cut_notes: list[str] = []
-    fits: list[_Fit] = []
+    fits: list[Fit] = []
     orders: dict[int, np.ndarray] = {}
     tests: dict[int, ProbeData] = {}
     failure: str | None = None
@@ -256,7 +239,7 @@ def evaluate_probe(
                 else:
                     curve_cut += 1
             _note_warnings(caught, notes)
-            fits.append(_Fit(fold, fi, n_train, len(test_idx), fit_s, pred_s, scores))
+            fits.append(Fit(fold, fi, n_train, len(test_idx), fit_s, pred_s, scores))
             if not is_full:
                 done_curve_weight += _weight(frac)
             progress.advance(probe.name, f"fold {fold + 1}/{n_folds}, {n_train:,} rows")
@@ -279,7 +262,7 @@ def evaluate_probe(
     if failure is not None:
         result.status, result.reason = "failed", failure
         return result
-    _summarise(result, fits, data, plan, fractions, n_folds)
+    summarise(result, fits, data, plan, fractions, n_folds)
     if curve_failure is not None:
         result.status, result.reason = "partial", f"learning curve stopped by an error: {curve_failure}"
     elif stopped:
@@ -385,77 +368,10 @@ def _note_warnings(caught: list[warnings.WarningMessage], notes: list[str]) -> N
             existing += 1
 
 
-def _partial_reason(fits: list[_Fit], n_folds: int, n_fracs: int) -> str:
+def _partial_reason(fits: list[Fit], n_folds: int, n_fracs: int) -> str:
     full = len({f.fold for f in fits if f.frac_index == n_fracs - 1})
     if full < n_folds:
         return f"time budget reached after {full} of {n_folds} folds"
     curve_folds = min(CURVE_FOLDS, n_folds)
     complete = sum(1 for fold in range(n_folds) if sum(f.fold == fold for f in fits) == n_fracs)
     return f"time budget reached: learning curve measured on {complete} of {curve_folds} folds"
-
-
-def _summarise(
-    result: ProbeResult,
-    fits: list[_Fit],
-    data: ProbeData,
-    plan: EvalPlan,
-    fractions: tuple[float, ...],
-    n_folds: int,
-) -> None:
-    """Fill the score, metrics, timings, curve and extrapolations from the measured fits."""
-    last = len(fractions) - 1
-    full = [f for f in fits if f.frac_index == last]
-    primary = plan.metric
-    values = [f.metrics.get(primary, math.nan) for f in full]
-    result.score = aggregate(values)
-    if note := undefined_note(primary, values):
-        result.notes.append(note)
-    result.metrics = {k: aggregate([f.metrics.get(k, math.nan) for f in full]) for k in full[0].metrics}
-    result.n_train = int(round(np.mean([f.n_train for f in full])))
-    result.n_test = int(round(np.mean([f.n_test for f in full])))
-    result.fit_seconds = float(np.mean([f.fit_seconds for f in full]))
-    result.predict_ms_per_1k = float(np.mean([f.predict_seconds / max(f.n_test, 1) * 1e6 for f in full]))
-
-    for fi in range(len(fractions)):
-        at = [f for f in fits if f.frac_index == fi]
-        if at:
-            result.curve.append(
-                CurvePoint(
-                    n_train=int(round(np.mean([f.n_train for f in at]))),
-                    score=aggregate([f.metrics.get(primary, math.nan) for f in at]),
-                    fit_seconds=float(np.mean([f.fit_seconds for f in at])),
-                )
-            )
-
-    per_fold = []
-    for fold in range(n_folds):
-        pts = sorted(
-            (f.frac_index, f.n_train, f.metrics.get(primary, math.nan)) for f in fits if f.fold == fold
-        )
-        per_fold.append([(n, s) for _, n, s in pts])
-    # The fit groups points by their position in the size order, so only folds
-    # with every size measured can be mixed; else the fullest single fold.
-    complete = [p for p in per_fold if len(p) == len(fractions)]
-    usable = complete or [max(per_fold, key=len)]
-    sampled = plan.n_rows_total > len(data)
-    targets = {"2x": 2 * result.n_train, "10x": 10 * result.n_train}
-    if sampled:
-        # Train share of the source: the full data's fold-training size.
-        targets["full"] = int(round(plan.n_rows_total * result.n_train / len(data)))
-    result.curve_fit = fit_learning_curve(
-        usable, metric_max=METRIC_MAX.get(primary, 1.0), n_targets=targets, anchor=result.score
-    )
-
-    if sampled:
-        timed = [(p.n_train, p.fit_seconds) for p in result.curve]  # fold means per size
-        _, how = cost_model(timed)
-        n_rows = int(plan.n_rows_total)
-        result.cost_at_full = CostEstimate(
-            n_rows=n_rows,
-            fit_seconds=fit_cost(timed, n_rows),
-            peak_memory_mb=result.peak_memory_mb * n_rows / max(result.n_train, 1),
-            method=(
-                f"estimate: fit time {how}, anchored at {result.n_train:,} rows; peak memory scaled "
-                "linearly in rows (an upper bound when fixed overhead dominates the measured peak)"
-            ),
-        )

@@ -1,0 +1,102 @@
+"""From the measured fits of one probe to its numbers: score, metrics, timings, curve, costs.
+
+The runner measures (``Fit``, one per fold and curve size); ``summarise`` turns
+what finished into the ``ProbeResult``'s score with its spread, the learning
+curve and its projections, and fit time and memory at the full data size
+(estimates, labelled with how they were made).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from advisor.probe_api import CostEstimate, CurvePoint, EvalPlan, ProbeResult
+from advisor.probing.curves import cost_model, fit_cost, fit_learning_curve
+from advisor.probing.metrics import METRIC_MAX, aggregate, undefined_note
+
+if TYPE_CHECKING:  # pragma: no cover
+    from advisor.data import ProbeData
+
+
+@dataclass
+class Fit:
+    """One measured fit."""
+
+    fold: int
+    frac_index: int
+    n_train: int
+    n_test: int
+    fit_seconds: float
+    predict_seconds: float
+    metrics: dict[str, float]
+
+
+def summarise(
+    result: ProbeResult,
+    fits: list[Fit],
+    data: ProbeData,
+    plan: EvalPlan,
+    fractions: tuple[float, ...],
+    n_folds: int,
+) -> None:
+    """Fill the score, metrics, timings, curve and extrapolations from the measured fits."""
+    last = len(fractions) - 1
+    full = [f for f in fits if f.frac_index == last]
+    primary = plan.metric
+    values = [f.metrics.get(primary, math.nan) for f in full]
+    result.score = aggregate(values)
+    if note := undefined_note(primary, values):
+        result.notes.append(note)
+    result.metrics = {k: aggregate([f.metrics.get(k, math.nan) for f in full]) for k in full[0].metrics}
+    result.n_train = int(round(np.mean([f.n_train for f in full])))
+    result.n_test = int(round(np.mean([f.n_test for f in full])))
+    result.fit_seconds = float(np.mean([f.fit_seconds for f in full]))
+    result.predict_ms_per_1k = float(np.mean([f.predict_seconds / max(f.n_test, 1) * 1e6 for f in full]))
+
+    for fi in range(len(fractions)):
+        at = [f for f in fits if f.frac_index == fi]
+        if at:
+            result.curve.append(
+                CurvePoint(
+                    n_train=int(round(np.mean([f.n_train for f in at]))),
+                    score=aggregate([f.metrics.get(primary, math.nan) for f in at]),
+                    fit_seconds=float(np.mean([f.fit_seconds for f in at])),
+                )
+            )
+
+    per_fold = []
+    for fold in range(n_folds):
+        pts = sorted(
+            (f.frac_index, f.n_train, f.metrics.get(primary, math.nan)) for f in fits if f.fold == fold
+        )
+        per_fold.append([(n, s) for _, n, s in pts])
+    # The fit groups points by their position in the size order, so only folds
+    # with every size measured can be mixed; else the fullest single fold.
+    complete = [p for p in per_fold if len(p) == len(fractions)]
+    usable = complete or [max(per_fold, key=len)]
+    sampled = plan.n_rows_total > len(data)
+    targets = {"2x": 2 * result.n_train, "10x": 10 * result.n_train}
+    if sampled:
+        # Train share of the source: the full data's fold-training size.
+        targets["full"] = int(round(plan.n_rows_total * result.n_train / len(data)))
+    result.curve_fit = fit_learning_curve(
+        usable, metric_max=METRIC_MAX.get(primary, 1.0), n_targets=targets, anchor=result.score
+    )
+
+    if sampled:
+        timed = [(p.n_train, p.fit_seconds) for p in result.curve]  # fold means per size
+        _, how = cost_model(timed)
+        n_rows = int(plan.n_rows_total)
+        result.cost_at_full = CostEstimate(
+            n_rows=n_rows,
+            fit_seconds=fit_cost(timed, n_rows),
+            peak_memory_mb=result.peak_memory_mb * n_rows / max(result.n_train, 1),
+            method=(
+                f"estimate: fit time {how}, anchored at {result.n_train:,} rows; peak memory scaled "
+                "linearly in rows (an upper bound when fixed overhead dominates the measured peak)"
+            ),
+        )
