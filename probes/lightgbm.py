@@ -28,10 +28,6 @@ FAST_RATE_ROWS = 10_000
 FAST_LEARNING_RATE = 0.1
 MAX_ROUNDS = 2000
 EARLY_STOPPING_ROUNDS = 50
-# Below this many cells (rows x columns) one thread is used: histograms that small
-# don't split usefully, and OpenMP threads spin-waiting on a busy machine made a
-# 400 x 30 fit take 13 s on 2 threads against 0.2 s on 1 (2 shared cores).
-SMALL_DATA_CELLS = 200_000
 
 
 def _frame(X: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
@@ -85,7 +81,7 @@ class LightGBMProbe(Probe):
         booster, params = train_booster(
             _frame(train.X, columns), train.y, train.task, train.n_classes, ctx, deadline,
             learning_rate=learning_rate(len(train)), max_rounds=MAX_ROUNDS,
-            early_stopping_rounds=EARLY_STOPPING_ROUNDS, single_thread_cells=SMALL_DATA_CELLS,
+            early_stopping_rounds=EARLY_STOPPING_ROUNDS,
         )  # fmt: skip
         params["n_categorical"] = len(categorical)
         return LightGBMModel(booster, columns, train.task, train.n_classes, params)
