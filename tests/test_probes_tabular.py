@@ -181,6 +181,17 @@ def test_lightgbm_rate_and_threads_follow_the_data_and_the_machine() -> None:
     ctx = _ctx(time_limit=120.0)
     params = LightGBMProbe().fit(data, ctx).params
     assert params["learning_rate"] == 0.1 and not ctx.cut_by_budget
+    assert params["num_threads"] == 1  # 12,000 x 20 cells: below SINGLE_THREAD_CELLS
+    from advisor_probes import _gbdt
+
+    big = _gbdt.SINGLE_THREAD_CELLS // 20 + 1
+    Xb = pd.DataFrame(rng.normal(size=(big, 20)), columns=X.columns)
+    yb = (Xb["x0"] > 0).to_numpy().astype(np.int64)
+    wide = ProbeData(
+        task="binary", modality="tabular", y=yb, class_names=["a", "b"], X=Xb,
+        feature_kinds=dict.fromkeys(Xb.columns, "numeric"),
+    )  # fmt: skip
+    params = LightGBMProbe().fit(wide, _ctx(time_limit=0.5)).params
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     assert params["num_threads"] == cpus
 
