@@ -12,14 +12,21 @@ curve, with ``n`` scaled by the largest anchor:
 - ``wbl4``: ``c - b exp(-a n^d)`` (Weibull).
 
 Every asymptote lies between the lowest measured score and the metric's maximum.
-Families are chosen by backtest on this very curve: each is fitted on the
-early anchors and predicts the later ones; the error per unit of log-size,
-scaled to the target's distance, weights the families (inverse squared error;
+Each point's noise comes from a smooth model of the fold spread in ``log n``
+(small anchors are noisier), which also weights the fit. Families are chosen
+by backtest on this very curve: each is fitted on the early anchors and
+predicts the later ones; every error is weighted by the inverse of the noise
+expected at the held and the starting anchor, so predictions of the large,
+precise anchors count most and the smallest anchors' noise does not dominate.
+The weighted error per unit of log-size weights the families (inverse square;
 families more than ``KEEP_RATIO`` times worse than the best get no weight).
 The projection is the weighted mix. Its interval (``INTERVAL``, 80%) combines
 the spread of the per-fold fits, the disagreement between the weighted
-families and the backtest error, scaled by ``CALIBRATION`` (set on
-``benchmarks/bench_curves.py`` and the seeded simulation in the tests).
+families, ``BT_SHARE`` of the backtest's systematic error (the noise
+subtracted), ``GAIN_SHARE`` of the projected gain and the level's noise (the
+all-folds score's corrected CV variance), scaled by ``CALIBRATION``: set so
+that seeded simulations of noisy synthetic curves (the tests') are covered
+about 80% of the time, and checked on ``benchmarks/bench_curves.py``.
 
 A curve whose score falls significantly (beyond the fold noise) is flagged
 ``monotone=False``; when it ends below its peak it is projected as the last
@@ -45,9 +52,14 @@ MIN_TIMED_SECONDS = 0.2  # below this, fit times are mostly fixed overhead
 MIN_GAIN = 1e-3  # a gain below this is flat even when the folds agree exactly
 INTERVAL = 0.8  # nominal coverage of the projection intervals
 Z_INTERVAL = 1.2816  # two-sided 80% normal quantile
-CALIBRATION = 1.0  # interval scale, checked on the benchmark and the simulation
+BT_SHARE = 0.5  # the backtest error is itself noisy: this share of it enters the interval
+CV_TEST_SHARE = 0.25  # test rows / training rows of the plan's 5-fold CV (the level's corrected variance)
+GAIN_SHARE = 0.2  # a projected gain is uncertain in proportion to its size
+CALIBRATION = 0.9  # interval scale: about 80% coverage on seeded simulations; checked on the benchmark
 KEEP_RATIO = 2.0  # a family whose backtest error exceeds the best's by this factor gets no weight
 MAX_CUTS = 3  # backtests: hold out the last 1, 2, ... MAX_CUTS anchors
+NOISE_POINT_SHARE = 0.3  # weight of a point's own fold spread against the noise model
+LOG_SD_BIAS = 0.27  # E[log sd] of 3 normal draws is about 0.27 below log sigma
 MIN_NOISE = 2e-3  # floor of a point's standard error (scores are rounded, folds few)
 DIP_MIN = 5e-3  # a fall smaller than this is never called non-monotone
 FAMILIES = ("last", "pow3", "pow4", "logpower", "mmf4", "wbl4")
@@ -206,13 +218,26 @@ def fit_family(
     return p if math.isfinite(sse) else None
 
 
-def _noise(sd: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Standard error of each fold-mean point; the median stands in where a point has one fold."""
-    se = np.where(counts > 1, sd / np.sqrt(np.maximum(counts, 1)), np.nan)
-    fill = float(np.nanmedian(se)) if np.any(np.isfinite(se)) else 0.01
-    se = np.where(np.isfinite(se), se, fill)
-    # Each point's noise is itself estimated from a few folds: shrink towards the median.
-    return np.sqrt(0.5 * se**2 + 0.5 * float(np.median(se)) ** 2 + MIN_NOISE**2)
+def _noise(n: np.ndarray, sd: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Standard error of each fold-mean point. A point's spread over a few folds is a
+    noisy estimate of its own, so it is shrunk towards a smooth noise model,
+    ``log sd = u + v log n`` (v in [-1, 0.5]) fitted over all points: small anchors
+    are noisier, and that shows in the model even when three folds happen to agree."""
+    multi = (counts > 1) & np.isfinite(sd) & (sd > 0)
+    se_pt = np.where(multi, sd / np.sqrt(np.maximum(counts, 1)), np.nan)
+    if int(multi.sum()) >= 3:
+        ln, ls = np.log(n[multi]), np.log(sd[multi])
+        slope = float(np.polyfit(ln, ls, 1)[0]) if np.ptp(ln) > 0 else 0.0
+        slope = min(max(slope, -1.0), 0.5)
+        level = float(np.mean(ls - slope * ln)) + LOG_SD_BIAS
+        sd_model = np.exp(level + slope * np.log(n))
+    elif np.any(multi):
+        sd_model = np.full(len(n), float(np.median(sd[multi])))
+    else:
+        sd_model = np.full(len(n), 0.01 * math.sqrt(max(float(np.max(counts)), 1.0)))
+    se_model = sd_model / np.sqrt(np.maximum(counts, 1))
+    se_pt = np.where(np.isfinite(se_pt), se_pt, se_model)
+    return np.sqrt(NOISE_POINT_SHARE * se_pt**2 + (1 - NOISE_POINT_SHARE) * se_model**2 + MIN_NOISE**2)
 
 
 def _dip(n: np.ndarray, y: np.ndarray, se: np.ndarray) -> tuple[int, int] | None:
@@ -229,14 +254,24 @@ def _dip(n: np.ndarray, y: np.ndarray, se: np.ndarray) -> tuple[int, int] | None
 
 def _backtest(
     names: Sequence[str], n: np.ndarray, y: np.ndarray, se: np.ndarray, lo: float, hi: float
-) -> dict[str, float]:
-    """Per family: the error predicting later anchors from earlier ones, per unit of
-    log-size (RMS of (pred - obs) / log(n_held / n_cut)); inf when it cannot be backtested."""
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Per family: the systematic error predicting later anchors from earlier ones, per
+    unit of log-size.
+
+    Each prediction (from the anchor before the cut) of a held anchor ``j`` has an
+    error ``e`` and an expected noise variance ``v = se_j^2 + se_cut^2``; errors are
+    weighted by ``1 / v`` (predictions of the large, precise anchors count most; the
+    small anchors' noise does not dominate), and the noise is subtracted:
+    ``s^2 = sum((e^2 - v) / v) / sum(log(n_j / n_cut)^2 / v)``, floored at 0. Also
+    returned, for weighting the families: the same weighted error without the noise
+    subtracted, ``sum(e^2 / v) / sum(log^2 / v)`` (families that differ by less than the
+    noise get about equal weights). inf when a family cannot be backtested."""
     k = len(n)
     out: dict[str, float] = {}
+    raw: dict[str, float] = {}
     for name in names:
         need = 1 if name == "last" else max(3, _FAMILIES[name].n_params)
-        num = den = 0.0
+        num = den = cnt = 0.0
         for cut in range(k - 1, max(k - 1 - MAX_CUTS, 0), -1):  # fit on anchors [0, cut)
             if cut < need:
                 break
@@ -251,10 +286,13 @@ def _backtest(
                     break
                 pred = y[cut - 1] + family_value(name, p, xh) - family_value(name, p, 1.0)
             logr = np.log(xh)
-            num += float(np.sum((pred - y[cut:]) ** 2))
-            den += float(np.sum(logr**2))
-        out[name] = math.sqrt(num / den) if den > 0 else math.inf
-    return out
+            v = se[cut:] ** 2 + se[cut - 1] ** 2
+            num += float(np.sum(((pred - y[cut:]) ** 2 - v) / v))
+            den += float(np.sum(logr**2 / v))
+            cnt += float(len(v))
+        out[name] = math.sqrt(max(num, 0.0) / den) if den > 0 else math.inf
+        raw[name] = math.sqrt(max(num + cnt, 0.0) / den) if den > 0 else math.inf
+    return out, raw
 
 
 def _weights(bt: dict[str, float]) -> dict[str, float]:
@@ -329,14 +367,16 @@ def fit_learning_curve(
     )
     lo_asym = min(float(mean_s.min()), hi - 1e-3)
     lo_clip = float(observed.min()) - max(float(np.ptp(observed)), 0.01)
-    se = _noise(sd, counts)
+    se = _noise(mean_n, sd, counts)
     last = float(mean_s[-1])
     se_level = float(se[-1])  # noise of the level the projections start from
     if anchor is not None and math.isfinite(anchor.mean):
         last = float(anchor.mean)
         k_all = len(anchor.folds)
         if k_all > 1 and math.isfinite(anchor.std):
-            se_level = min(se_level, math.hypot(float(anchor.std) / math.sqrt(k_all), MIN_NOISE))
+            # Folds of one sample overlap: Nadeau and Bengio's corrected variance of a CV mean,
+            # sd^2 (1 / J + n_test / n_train), not sd^2 / J (the sample's own luck stays in).
+            se_level = math.hypot(float(anchor.std) * math.sqrt(1.0 / k_all + CV_TEST_SHARE), MIN_NOISE)
 
     notes: list[str] = []
     dip = _dip(mean_n, mean_s, se)
@@ -354,16 +394,16 @@ def fit_learning_curve(
 
     x = mean_n / n_max
     names = ("last",) if peaked else FAMILIES
-    bt = _backtest(names, mean_n, mean_s, se, lo_asym, hi)
+    bt, bt_raw = _backtest(names, mean_n, mean_s, se, lo_asym, hi)
     params: dict[str, Params] = {}
     for name in names:
         if name != "last":
             p = fit_family(name, x, mean_s, se, lo_asym, hi)
             if p is None:
-                bt[name] = math.inf
+                bt[name] = bt_raw[name] = math.inf
             else:
                 params[name] = p
-    weights = _weights(bt)
+    weights = _weights(bt_raw)
     if len(params) == 0 and not peaked:
         weights = {"last": 1.0}
         notes.append("no curve family converged: projected as the last measured score")
@@ -396,23 +436,33 @@ def fit_learning_curve(
     def clip(v: np.ndarray | float) -> np.ndarray:
         return np.clip(v, lo_clip, hi)
 
+    def spread_at(w: dict[str, float], xt: np.ndarray) -> tuple[float, list[float], float, float]:
+        """(center, per-fold projections, their sd, the families' disagreement) at ``xt``."""
+        center = float(clip(_mix(w, params, xt, last))[0])
+        # Each fold's gain from the common level: the spread of the trend, not of the level.
+        per_fold = [float(clip(_mix(w, fp, xt, last))[0]) for fp, _, _ in fold_params] or [center]
+        f_sd = float(np.std(per_fold, ddof=1)) if len(per_fold) > 1 else float(se[-1])
+        comps = [float(clip(_mix({k: 1.0}, params, xt, last))[0]) for k in w]
+        fam_sd = math.sqrt(sum(wk * (c - center) ** 2 for wk, c in zip(w.values(), comps, strict=True)))
+        return center, per_fold, f_sd, fam_sd
+
     predicted: dict[str, Score] = {}
     low: dict[str, float] = {}
     high: dict[str, float] = {}
     for key, n_t in targets.items():
         xt = np.array([n_t / n_max])
-        center = float(clip(_mix(weights, params, xt, last))[0])
-        # Each fold's gain from the common level: the spread of the trend, not of the level.
-        per_fold = [float(clip(_mix(weights, fp, xt, last))[0]) for fp, _, _ in fold_params] or [center]
-        f_sd = float(np.std(per_fold, ddof=1)) if len(per_fold) > 1 else float(se[-1])
-        comps = [float(clip(_mix({k: 1.0}, params, xt, last))[0]) for k in weights]
-        fam_sd = math.sqrt(sum(w * (c - center) ** 2 for w, c in zip(weights.values(), comps, strict=True)))
+        center, per_fold, f_sd, fam_sd = spread_at(weights, xt)
         logr = max(math.log(max(n_t / n_max, 1.0)), 0.0)
         bt_part = (bt_err if math.isfinite(bt_err) else 0.0) * logr
         if peaked:  # no trend is trusted: the fall itself is the uncertainty
-            bt_part = max(bt_part, float(mean_s.max() - last))
+            bt_part = max(bt_part, float(mean_s.max() - last) / BT_SHARE)
         fold_part = f_sd / math.sqrt(max(len(per_fold), 1))
-        half = CALIBRATION * Z_INTERVAL * math.sqrt(fold_part**2 + fam_sd**2 + bt_part**2 + se_level**2)
+        gain_part = GAIN_SHARE * abs(center - last)
+        half = (
+            CALIBRATION
+            * Z_INTERVAL
+            * math.sqrt(fold_part**2 + fam_sd**2 + (BT_SHARE * bt_part) ** 2 + gain_part**2 + se_level**2)
+        )
         predicted[key] = Score(mean=center, std=f_sd, folds=per_fold)
         low[key] = float(max(center - half, lo_clip))
         high[key] = float(min(center + half, hi))
