@@ -40,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 from advisor.data import ProbeData  # noqa: E402
 from advisor.probe_api import Budget  # noqa: E402
 from advisor.probing import runner  # noqa: E402
+from advisor.probing import summary as probe_summary  # noqa: E402
 from advisor.probing.metrics import METRIC_MAX  # noqa: E402
 from advisor.probing.plan import make_plan  # noqa: E402
 
@@ -168,17 +169,17 @@ def run_case(name: str, make: Callable[[], ProbeData], before: Any, seed: int) -
     rows = []
     for probe in _probes():
         captured: dict[str, Any] = {}
-        original = runner.fit_learning_curve
+        original = probe_summary.fit_learning_curve
 
         def spy(points: Any, _seen: dict[str, Any] = captured, _fit: Any = original, **kw: Any) -> Any:
             _seen["points"], _seen["kw"] = points, kw
             return _fit(points, **kw)
 
-        runner.fit_learning_curve = spy
+        probe_summary.fit_learning_curve = spy  # the runner's summary step fits the curve
         try:
             res = runner.evaluate_probe(probe, s_data, s_plan, Budget(PROBE_BUDGET), "cpu")
         finally:
-            runner.fit_learning_curve = original
+            probe_summary.fit_learning_curve = original
         full = runner.evaluate_probe(probe, f_data, f_plan, Budget(PROBE_BUDGET), "cpu")
         fit = res.curve_fit
         if res.score is None or full.score is None or fit is None or not fit.ok or "10x" not in fit.predicted:
