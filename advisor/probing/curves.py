@@ -39,12 +39,12 @@ are labelled so.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 import numpy as np
 
 from advisor.probe_api import CurveFit, Score
+from advisor.probing.curve_families import FAMILIES, FAMILY_SHAPES, Params, family_value, fit_family  # noqa: F401
 
 P_MIN, P_MAX = 0.5, 2.0
 FLAT_NOTE = "flat: more data is not expected to help"
@@ -62,160 +62,6 @@ NOISE_POINT_SHARE = 0.3  # weight of a point's own fold spread against the noise
 LOG_SD_BIAS = 0.27  # E[log sd] of 3 normal draws is about 0.27 below log sigma
 MIN_NOISE = 2e-3  # floor of a point's standard error (scores are rounded, folds few)
 DIP_MIN = 5e-3  # a fall smaller than this is never called non-monotone
-FAMILIES = ("last", "pow3", "pow4", "logpower", "mmf4", "wbl4")
-
-Params = tuple[float, ...]
-
-
-@dataclass(frozen=True)
-class _Family:
-    """A family written as ``asymptote + amplitude * shape(x; theta)`` (``logpower``:
-    ``asymptote * shape``), so that for fixed ``theta`` the fit is a small linear
-    least-squares problem: ``theta`` is searched on a grid (then a finer one around
-    the best), the linear coefficients solved in closed form within their bounds."""
-
-    name: str
-    n_params: int
-    shape: Callable[..., np.ndarray]  # (x[None, :], *theta[:, None]) -> (G, K)
-    grid: tuple[np.ndarray, ...]  # coarse values of each theta component
-    scaled: bool = False  # logpower: asymptote * shape, no amplitude
-
-
-def _shape_pow3(x: np.ndarray, c: np.ndarray) -> np.ndarray:
-    return -np.power(x, -c)
-
-
-def _shape_pow4(x: np.ndarray, c: np.ndarray, d: np.ndarray) -> np.ndarray:
-    return -np.power(x + d, -c)
-
-
-def _shape_logpower(x: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.power(x / np.exp(b), c))
-
-
-def _shape_mmf4(x: np.ndarray, s: np.ndarray, d: np.ndarray) -> np.ndarray:
-    # (a b + c x^d) / (b + x^d) = c - (c - a) / (1 + x^d / b), with b = e^(s d)
-    return -1.0 / (1.0 + np.power(x / np.exp(s), d))
-
-
-def _shape_wbl4(x: np.ndarray, s: np.ndarray, d: np.ndarray) -> np.ndarray:
-    # c - b exp(-a x^d), with a = e^(-s d)
-    return -np.exp(-np.power(x / np.exp(s), d))
-
-
-_EXPS = np.geomspace(0.02, 5.0, 24)
-_FAMILIES: dict[str, _Family] = {
-    "pow3": _Family("pow3", 3, _shape_pow3, (np.geomspace(0.01, 3.0, 60),)),
-    "pow4": _Family("pow4", 4, _shape_pow4, (_EXPS, np.concatenate([[0.0], np.geomspace(1e-3, 2.0, 19)]))),
-    "logpower": _Family("logpower", 3, _shape_logpower, (np.linspace(-12.0, 6.0, 25), -_EXPS), scaled=True),
-    "mmf4": _Family("mmf4", 4, _shape_mmf4, (np.linspace(-9.0, 4.0, 27), _EXPS)),
-    "wbl4": _Family("wbl4", 4, _shape_wbl4, (np.linspace(-9.0, 4.0, 27), _EXPS)),
-}
-
-
-def family_value(name: str, params: Sequence[float], x: np.ndarray | float) -> np.ndarray:
-    """A family's curve at scaled size(s) ``x`` (rows / the fit's reference size).
-
-    ``params`` are (asymptote, amplitude, *theta) (logpower: (asymptote, *theta)):
-    pow3 ``a - b x^-c``; pow4 ``a - b (x + d)^-c``; logpower ``a / (1 + (x / e^b)^c)``;
-    mmf4 ``c - b / (1 + (x / e^s)^d)``; wbl4 ``c - b exp(-(x / e^s)^d)``.
-    """
-    fam = _FAMILIES[name]
-    xs = np.asarray(x, dtype=np.float64)
-    with np.errstate(all="ignore"):
-        if fam.scaled:
-            return params[0] * fam.shape(xs, *params[1:])
-        return params[0] + params[1] * fam.shape(xs, *params[2:])
-
-
-def _solve(
-    v: np.ndarray, y: np.ndarray, w: np.ndarray, lo: float, hi: float, scaled: bool
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For every row of shapes ``v`` (G, K): the best (A, B) of ``A + B v`` with A in
-    [lo, hi], B >= 0 (``scaled``: ``A v``, B unused), and the weighted squared error."""
-    syy = float((w * y * y).sum())
-    svv, svy = (w * v * v).sum(1), (v * (w * y)).sum(1)
-    if scaled:
-        a = np.clip(svy / np.maximum(svv, 1e-300), lo, hi)
-        return a, np.zeros_like(a), syy - 2 * a * svy + a * a * svv
-    sw, sy, sv = float(w.sum()), float((w * y).sum()), v @ w
-
-    def sse_of(a: np.ndarray, b: np.ndarray) -> np.ndarray:  # from the sufficient statistics
-        with np.errstate(all="ignore"):
-            return syy - 2 * a * sy - 2 * b * svy + a * a * sw + 2 * a * b * sv + b * b * svv
-
-    det = sw * svv - sv * sv
-    ok = det > 1e-12 * np.maximum(sw * svv, 1e-300)
-    safe = np.where(ok, det, 1.0)
-    a_free = (svv * sy - sv * svy) / safe
-    b_free = (sw * svy - sv * sy) / safe
-    feasible = ok & (a_free >= lo) & (a_free <= hi) & (b_free >= 0)
-    best_a = np.where(feasible, a_free, min(max(sy / sw, lo), hi))  # else B = 0
-    best_b = np.where(feasible, b_free, 0.0)
-    best_sse = sse_of(best_a, best_b)
-    for edge in (lo, hi):  # A on a bound
-        b_e = np.maximum((svy - edge * sv) / np.maximum(svv, 1e-300), 0.0)
-        a_e = np.full_like(b_e, edge)
-        sse = sse_of(a_e, b_e)
-        better = ~feasible & (sse < best_sse)
-        best_a, best_b = np.where(better, a_e, best_a), np.where(better, b_e, best_b)
-        best_sse = np.where(better, sse, best_sse)
-    return best_a, best_b, np.maximum(best_sse, 0.0)
-
-
-def _search(
-    fam: _Family,
-    axes: Sequence[np.ndarray],
-    x: np.ndarray,
-    y: np.ndarray,
-    w: np.ndarray,
-    lo: float,
-    hi: float,
-) -> tuple[float, Params]:
-    mesh = [m.ravel() for m in np.meshgrid(*axes, indexing="ij")]
-    with np.errstate(all="ignore"):
-        v = fam.shape(x[None, :], *(m[:, None] for m in mesh))
-    v = np.where(np.isfinite(v), v, np.nan)
-    bad = ~np.all(np.isfinite(v), axis=1)
-    v = np.where(np.isfinite(v), v, 0.0)
-    with np.errstate(all="ignore"):
-        a, b, sse = _solve(v, y, w, lo, hi, fam.scaled)
-    sse = np.where(bad, np.inf, sse)
-    i = int(np.argmin(sse))
-    theta = tuple(float(m[i]) for m in mesh)
-    head = (float(a[i]),) if fam.scaled else (float(a[i]), float(b[i]))
-    return float(sse[i]), head + theta
-
-
-def _zoom(axis: np.ndarray, value: float, points: int = 9) -> np.ndarray:
-    """A finer grid around ``value`` spanning its neighbours on ``axis``."""
-    j = int(np.argmin(np.abs(axis - value)))
-    left, right = axis[max(j - 1, 0)], axis[min(j + 1, len(axis) - 1)]
-    return np.linspace(left, right, points)
-
-
-def fit_family(
-    name: str, x: np.ndarray, y: np.ndarray, sigma: np.ndarray | None, lo: float, hi: float
-) -> Params | None:
-    """Bounded weighted least squares of one family on scaled sizes ``x`` (asymptote
-    in [lo, hi], amplitude >= 0); None when it cannot be fitted."""
-    fam = _FAMILIES[name]
-    if len(x) < min(fam.n_params, 3) or (fam.scaled and hi <= 0.0):
-        return None
-    if fam.scaled:
-        lo = max(lo, 1e-6)
-    w = 1.0 / np.square(sigma if sigma is not None else np.ones_like(y))
-    sse, p = _search(fam, fam.grid, x, y, w, lo, hi)
-    head = 1 if fam.scaled else 2
-    for _ in range(2):
-        if not math.isfinite(sse):
-            return None
-        axes = [_zoom(ax if k == 0 else ax, p[head + k]) for k, ax in enumerate(fam.grid)]
-        sse2, p2 = _search(fam, axes, x, y, w, lo, hi)
-        if sse2 <= sse:
-            sse, p = sse2, p2
-        fam = _Family(fam.name, fam.n_params, fam.shape, tuple(axes), fam.scaled)
-    return p if math.isfinite(sse) else None
 
 
 def _noise(n: np.ndarray, sd: np.ndarray, counts: np.ndarray) -> np.ndarray:
@@ -270,7 +116,7 @@ def _backtest(
     out: dict[str, float] = {}
     raw: dict[str, float] = {}
     for name in names:
-        need = 1 if name == "last" else max(3, _FAMILIES[name].n_params)
+        need = 1 if name == "last" else max(3, FAMILY_SHAPES[name].n_params)
         num = den = cnt = 0.0
         for cut in range(k - 1, max(k - 1 - MAX_CUTS, 0), -1):  # fit on anchors [0, cut)
             if cut < need:
