@@ -126,7 +126,9 @@ class CurveFit:
     n_ref: float = 0.0  # the largest training size measured (the fits' unit of n)
     last_score: float = float("nan")  # the fold-mean score at n_ref (the "last" family's value)
     monotone: bool = True  # False when the score fell beyond the fold noise as rows grew
-    backtest_error: float = float("nan")  # RMS error per unit of log-size predicting later anchors from earlier
+    backtest_error: float = float(
+        "nan"
+    )  # RMS error per unit of log-size predicting later anchors from earlier
 
 
 @dataclass

@@ -328,7 +328,9 @@ def cases() -> list[Case]:
             make_log_leak,
             expect_excluded=s({"log_price"}),
         ),
-        Case("no_signal", "10 random features, coin-flip binary target", "label", s({"none"}), make_no_signal),
+        Case(
+            "no_signal", "10 random features, coin-flip binary target", "label", s({"none"}), make_no_signal
+        ),
         Case("linear", "linear regression + noise, 500 rows x 30 features", "y", s({"linear"}), make_linear),
         Case(
             "gbdt",
@@ -368,8 +370,13 @@ def cases() -> list[Case]:
             make_groups,
             expect_split="group",
         ),
-        Case("diabetes", "sklearn diabetes regression, 442 rows (ridge is about best)", "progression",
-             s({"linear"}), make_diabetes),
+        Case(
+            "diabetes",
+            "sklearn diabetes regression, 442 rows (ridge is about best)",
+            "progression",
+            s({"linear"}),
+            make_diabetes,
+        ),
         Case("wine", "sklearn wine, 3 classes, 178 rows", "cultivar", s({"linear"}), make_wine),
     ]
 

@@ -183,7 +183,9 @@ def test_a_confirmed_leak_is_excluded_from_the_headline():
     ]
     profile = make_profile(leakage_suspects=["refund"])
     rec = decide(profile, make_prior("gbdt"), with_leak, Constraints())
-    headline, check, probes = check_leakage(rec, profile, make_prior("gbdt"), with_leak, without, Constraints())
+    headline, check, probes = check_leakage(
+        rec, profile, make_prior("gbdt"), with_leak, without, Constraints()
+    )
     assert headline.family == "linear" and probes is without
     assert check.excluded == ["refund"] and check.kept == [] and check.probes_with is with_leak
     assert check.comparison is not None and check.comparison.p_leader_better >= 0.95
