@@ -18,6 +18,9 @@ if TYPE_CHECKING:  # pragma: no cover
 # prepare() expands some source columns into several features (a datetime into
 # "<column>__year", "<column>__month", ...): the part after this separator.
 PART_SEPARATOR = "__"
+# Stratified folds need two rows of every class: smaller classes are dropped before
+# probing (the profile warns about them: class-dropped).
+MIN_ROWS_PER_CLASS = 2
 
 
 @dataclass
@@ -37,6 +40,9 @@ class ProbeData:
     # For "signal" tables whose columns are a pixel grid: (H, W, C), else None.
     pixel_shape: tuple[int, int, int] | None = None
     n_rows_total: int = 0  # rows in the source before any sampling
+    # Said while preparing, for the probe notes: e.g. classes too small in a streamed
+    # sample that the profile's exact counts did not flag.
+    notes: list[str] = field(default_factory=list)
     # Time order and repeated entities (advisor/profile/order.py), None when absent
     # (always for images): a sortable float64 key per row (later is larger, NaN when
     # missing) and int64 entity codes per row. The column names are for the report.

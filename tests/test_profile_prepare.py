@@ -115,3 +115,15 @@ def test_signal_table_keeps_the_grid_in_order():
     assert data.modality == "signal" and data.pixel_shape == (8, 8, 1)
     assert list(data.X.columns) == names and (data.X["px_0"] == 0).all()
     assert data.X.to_numpy().reshape(-1, 8, 8, 1).shape == (200, 8, 8, 1)
+
+
+def test_the_profile_warns_about_dropped_classes_and_prepare_changes_nothing():
+    """All validation happens at profile time, so --no-probes and a full run agree."""
+    label = ["a"] * 300 + ["b"] * 200 + ["c"]
+    frame = pd.DataFrame({"x": rng.normal(size=501), "label": label})
+    table = make_table(frame)
+    profile = profile_table(table)
+    before = list(profile.warnings)
+    assert any(w.code == "class-dropped" and "'c'" in w.message for w in before)
+    data = prepare(table, profile)
+    assert profile.warnings == before and data.notes == []

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from advisor.data import MIN_ROWS_PER_CLASS
 from advisor.errors import InputError
 from advisor.probe_api import EvalPlan
 from advisor.probing.metrics import PRIMARY
@@ -38,7 +39,6 @@ MIN_CURVE_ROWS = 20
 CURVE_TOP = 0.6
 MAX_CURVE_SIZES = 8
 MIN_CURVE_SIZES = 3  # below this many grid sizes, a geometric spacing from the floor replaces them
-MIN_ROWS_PER_CLASS = 2
 MIN_ROWS = 10
 
 Folds = list[tuple[np.ndarray, np.ndarray]]
@@ -106,6 +106,7 @@ def make_plan(
     else:
         n_repeats = n_repeats_for(len(data), data.modality)
         folds, fold_notes = _make_folds(data, seed, n_repeats)
+    notes.extend(data.notes)  # what preparing the data said (classes dropped from a sample)
     notes.extend(fold_notes)
     min_train = min(len(tr) for tr, _ in folds)
     fractions = curve_fractions(min_train, data.n_classes if data.is_classification else 0)

@@ -7,14 +7,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from advisor.data import PART_SEPARATOR, ProbeData
+from advisor.data import MIN_ROWS_PER_CLASS, PART_SEPARATOR, ProbeData
 from advisor.errors import TargetError
-from advisor.facts import DatasetProfile, DataWarning
+from advisor.facts import DatasetProfile
 from advisor.profile.build import checked_frame
 from advisor.profile.kinds import datetime_format_of, epoch_days, parse_datetime, storage_family, to_float
 from advisor.profile.modality import signal_columns
 from advisor.profile.order import group_codes, time_key
-from advisor.profile.target import MIN_ROWS_PER_CLASS, encode_target
+from advisor.profile.target import class_dropped_warning, encode_target
 
 MAX_CATEGORY_LEVELS = 200  # rarer levels collapse into OTHER_LEVEL
 OTHER_LEVEL = "__other__"
@@ -36,8 +36,9 @@ def kept_rows(table: Any, profile: DatasetProfile) -> np.ndarray:
 def prepare(table: Any, profile: DatasetProfile) -> ProbeData:
     """Typed features and the encoded target for the probes.
 
-    Drops rows without a target and classes with fewer than 2 rows (appending a
-    ``class-dropped`` warning to ``profile.warnings``); drops identifier,
+    Drops rows without a target and classes with fewer than 2 rows (the profile
+    already warned about them: ``class-dropped``; ``profile`` is never changed
+    here, so a run with ``--no-probes`` reports the same problems); drops identifier,
     constant and image-path columns. For a signal table with a pixel grid, the
     grid's columns come first in X, in index order, so the first H*W*C columns
     reshape to ``pixel_shape``.
@@ -46,16 +47,10 @@ def prepare(table: Any, profile: DatasetProfile) -> ProbeData:
     target = profile.column(profile.target.name)
     task = profile.target.task
     encoded = encode_target(frame[target.name], target.kind, task)
+    notes = []
     if encoded.dropped_classes:
-        shown = ", ".join(f"{k!r} ({v})" for k, v in list(encoded.dropped_classes.items())[:5])
-        profile.warnings.append(
-            DataWarning(
-                "class-dropped",
-                f"dropped {len(encoded.dropped_classes)} class(es) with fewer than {MIN_ROWS_PER_CLASS} rows "
-                f"before probing: {shown}; stratified folds need {MIN_ROWS_PER_CLASS} rows per class",
-                target.name,
-            )
-        )
+        if not any(w.code == "class-dropped" for w in profile.warnings):  # not foreseen by the profile
+            notes.append(class_dropped_warning(encoded.dropped_classes, target.name).message)
         if task == "multiclass" and len(encoded.class_names) == 2:
             task = "binary"
     # Checked whatever was dropped (small classes, missing or infinite targets): every
@@ -109,6 +104,7 @@ def prepare(table: Any, profile: DatasetProfile) -> ProbeData:
         groups=None if groups is None else group_codes(rows[groups.column].reset_index(drop=True)),
         time_column=order.column if order else "",
         group_column=groups.column if groups else "",
+        notes=notes,
     )
 
 

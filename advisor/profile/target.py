@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from advisor.data import MIN_ROWS_PER_CLASS
 from advisor.errors import TargetError
 from advisor.facts import ColumnProfile, DataWarning, TargetInfo
 from advisor.profile.kinds import parse_numeric, storage_family, to_float
@@ -36,7 +37,6 @@ MAX_INTEGER_CLASSES = 20  # integer targets with at most this many values are cl
 TOP_CLASSES = 20  # class_counts keeps this many, largest first
 IMBALANCE_WARN_RATIO = 10.0
 TINY_CLASS_ROWS = 10
-MIN_ROWS_PER_CLASS = 2  # stratified folds need two rows of every class
 # A class target needs, on average, this many rows per class: with fewer, most
 # classes cannot be in a training and a test fold at once.
 MIN_MEAN_ROWS_PER_CLASS = 2
@@ -299,6 +299,17 @@ def _near_duplicate_warning(labels: list[str], name: str) -> DataWarning | None:
     )
 
 
+def class_dropped_warning(dropped: dict[str, int], column: str) -> DataWarning:
+    """The classes the probes will not see: too few rows for stratified folds."""
+    shown = ", ".join(f"{k!r} ({v})" for k, v in list(dropped.items())[:5])
+    return DataWarning(
+        "class-dropped",
+        f"dropped {len(dropped)} class(es) with fewer than {MIN_ROWS_PER_CLASS} rows "
+        f"before probing: {shown}; stratified folds need {MIN_ROWS_PER_CLASS} rows per class",
+        column,
+    )
+
+
 def _describe_classes(
     series: pd.Series, column: ColumnProfile, info: TargetInfo, warnings: list[DataWarning]
 ) -> None:
@@ -318,6 +329,9 @@ def _describe_classes(
         )
     near = _near_duplicate_warning([str(k) for k in counts.index], name)
     warnings += [near] if near else []
+    dropped = counts[counts < MIN_ROWS_PER_CLASS]
+    if len(dropped):
+        warnings.append(class_dropped_warning({str(k): int(v) for k, v in dropped.items()}, name))
     tiny = counts[counts < TINY_CLASS_ROWS]
     if len(tiny):
         shown = ", ".join(f"{k!r} ({v})" for k, v in tiny.iloc[:5].items())
