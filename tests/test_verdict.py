@@ -271,3 +271,16 @@ def test_a_simplest_leader_must_be_shown_not_worse_to_be_decided():
     assert (rec.family, rec.decision, rec.alternative, rec.confidence) == ("linear", "leaning", "gbdt", "low")
     quiet = [BASE, res[1], result("lightgbm", "gbdt", [0.70, 0.71, 0.69, 0.70, 0.71])]
     assert decide(make_profile(), make_prior("linear"), quiet, Constraints()).decision == "measured"
+
+
+def test_a_simpler_leader_not_worse_than_a_complex_rival_is_decided():
+    """Linear a hair ahead of a net on 5 folds: not better, but practically not worse, so decided."""
+    res = [
+        BASE,
+        result("linear", "linear", [0.808, 0.811, 0.806, 0.809, 0.810]),
+        result("mlp", "mlp", [0.805, 0.809, 0.804, 0.806, 0.808]),
+    ]
+    rec = decide(make_profile(), make_prior("linear"), res, Constraints())
+    (c,) = rec.comparisons
+    assert c.leader == "linear" and c.p_leader_better < 0.95 <= c.p_leader_better + c.p_equivalent
+    assert c.outcome == "equivalent" and rec.decision == "measured" and rec.family == "linear"

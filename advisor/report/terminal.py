@@ -80,7 +80,10 @@ def print_report(report: Report, console: Console) -> None:
     for sub in verdict.subsections:
         body.append(Text(""))
         body.append(Text(one_line(sub.title), style="bold"))
-        body.append(_bullets(sub.bullets))
+        body += [_inline(p.rstrip()) for p in sub.paragraphs]
+        if sub.bullets:
+            body.append(_bullets(sub.bullets))
+        body += [_table(t) for t in sub.tables]  # the comparisons' probabilities
     title = Text(f"advisor: {one_line(report.dataset.source.path)}")
     console.print(Panel(Group(*body), title=title, border_style=colour))
     console.print()

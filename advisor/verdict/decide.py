@@ -66,9 +66,12 @@ def compare(leader: ProbeResult, other: ProbeResult, rope: float, metric: str = 
     else:
         mean, p_lead, p_eq, p_other = post.mean, post.p_right_better, post.p_equivalent, post.p_left_better
     enough = len(diffs) >= MIN_PAIRS
+    # "equivalent": the simpler of the two is practically equivalent or better, so it wins.
+    simpler_leads = families.rank(leader.family) < families.rank(other.family)
+    p_simpler_not_worse = p_lead + p_eq if simpler_leads else p_eq + p_other
     if enough and p_lead >= PROBABILITY:
         outcome = "leader"
-    elif enough and p_eq + p_other >= PROBABILITY:
+    elif enough and p_simpler_not_worse >= PROBABILITY:
         outcome = "equivalent"
     else:
         outcome = "undetermined"
@@ -221,7 +224,7 @@ def _choose(leader: str, best: dict[str, ProbeResult], comps: dict[str, Comparis
         c = comps[fam]
         if families.rank(fam) >= families.rank(leader):
             # A more complex rival behind the simpler leader: the leader needs only not to be worse.
-            if not (c.enough_folds and c.p_leader_better + c.p_equivalent >= PROBABILITY):
+            if c.outcome == "undetermined":
                 undetermined.append(fam)
             continue
         if c.outcome == "equivalent":
@@ -282,7 +285,9 @@ def decide(
             return _no_signal(profile, prior, top, baseline, signal, ranking, reasons, rule_reasons)
 
     measured_choice, decided, alternative = _choose(leader, best, comps)
-    equivalent = [leader] + [f for f, c in comps.items() if c.outcome == "equivalent"]
+    equivalent = [leader] + [
+        f for f, c in comps.items() if c.outcome == "equivalent" and families.rank(f) < families.rank(leader)
+    ]
     measured, constraint_note = measured_choice, ""
     if constraints.interpretability == "required" and not families.interpretable(measured):
         allowed = [r for r in ranking if families.interpretable(r.family)]

@@ -18,8 +18,9 @@ from advisor.probe_api import ProbeResult, Score
 #   no_signal  - no family beats the trivial baseline: recommend no model yet
 #   rules_only - nothing could be measured; the rules' prior alone
 Decision = Literal["measured", "leaning", "no_signal", "rules_only"]
-# One comparison's outcome: the leader practically better, the two practically
-# equivalent (or the other better), or neither at the required probability.
+# One comparison's outcome: the leader practically better; "equivalent": the simpler
+# of the two practically equivalent or better (so the simpler wins); or neither at
+# the required probability.
 Outcome = Literal["leader", "equivalent", "undetermined"]
 Confidence = Literal["high", "medium", "low"]
 
