@@ -285,8 +285,9 @@ def decide(
             return _no_signal(profile, prior, top, baseline, signal, ranking, reasons, rule_reasons)
 
     measured_choice, decided, alternative = _choose(leader, best, comps)
+    # Families practically not worse than the leader (ties): the rules' favourite among them agrees.
     equivalent = [leader] + [
-        f for f, c in comps.items() if c.outcome == "equivalent" and families.rank(f) < families.rank(leader)
+        f for f, c in comps.items() if c.enough_folds and c.p_other_not_worse >= PROBABILITY
     ]
     measured, constraint_note = measured_choice, ""
     if constraints.interpretability == "required" and not families.interpretable(measured):
