@@ -22,6 +22,7 @@ class ColumnStats:
 LONG_FIELD_LINES = 20
 MAX_LONG_FIELDS = 20  # such values kept (their first LONG_FIELD_KEEP characters)
 LONG_FIELD_KEEP = 256 * 1024
+NEWLINE = ord("\n")
 
 
 class StatsAccumulator:
@@ -44,6 +45,8 @@ class StatsAccumulator:
                 self._long_values(column)
 
     def _long_values(self, column: pa.Array | pa.ChunkedArray) -> None:
+        if not _may_hold_newline(column):
+            return
         newlines = pc.count_substring(column, "\n")
         long = pc.greater_equal(newlines, LONG_FIELD_LINES - 1)
         if not _true_count(long):
@@ -61,6 +64,21 @@ class StatsAccumulator:
             name: ColumnStats(n_missing=int(m), n_inf=int(f))
             for name, m, f in zip(names, self.n_missing, self.n_inf, strict=True)
         }
+
+
+def _may_hold_newline(column: pa.Array | pa.ChunkedArray) -> bool:
+    """False when no value can hold a newline: one memchr-speed scan of the text bytes.
+
+    Counting newlines value by value costs about 25 ms per million values; almost
+    every file has none, and the data buffer answers that in a few milliseconds.
+    A buffer may hold bytes outside a sliced array: that only errs towards True.
+    """
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    for chunk in chunks:
+        data = chunk.buffers()[2] if len(chunk) else None
+        if data is not None and data.size and NEWLINE in np.frombuffer(data, dtype=np.uint8):
+            return True
+    return False
 
 
 def _true_count(mask: pa.Array | pa.ChunkedArray) -> int:
