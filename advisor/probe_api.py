@@ -30,6 +30,10 @@ from advisor.families import NAMES as FAMILIES  # noqa: E402, F401
 
 
 class FittedModel(Protocol):
+    """What ``fit`` returns. It may also have ``source_importance() -> SourceWeights | None``,
+    the model's own view of its source columns (standardised coefficients, gain): the
+    runner reports it beside the permutation importance when present."""
+
     def predict(self, data: ProbeData) -> np.ndarray:
         """Classification: (n, n_classes) probabilities. Regression: (n,) values."""
         ...
@@ -176,6 +180,98 @@ class ProbeResult:
     fits_cut: int = 0
     # Held-out folds' scores at the full size, as ``score.folds``; repeated k-fold
     # gives n_repeats x k of them, in the plan's fold order.
+    # What drives the target: permutation importance per source column on the held-out
+    # folds, its stability, the model's own view (advisor/probing/importance.py).
+    # None when not measured (image and pixel data, no time left: the notes say why).
+    drivers: Drivers | None = None
+
+
+# The model's own view of its source columns: standardised coefficients (linear) or
+# the share of split gain (GBDT).
+ModelViewKind = Literal["coefficient", "gain"]
+
+
+@dataclass
+class SourceWeights:
+    """One fitted model's own view (``FittedModel.source_importance``), per source column."""
+
+    kind: ModelViewKind
+    # column -> value: a coefficient per standard deviation (signed when ``direction``
+    # has the column), the norm of its several coefficients, or its share of the gain.
+    values: dict[str, float]
+    # +1 / -1 where one coefficient gives the column a single direction (binary or
+    # regression, one numeric input); absent for one-hot levels, date parts, multiclass.
+    direction: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class ModelWeight:
+    column: str
+    mean: float  # over the folds measured
+    std: float
+    direction: int = 0  # +1 / -1 the same sign on every fold; 0 none or it flips
+
+
+@dataclass
+class ModelView:
+    kind: ModelViewKind
+    weights: list[ModelWeight]  # largest |mean| first
+    # Columns this view and the permutation importance rank far apart (gain favours
+    # high-cardinality and continuous columns; permutation splits credit between
+    # correlated ones).
+    disagree: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Importance:
+    """A source column's permutation importance: the drop in the primary metric on
+    held-out rows when its values (every model input made from it) are shuffled."""
+
+    column: str
+    mean: float  # mean drop over the folds measured (each the mean of its repeats)
+    std: float  # across folds
+    folds: list[float]  # per fold measured, in plan order
+    rank: int  # 1 is the largest mean drop
+
+
+@dataclass
+class CorrelatedGroup:
+    """Numeric columns with |Spearman| >= 0.9 between them (linked pairwise):
+    permutation importance splits the credit between them."""
+
+    columns: list[str]
+    rho: float  # the weakest |Spearman| link holding the group together
+
+
+@dataclass
+class PartialDependence:
+    """The mean prediction over held-out rows with ``column`` set to each grid value."""
+
+    column: str
+    grid: list[float]  # quantiles of the column
+    mean_prediction: list[float]  # P(positive class) for binary, the value for regression
+    fold: int  # the fold (0-based, plan order) whose model and held-out rows gave it
+
+
+@dataclass
+class Drivers:
+    """What drives the target in one probe: measured in this run on the held-out folds."""
+
+    metric: str
+    importance: list[Importance]  # every source column measured, most important first
+    n_folds: int  # folds measured (a subset when the time budget allowed no more)
+    n_folds_total: int
+    n_rows: int  # held-out rows per fold it was measured on (a seeded subset when large)
+    repeats: int  # shuffles per column and fold
+    top_k: int  # columns the stability is computed on
+    # Mean Spearman correlation of the top-k columns' drops between pairs of folds;
+    # None with fewer than 2 folds or 2 columns.
+    stability: float | None = None
+    stable: bool | None = None  # stability >= STABLE_RHO; False: "unstable: not an explanation"
+    correlated: list[CorrelatedGroup] = field(default_factory=list)
+    model_view: ModelView | None = None
+    partial_dependence: list[PartialDependence] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # columns capped, folds skipped for time
 
 
 @dataclass

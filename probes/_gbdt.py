@@ -143,6 +143,23 @@ def train_booster(
     return booster, params
 
 
+def gain_shares(booster: Any, columns: list[str], best_iteration: int) -> dict[str, float]:
+    """Each source column's share of the booster's total split gain (sums to 1); a date's
+    parts add up to their column's share. ``columns`` name the booster's features in order."""
+    import numpy as np
+
+    from advisor.probing.importance import source_groups
+
+    gain = np.asarray(booster.feature_importance("gain", iteration=best_iteration), dtype=np.float64)
+    total = float(gain.sum())
+    owner = {f: src for src, fs in source_groups(columns).items() for f in fs}
+    shares: dict[str, float] = {}
+    for name, g in zip(columns, gain, strict=True):
+        src = owner[name]
+        shares[src] = shares.get(src, 0.0) + (float(g) / total if total > 0 else 0.0)
+    return shares
+
+
 def booster_predict(booster: Any, X: Any, task: str, n_classes: int, best_iteration: int) -> np.ndarray:
     """Probabilities (n, n_classes) for classification, values (n,) for regression."""
     import numpy as np

@@ -9,10 +9,10 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from advisor.probe_api import FitContext, Probe
+from advisor.probe_api import FitContext, Probe, SourceWeights
 
 from ._encode import no_tabular_reason, tabular_columns
-from ._gbdt import booster_predict, train_booster
+from ._gbdt import booster_predict, gain_shares, train_booster
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -58,6 +58,10 @@ class LightGBMModel:
         # The booster remembers the training categories and maps unseen levels to missing.
         X = _frame(data.X, self.columns)
         return booster_predict(self.booster, X, self.task, self.n_classes, self.params["best_iteration"])
+
+    def source_importance(self) -> SourceWeights:
+        """Each source column's share of the split gain (the model's own view)."""
+        return SourceWeights("gain", gain_shares(self.booster, self.columns, self.params["best_iteration"]))
 
 
 class LightGBMProbe(Probe):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import warnings
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from advisor.probe_api import FitContext, Probe
+from advisor.probe_api import FitContext, Probe, SourceWeights
 
 from ._encode import TabularEncoder, expand_proba, no_tabular_reason
 
@@ -62,6 +62,50 @@ class LinearModel:
             proba = self.model.predict_proba(Z)
             return expand_proba(proba, self.model.classes_, self.n_classes)
         return np.asarray(self.model.predict(Z), dtype=np.float64)
+
+    def source_importance(self) -> SourceWeights | None:
+        """Standardised coefficients per source column (the tabular encoder only).
+
+        A numeric column's coefficient is per standard deviation (the encoder scales
+        it), signed for binary and regression targets; a column with several
+        coefficients (one-hot levels, classes of a multiclass target) gets their
+        norm, without a direction. Missing-value indicators are left out."""
+        if not isinstance(self.encoder, TabularEncoder):
+            return None  # TF-IDF terms are not source columns
+        return coefficient_view(self.encoder, self.model)
+
+
+def coefficient_view(encoder: TabularEncoder, model: Any) -> SourceWeights:
+    import numpy as np
+
+    from advisor.probing.importance import source_groups
+
+    coef = np.atleast_2d(np.asarray(model.coef_, dtype=np.float64))  # (1 or k, width)
+    sources: list[str | None] = list(encoder.numeric)
+    if encoder._num is not None:
+        indicator = encoder._num.steps[0][1].indicator_
+        sources += [None] * (0 if indicator is None else len(indicator.features_))
+    if encoder._cat is not None:
+        cat = encoder._cat
+        infrequent = getattr(cat, "infrequent_categories_", None) or [None] * len(encoder.categorical)
+        for name, levels, rare in zip(encoder.categorical, cat.categories_, infrequent, strict=True):
+            n_rare = 0 if rare is None else len(rare)
+            sources += [name] * (len(levels) - n_rare + (1 if n_rare else 0))
+    groups = source_groups(list(encoder.numeric) + list(encoder.categorical))
+    owner = {f: src for src, fs in groups.items() for f in fs}
+    by_source: dict[str, list[float]] = {}
+    for j, feature in enumerate(sources[: coef.shape[1]]):
+        if feature is not None:
+            by_source.setdefault(owner.get(feature, feature), []).extend(coef[:, j].tolist())
+    values: dict[str, float] = {}
+    direction: dict[str, int] = {}
+    for src, cs in by_source.items():
+        if len(cs) == 1:
+            values[src] = cs[0]
+            direction[src] = 1 if cs[0] > 0 else -1 if cs[0] < 0 else 0
+        else:
+            values[src] = float(np.sqrt(np.sum(np.square(cs))))
+    return SourceWeights("coefficient", values, {c: d for c, d in direction.items() if d})
 
 
 class LinearProbe(Probe):

@@ -31,6 +31,7 @@ import numpy as np
 
 from advisor.errors import ProbeInterrupted
 from advisor.probe_api import Budget, EvalPlan, FitContext, ProbeResult
+from advisor.probing.importance import DriverMeter, not_measured_reason
 from advisor.probing.metrics import (
     check_predictions,
     score_predictions,
@@ -158,6 +159,7 @@ def evaluate_probe(
     full_limit: float | None = None
     full_budget = full_started = 0.0
     ctx_progress = None if status_fn is None else (lambda detail: status_fn(probe.name, detail))
+    meter = _driver_meter(data, plan, budget, per_repeat, notes)
 
     if warm:
         warm_up(probe, data, plan, device)
@@ -179,7 +181,7 @@ def evaluate_probe(
                 if full_limit is None:
                     full_budget, full_started = budget.remaining(), budget.elapsed()
                     full_limit = full_time_limit(full_budget, per_repeat, len(fractions))
-                spent = budget.elapsed() - full_started
+                spent = budget.elapsed() - full_started - (meter.seconds if meter else 0.0)
                 if (
                     fold >= per_repeat
                     and last > 0
@@ -223,6 +225,10 @@ def evaluate_probe(
                     continue
                 failure = f"{one_line(exc)} ({where})"
                 break
+            if is_full and meter is not None:
+                meter = _measure_drivers(
+                    meter, model, tests[fold], fold, pred_s, [*full_times, fit_s], per_repeat, notes
+                )
             if step == 0 and isinstance(getattr(model, "params", None), dict):
                 result.params = dict(model.params)
             del model, train, raw, pred  # release before the next fit so memory readings stay per-fit
@@ -263,6 +269,9 @@ def evaluate_probe(
         result.status, result.reason = "failed", failure
         return result
     summarise(result, fits, data, plan, fractions, n_folds)
+    if meter is not None:
+        result.drivers = meter.result(n_full)
+        result.notes.extend(n for n in meter.notes if n not in result.notes)
     if curve_failure is not None:
         result.status, result.reason = "partial", f"learning curve stopped by an error: {curve_failure}"
     elif stopped:
@@ -277,6 +286,41 @@ def evaluate_probe(
             f"took {budget.elapsed():.1f} s of a {budget.seconds:.1f} s budget (a single fit overran it)"
         )
     return result
+
+
+def _driver_meter(
+    data: ProbeData, plan: EvalPlan, budget: Budget, max_folds: int, notes: list[str]
+) -> DriverMeter | None:
+    """The importance meter for this probe, or None with a note saying why not."""
+    reason = not_measured_reason(data)
+    if reason is not None:
+        if data.modality in ("image", "signal"):
+            notes.append(reason)
+        return None
+    return DriverMeter(data, plan, budget, max_folds)
+
+
+def _measure_drivers(
+    meter: DriverMeter,
+    model: FittedModel,
+    test: ProbeData,
+    fold: int,
+    predict_seconds: float,
+    full_times: list[float],
+    per_repeat: int,
+    notes: list[str],
+) -> DriverMeter | None:
+    """Importance on one full-size fit, never in the time the remaining full-size folds
+    of the first repeat need. An error stops it for this probe (with a note), not the probe."""
+    reserve = float(np.mean(full_times)) * max(0, per_repeat - fold - 1)
+    try:
+        meter.measure(model, test, fold, predict_seconds, reserve)
+    except ProbeInterrupted:
+        raise
+    except Exception as exc:  # noqa: BLE001 - importance is extra: the score stands without it
+        notes.append(f"importance not measured: {one_line(exc)}")
+        return None
+    return meter
 
 
 def _weight(frac: float) -> float:
