@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from advisor import families
 from advisor.facts import ComputeInfo, Constraints, DatasetProfile
-from advisor.probe_api import BASELINE, ProbeResult
+from advisor.probe_api import BASELINE, ProbeResult, fmt_rows
 from advisor.verdict.model import Recommendation
 
 UNSTRUCTURED = ("text", "mixed", "image", "signal")
@@ -26,7 +26,7 @@ def _projection(r: ProbeResult, key: str) -> tuple[float, float] | None:
 def curve_advice(rec: Recommendation, results: list[ProbeResult]) -> list[str]:
     """Compare each family's projected score at 10x the rows with the chosen one's,
     with their 80% intervals, and say where a steeper curve would overtake the leader."""
-    from advisor.probing.curves import crossing_rows
+    from advisor.probing.curves import crossing
 
     by_family = {r.family: r for r in results if r.family != BASELINE and r.score is not None}
     chosen = by_family.get(rec.family)
@@ -54,12 +54,12 @@ def curve_advice(rec: Recommendation, results: list[ProbeResult]) -> list[str]:
             hi_mine = chosen.curve_fit.predicted_high.get("10x", mine[0] + 2 * mine[1])
             if other[0] - mine[0] <= 0.005:
                 continue
-            cross = crossing_rows(r.curve_fit, chosen.curve_fit)
+            cross = crossing(r.curve_fit, chosen.curve_fit)
             where = (
-                f"its curve overtakes {rec.family}'s at about {cross:,} training rows"
-                if cross is not None
-                else f"its curve is ahead of {rec.family}'s already at the measured size"
-                if r.score.mean >= chosen.score.mean  # type: ignore[union-attr]
+                f"its curve is ahead of {rec.family}'s already at the measured size"
+                if cross is None or cross.already or r.score.mean >= chosen.score.mean  # type: ignore[union-attr]
+                else f"its curve overtakes {rec.family}'s at about {fmt_rows(cross)} training rows"
+                if cross.rows is not None
                 else "the curves do not cross within 100x the rows"
             )
             sure = (

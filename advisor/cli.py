@@ -172,6 +172,14 @@ def _format_for(fmt: str | None, output: str | None) -> str:
     help="Report format. Default: terminal, or from the -o suffix (.md, .json).",
 )
 @click.option(
+    "--target-score",
+    type=FiniteFloatRange(),
+    default=None,
+    metavar="FLOAT",
+    help="A score to plan for, in the primary metric: the report estimates the training rows each "
+    "family needs to reach it, from its learning curve. Example: --target-score 0.95",
+)
+@click.option(
     "--output", "-o", metavar="FILE", help="Write the report to FILE (atomically) instead of stdout."
 )
 @click.option(
@@ -212,6 +220,7 @@ def recommend(
     quiet,
     debug,
 ):
+    target_score,
     """Profile PATH (CSV, TSV, .gz, Parquet, or an image folder with one
     sub-folder per class) and recommend a model family, backed by measurements.
 
@@ -257,6 +266,7 @@ def recommend(
         click.echo("advisor: interrupted before a report could be made; no report written", err=True)
         sys.exit(EXIT_INTERRUPTED)
     except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback for users
+            target_score=target_score,
         if debug:
             traceback.print_exc()
         raise click.ClickException(

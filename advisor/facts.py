@@ -191,3 +191,7 @@ class Constraints:
     time_column: str | None = None  # --time-column: the column that orders rows in time
     group_column: str | None = None  # --group-column: the entity whose rows stay on one side
     rope: float = 0.01  # region of practical equivalence, in the primary metric
+    target_score: float | None = None  # --target-score: the rows each family needs to reach it
+    # --weights: a pretrained image backbone's state dict (a .pth file) for the image_pretrained
+    # probe; None looks in the torch hub cache. Never downloaded.
+    weights: str | None = None

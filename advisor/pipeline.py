@@ -54,6 +54,7 @@ def recommend(
     time_column: str | None = None,
     group_column: str | None = None,
     rope: float = 0.01,
+    target_score: float | None = None,
 ) -> Report:
     """Profile ``path``, apply the rules, run the probes and return the Report.
 
@@ -78,6 +79,7 @@ def recommend(
         time_column=time_column,
         group_column=group_column,
         rope=float(rope),
+        target_score=None if target_score is None else float(target_score),
     )
     progress = progress or NullProgress()
     try:
@@ -143,6 +145,9 @@ def _run(
         results_headline = results
     rec.would_change = would_change(rec, profile, compute, constraints, results_headline)
     rec.next_steps = next_steps(rec, profile, compute)
+    from advisor.verdict.planning import plan_more_data
+
+    planning = plan_more_data(rec, results_headline, compute, constraints.target_score, metric) if probes else None
     timings["total"] = time.perf_counter() - t0
     return Report(
         dataset=profile,
@@ -153,6 +158,7 @@ def _run(
         probe_stage=summary,
         recommendation=rec,
         leakage=leakage,
+        planning=planning,
         timings={k: round(v, 3) for k, v in timings.items()},
         advisor_version=__version__,
     )

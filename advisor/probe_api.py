@@ -100,6 +100,15 @@ def fmt_score(s: Score | None, digits: int = 3) -> str:
 
 
 @dataclass
+def fmt_rows(est: RowsEstimate) -> str:
+    """``12,000 (5,000 to 40,000)``; an end not reached within the span reads "beyond 100x"."""
+    if est.rows is None:
+        return f"not within {est.span:.0f}x"
+    lo = f"{est.rows_low:,}" if est.rows_low is not None else "?"
+    hi = f"{est.rows_high:,}" if est.rows_high is not None else f"beyond {est.span:.0f}x"
+    return f"{est.rows:,} ({lo} to {hi})"
+
+
 class CurvePoint:
     n_train: int
     score: Score  # primary metric at this training size
@@ -134,6 +143,12 @@ class CurveFit:
         "nan"
     )  # RMS error per unit of log-size predicting later anchors from earlier
 
+    # The projection band beyond the largest measured size (estimates): training rows on a
+    # geometric grid up to 100x, the weighted curve and its 80% interval at each.
+    band_rows: list[int] = field(default_factory=list)
+    band_mid: list[float] = field(default_factory=list)
+    band_low: list[float] = field(default_factory=list)
+    band_high: list[float] = field(default_factory=list)
 
 @dataclass
 class CostEstimate:
@@ -144,6 +159,21 @@ class CostEstimate:
     peak_memory_mb: float
     method: str  # how it was made, e.g. "power law in rows fitted to 4 measured sizes"
 
+    hardware: str = ""  # what the estimate assumes: the hardware the probe was timed on
+
+
+@dataclass
+class RowsEstimate:
+    """Training rows at which a projection reaches a level: an estimate read off the
+    learning curve's band (``CurveFit.band_*``), searched up to ``span`` times the
+    largest measured size. ``rows`` follows the weighted curve; ``rows_low`` and
+    ``rows_high`` the ends of its 80% interval. None: not reached within the span."""
+
+    rows: int | None
+    rows_low: int | None
+    rows_high: int | None
+    span: float
+    already: bool = False  # reached at the largest measured size: no extrapolation needed
 
 # ok: every fold measured. partial: the budget (or an error in a curve point) stopped it
 # after some folds. failed: an error, no score. skipped: it could have run but did not

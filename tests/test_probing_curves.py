@@ -13,12 +13,13 @@ from advisor.probing.curves import (
     FAMILIES,
     FLAT_NOTE,
     cost_exponent,
-    crossing_rows,
+    crossing,
     curve_value,
     family_value,
     fit_cost,
     fit_family,
     fit_learning_curve,
+    rows_to_score,
 )
 
 NS = [100, 250, 500, 1000, 2000]
@@ -273,13 +274,39 @@ def test_crossing_point_of_a_steeper_curve() -> None:
     leader = fit_learning_curve(_fold_curves(0.86, 0.5, 0.5))  # flat early, saturates
     steep = fit_learning_curve(_fold_curves(0.97, 6.0, 0.5))  # behind at 1,024 rows, still climbing
     assert curve_value(steep, 1024) < curve_value(leader, 1024)
-    rows = crossing_rows(steep, leader)
-    assert rows is not None and 1024 < rows < 100 * 1024
+    est = crossing(steep, leader)
+    assert est is not None and not est.already and est.rows is not None and 1024 < est.rows < 100 * 1024
     # Near where the two true curves cross: 0.86 - 0.5/sqrt(n) = 0.97 - 6/sqrt(n) -> n = (5.5/0.11)^2.
-    assert rows == pytest.approx((5.5 / 0.11) ** 2, rel=0.2)
-    assert crossing_rows(leader, steep) is None  # the flat one never catches up
+    assert est.rows == pytest.approx((5.5 / 0.11) ** 2, rel=0.2)
+    # The interval brackets the central estimate: optimistic earlier, pessimistic later (or never).
+    assert est.rows_low is not None and est.rows_low <= est.rows
+    assert est.rows_high is None or est.rows_high >= est.rows
+    ahead = crossing(leader, steep)  # the flat one is ahead at the start: nothing to overtake
+    assert ahead is not None and ahead.already
     far = fit_learning_curve(_fold_curves(0.87, 2.0, 0.5))
-    assert crossing_rows(far, leader) is None or crossing_rows(far, leader) > 1024
+    far_est = crossing(far, leader)
+    assert far_est is not None and (far_est.rows is None or far_est.rows > 1024)
+
+
+def test_band_spans_the_projections_and_brackets_them() -> None:
+    fit = fit_learning_curve(_fold_curves(0.95, 3.0, 0.5))
+    assert fit.band_rows[0] == 1024 and fit.band_rows[-1] == 102_400
+    assert all(lo <= m <= hi for lo, m, hi in zip(fit.band_low, fit.band_mid, fit.band_high, strict=True))
+    i = fit.band_rows.index(min(fit.band_rows, key=lambda n: abs(n - 10_240)))
+    assert fit.band_mid[i] == pytest.approx(fit.predicted["10x"].mean, abs=2e-3)
+
+
+def test_rows_to_a_target_score() -> None:
+    # 0.95 - 3/sqrt(n): 0.90 is reached at n = (3/0.05)^2 = 3,600 rows, 0.93 at 22,500.
+    fit = fit_learning_curve(_fold_curves(0.95, 3.0, 0.5))
+    est = rows_to_score(fit, 0.93)
+    assert est is not None and not est.already and est.rows == pytest.approx(22_500, rel=0.3)
+    assert est.rows_low is not None and est.rows_low <= est.rows
+    assert est.rows_high is None or est.rows_high >= est.rows
+    reached = rows_to_score(fit, 0.5)
+    assert reached is not None and reached.already and reached.rows == 1024
+    beyond = rows_to_score(fit, 0.999)  # above the asymptote: not within 100x
+    assert beyond is not None and beyond.rows is None and beyond.rows_high is None
 
 
 def test_curve_advice_shows_intervals_and_the_crossing() -> None:

@@ -43,7 +43,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from advisor.probe_api import CurveFit, Score
+from advisor.probe_api import CurveFit, RowsEstimate, Score
 from advisor.probing.curve_families import FAMILIES, FAMILY_SHAPES, Params, family_value, fit_family  # noqa: F401
 
 P_MIN, P_MAX = 0.5, 2.0
@@ -62,6 +62,8 @@ NOISE_POINT_SHARE = 0.3  # weight of a point's own fold spread against the noise
 LOG_SD_BIAS = 0.27  # E[log sd] of 3 normal draws is about 0.27 below log sigma
 MIN_NOISE = 2e-3  # floor of a point's standard error (scores are rounded, folds few)
 DIP_MIN = 5e-3  # a fall smaller than this is never called non-monotone
+CROSSING_SPAN = 100.0  # projections, crossings and rows to a target are searched up to this multiple
+BAND_POINTS = 41  # sizes of the projection band, geometric from the largest measured size to the span
 
 
 def _noise(n: np.ndarray, sd: np.ndarray, counts: np.ndarray) -> np.ndarray:
@@ -292,10 +294,8 @@ def fit_learning_curve(
         fam_sd = math.sqrt(sum(wk * (c - center) ** 2 for wk, c in zip(w.values(), comps, strict=True)))
         return center, per_fold, f_sd, fam_sd
 
-    predicted: dict[str, Score] = {}
-    low: dict[str, float] = {}
-    high: dict[str, float] = {}
-    for key, n_t in targets.items():
+    def interval_at(n_t: float) -> tuple[Score, float, float]:
+        """(projection with its fold spread, low, high) at ``n_t`` training rows."""
         xt = np.array([n_t / n_max])
         center, per_fold, f_sd, fam_sd = spread_at(weights, xt)
         logr = max(math.log(max(n_t / n_max, 1.0)), 0.0)
@@ -309,9 +309,21 @@ def fit_learning_curve(
             * Z_INTERVAL
             * math.sqrt(fold_part**2 + fam_sd**2 + (BT_SHARE * bt_part) ** 2 + gain_part**2 + se_level**2)
         )
-        predicted[key] = Score(mean=center, std=f_sd, folds=per_fold)
-        low[key] = float(max(center - half, lo_clip))
-        high[key] = float(min(center + half, hi))
+        return (
+            Score(mean=center, std=f_sd, folds=per_fold),
+            float(max(center - half, lo_clip)),
+            float(min(center + half, hi)),
+        )
+
+    predicted: dict[str, Score] = {}
+    low: dict[str, float] = {}
+    high: dict[str, float] = {}
+    for key, n_t in targets.items():
+        predicted[key], low[key], high[key] = interval_at(n_t)
+    # The band beyond the largest measured size, for planning (rows to a target
+    # score, crossings) and the figures: the same interval as the projections'.
+    band_rows = [int(round(v)) for v in np.geomspace(n_max, CROSSING_SPAN * n_max, BAND_POINTS)]
+    band = [interval_at(v) for v in band_rows]
 
     # Flat when the predicted gain from the largest measured size to 10x is within the fold noise.
     at_max = [f[-1][1] for f in folds if len(f) == depth]
@@ -340,6 +352,8 @@ def fit_learning_curve(
         params={k: [float(v) for v in p] for k, p in params.items() if k in weights},
         n_ref=n_max, last_score=last, predicted_low=low, predicted_high=high, interval=INTERVAL,
         monotone=monotone, backtest_error=float(bt_err) if math.isfinite(bt_err) else math.nan,
+        band_rows=band_rows, band_mid=[b[0].mean for b in band], band_low=[b[1] for b in band],
+        band_high=[b[2] for b in band],
     )  # fmt: skip
 
 
@@ -381,19 +395,72 @@ def fit_cost(points: Sequence[tuple[int, float]], n_target: int) -> float:
     return t_max * (n_target / n_max) ** p
 
 
-CROSSING_SPAN = 100.0  # crossings are searched up to this multiple of the leader's largest size
+def _first_reach(rows: Sequence[int], gap: Sequence[float]) -> int | None:
+    """The first of ``rows`` where ``gap`` turns positive, interpolated in log rows;
+    None when it never does."""
+    g = np.asarray(gap, dtype=np.float64)
+    if not len(g) or not np.all(np.isfinite(g)):
+        return None
+    above = np.flatnonzero(g > 0)
+    if not len(above):
+        return None
+    i = int(above[0])
+    if i == 0:
+        return int(rows[0])
+    lo, hi = math.log(rows[i - 1]), math.log(rows[i])
+    t = float(-g[i - 1] / (g[i] - g[i - 1]))
+    return int(round(math.exp(lo + t * (hi - lo))))
 
 
-def crossing_rows(challenger: CurveFit, leader: CurveFit, span: float = CROSSING_SPAN) -> int | None:
-    """Training rows at which ``challenger``'s fitted curve first rises above ``leader``'s,
-    searched from the larger of their largest measured sizes up to ``span`` times it;
-    None when it is ahead already there, or does not cross within the span."""
-    if not (challenger.ok and leader.ok) or challenger.n_ref <= 0 or leader.n_ref <= 0:
+def _banded(fit: CurveFit) -> bool:
+    return fit.ok and len(fit.band_rows) > 1 and len(fit.band_mid) == len(fit.band_rows)
+
+
+def rows_to_score(fit: CurveFit, target: float) -> RowsEstimate | None:
+    """Training rows at which ``fit`` is projected to reach ``target`` (the metric's
+    units), with the interval read off its band; None when the curve was not fitted."""
+    if not _banded(fit):
         return None
-    start = max(challenger.n_ref, leader.n_ref)
-    ns = np.geomspace(start, span * start, 241)
-    diff = curve_value(challenger, ns) - curve_value(leader, ns)
-    if not np.all(np.isfinite(diff)) or diff[0] > 0:
+    rows = fit.band_rows
+    span = rows[-1] / rows[0]
+    if fit.last_score >= target:
+        return RowsEstimate(int(fit.n_ref), int(fit.n_ref), int(fit.n_ref), span, already=True)
+    return RowsEstimate(
+        rows=_first_reach(rows, [m - target for m in fit.band_mid]),
+        rows_low=_first_reach(rows, [h - target for h in fit.band_high]),
+        rows_high=_first_reach(rows, [lo - target for lo in fit.band_low]),
+        span=span,
+    )
+
+
+def _on(fit: CurveFit, values: list[float], rows: np.ndarray) -> np.ndarray:
+    """A band edge of ``fit`` at ``rows`` (interpolated in log rows)."""
+    return np.interp(np.log(rows), np.log(fit.band_rows), values)
+
+
+def crossing(challenger: CurveFit, leader: CurveFit) -> RowsEstimate | None:
+    """Training rows at which ``challenger``'s projection overtakes ``leader``'s, with the
+    range from the optimistic (challenger's band top against the leader's bottom) to the
+    pessimistic pairing; searched over the rows both bands cover. None without bands or
+    when the challenger is ahead already at the start."""
+    if not (_banded(challenger) and _banded(leader)):
         return None
-    above = np.flatnonzero(diff > 0)
-    return int(round(float(ns[above[0]]))) if len(above) else None
+    start = max(challenger.band_rows[0], leader.band_rows[0])
+    stop = min(challenger.band_rows[-1], leader.band_rows[-1])
+    if stop <= start:
+        return None
+    rows = np.geomspace(start, stop, 121)
+    mid = _on(challenger, challenger.band_mid, rows) - _on(leader, leader.band_mid, rows)
+    grid = [int(round(v)) for v in rows]
+    if mid[0] > 0:
+        return RowsEstimate(grid[0], grid[0], grid[0], stop / start, already=True)
+    return RowsEstimate(
+        rows=_first_reach(grid, list(mid)),
+        rows_low=_first_reach(
+            grid, list(_on(challenger, challenger.band_high, rows) - _on(leader, leader.band_low, rows))
+        ),
+        rows_high=_first_reach(
+            grid, list(_on(challenger, challenger.band_low, rows) - _on(leader, leader.band_high, rows))
+        ),
+        span=stop / start,
+    )

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from advisor.engine.model import Prior
 from advisor.facts import ComputeInfo, Constraints, DatasetProfile
 from advisor.probe_api import ProbeResult
-from advisor.verdict.model import LeakageCheck, Recommendation
+from advisor.verdict.model import LeakageCheck, Planning, Recommendation
 
 SCHEMA_VERSION = "1.0"
 
@@ -27,6 +27,7 @@ TIMING_FIELDS = frozenset(
         "elapsed_seconds",
         "cost_at_full",
         "created_at",
+        "costs",
     }
 )
 
@@ -60,6 +61,7 @@ class Report:
     recommendation: Recommendation
     leakage: LeakageCheck | None = None
     timings: dict[str, float] = field(default_factory=dict)  # stage -> seconds
+    planning: Planning | None = None  # what more data would buy, per family (estimates)
     schema_version: str = SCHEMA_VERSION
     advisor_version: str = ""
 

@@ -438,3 +438,7 @@ def build_sections(report: Report) -> list[Section]:
     if leak is not None:
         sections.append(leak)
     return sections
+    from advisor.report.planning import planning_section  # it builds on this module's types
+
+    if (more := planning_section(report)) is not None:
+        sections.append(more)

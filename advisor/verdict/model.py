@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from advisor.probe_api import ProbeResult, Score
+from advisor.probe_api import CostEstimate, ProbeResult, RowsEstimate, Score
 
 # How the verdict was reached:
 #   measured   - the comparisons decided (each at probability >= 0.95, on >= 5 paired folds)
@@ -112,3 +112,34 @@ class Recommendation:
     alternative: str = ""  # when leaning: the family on the other side of the undetermined comparison
     # Families whose training the clock cut that lost to the choice: the comparison is unfair.
     unfair: list[str] = field(default_factory=list)
+
+
+@dataclass
+class FamilyPlan:
+    """One family's projection for planning (estimates from its learning curve).
+
+    ``rows_to_target``: training rows to reach ``Planning.target_score`` (None without a
+    target). ``overtakes_leader``: rows at which its curve overtakes the verdict's
+    family (None for the leader itself). ``costs``: fit time and memory at "2x" and
+    "10x" its measured training rows, and at "target" and "overtakes" when those are
+    within reach, each with the hardware it assumes."""
+
+    family: str
+    probe: str
+    n_train: int  # training rows per fold at the measured full size
+    rows_to_target: RowsEstimate | None = None
+    overtakes_leader: RowsEstimate | None = None
+    costs: dict[str, CostEstimate] = field(default_factory=dict)
+    converged: bool = True  # False: its curve was measured on fits the budget cut (a lower bound)
+    neural_on_cpu: bool = False  # a net timed on a CPU: a GPU would change its cost, not measured here
+
+
+@dataclass
+class Planning:
+    """What more data would buy, per family (``advisor/verdict/planning.py``)."""
+
+    metric: str
+    target_score: float | None
+    leader: str  # the verdict's family the crossings are measured against ("" when it has no curve)
+    families: list[FamilyPlan] = field(default_factory=list)
+    gpu: str = ""  # the GPU the run had, "" when none
