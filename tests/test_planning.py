@@ -1,0 +1,117 @@
+"""What more data would buy: rows to a target score, crossings, costs at those sizes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from advisor.cli import cli
+from advisor.facts import ComputeInfo
+from advisor.probe_api import CurvePoint, ProbeResult, Score
+from advisor.probing.curves import fit_learning_curve
+from advisor.verdict.model import Recommendation
+from advisor.verdict.planning import plan_more_data
+
+GRID = np.array([64, 128, 256, 512, 1024], dtype=float)
+CPU = ComputeInfo(cpu_cores=2, memory_gb=24.0)
+
+
+def _result(family: str, c: float, a: float, b: float, seconds_per_row: float) -> ProbeResult:
+    folds = [[(float(n), c - a * n ** (-b) + eps) for n in GRID] for eps in (-0.001, 0.0, 0.001)]
+    at = c - a * 1024 ** (-b)
+    # Fit time linear in rows above the measurable floor: the cost model should find p close to 1.
+    curve = [CurvePoint(int(n), Score(c - a * n ** (-b), 0.001), seconds_per_row * n) for n in GRID]
+    return ProbeResult(
+        name=f"{family}_probe",
+        family=family,
+        status="ok",
+        score=Score(at, 0.01, [at] * 5),
+        curve=curve,
+        curve_fit=fit_learning_curve(folds),
+        n_train=1024,
+        peak_memory_mb=10.0,
+    )
+
+
+def _plan(target: float | None):
+    rec = Recommendation(family="linear", model="ridge", confidence="high", decided_by="test")
+    results = [
+        _result("linear", 0.86, 0.5, 0.5, 1e-3),  # flat early, saturates
+        _result("mlp", 0.97, 6.0, 0.5, 1e-2),  # behind at 1,024 rows, still climbing
+    ]
+    return plan_more_data(rec, results, CPU, target, "roc_auc")
+
+
+def test_plan_has_rows_to_target_crossing_and_costs() -> None:
+    plan = _plan(0.9)
+    assert plan is not None and plan.leader == "linear" and plan.target_score == 0.9
+    linear, mlp = plan.families  # simplest first
+    assert (linear.family, mlp.family) == ("linear", "mlp")
+    # linear tops out at 0.86: never reaches 0.9 within 100x; mlp does: 0.97 - 6/sqrt(n) = 0.9 at n ~ 7,300.
+    assert linear.rows_to_target is not None and linear.rows_to_target.rows is None
+    assert mlp.rows_to_target is not None and mlp.rows_to_target.rows == pytest.approx(7_347, rel=0.3)
+    assert linear.overtakes_leader is None  # the leader is not compared with itself
+    assert mlp.overtakes_leader is not None and mlp.overtakes_leader.rows == pytest.approx(2_500, rel=0.25)
+    # Costs at 2x and 10x, at the target and the crossing, linear in rows from 10 s at 1,024 rows.
+    assert set(mlp.costs) == {"2x", "10x", "target", "overtakes"}
+    assert mlp.costs["10x"].fit_seconds == pytest.approx(102.4, rel=0.05)
+    assert mlp.costs["10x"].peak_memory_mb == pytest.approx(100.0)
+    assert "2 CPU cores, no GPU" in mlp.costs["10x"].hardware
+    assert mlp.neural_on_cpu and not linear.neural_on_cpu
+
+
+def test_plan_without_target_and_without_curves() -> None:
+    plan = _plan(None)
+    assert plan is not None and all(fp.rows_to_target is None for fp in plan.families)
+    assert all("target" not in fp.costs for fp in plan.families)
+    rec = Recommendation(family="linear", model="ridge", confidence="high", decided_by="test")
+    bare = ProbeResult(name="linear", family="linear", status="ok", score=Score(0.8, 0.01))
+    assert plan_more_data(rec, [bare], CPU, 0.9, "roc_auc") is None
+
+
+def test_report_section_and_json(tmp_path) -> None:
+    rng = np.random.default_rng(0)
+    n = 600
+    x = rng.normal(size=(n, 4))
+    df = pd.DataFrame(x, columns=["a", "b", "c", "d"])
+    df["y"] = (x[:, 0] + 0.5 * x[:, 1] + rng.normal(scale=0.7, size=n) > 0).astype(int)
+    path = tmp_path / "t.csv"
+    df.to_csv(path, index=False)
+    runner = CliRunner()
+    res = runner.invoke(
+        cli,
+        [
+            "recommend",
+            str(path),
+            "--target",
+            "y",
+            "--budget",
+            "4",
+            "-q",
+            "--format",
+            "md",
+            "--target-score",
+            "0.99",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    assert "## What more data would buy" in res.output
+    assert "Rows to reach roc_auc 0.99" in res.output and "Estimates, not measurements" in res.output
+    res = runner.invoke(
+        cli, ["recommend", str(path), "--target", "y", "--budget", "4", "-q", "--format", "json"]
+    )
+    assert res.exit_code == 0, res.output
+    import json
+
+    planning = json.loads(res.output)["planning"]
+    assert planning["target_score"] is None and planning["families"]
+    assert all("10x" in fp["costs"] for fp in planning["families"])
+
+
+def test_target_score_must_be_finite(tmp_path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("a,y\n1,0\n2,1\n")
+    res = CliRunner().invoke(cli, ["recommend", str(path), "--target-score", "nan"])
+    assert res.exit_code == 2 and "target-score" in res.output
