@@ -30,7 +30,7 @@ def planning_section(report: Report) -> Section | None:
         headers.append(f"Rows to reach {target}")
     if plan.leader:
         headers.append(f"Overtakes {plan.leader} at")
-    headers += ["Fit at 10x rows", "Timed on"]
+    headers.append("One fit at 10x rows")
     rows, bullets = [], []
     for fp in plan.families:
         row = [md_text(fp.family), md_text(fp.probe), f"{fp.n_train:,} rows"]
@@ -49,14 +49,14 @@ def planning_section(report: Report) -> Section | None:
                 else fmt_rows(est)
             )
         c10 = fp.costs.get("10x")
-        row += [_cost(c10), md_text(c10.hardware) if c10 else "-"]
+        row.append(_cost(c10))
         rows.append(row)
         for key, what in (("target", f"to reach {target}"), ("overtakes", f"to overtake {plan.leader}")):
             c = fp.costs.get(key)
             if c is not None:
                 bullets.append(
                     f"{md_text(fp.family)} {what} at about {c.n_rows:,} training rows: one fit would take "
-                    f"about {_cost(c)} on {md_text(c.hardware)} (estimate)."
+                    f"about {_cost(c)} (estimate)."
                 )
         if not fp.converged:
             bullets.append(
@@ -74,6 +74,9 @@ def planning_section(report: Report) -> Section | None:
         "100x the measured rows), and its fit time projected by a power law in rows fitted to the timed "
         "curve points; peak memory scaled linearly in rows."
     )
+    timed_on = sorted({c.hardware for fp in plan.families for c in fp.costs.values() if c.hardware})
+    if timed_on:
+        intro += f" Fit times assume {md_text(' and '.join(timed_on))}, where the probes were timed."
     if plan.target_score is None:
         intro += " Add --target-score to see the rows each family needs to reach a score."
     return Section(
