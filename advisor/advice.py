@@ -10,7 +10,8 @@ from __future__ import annotations
 from advisor import families
 from advisor.facts import ComputeInfo, Constraints, DatasetProfile
 from advisor.probe_api import BASELINE, ProbeResult, fmt_rows
-from advisor.verdict.model import Recommendation
+from advisor.text import code
+from advisor.verdict.model import Explanation, Recommendation
 
 UNSTRUCTURED = ("text", "mixed", "image", "signal")
 
@@ -148,4 +149,51 @@ def next_steps(rec: Recommendation, profile: DatasetProfile, compute: ComputeInf
         steps.append("With under 1,000 rows, use repeated cross-validation and report confidence intervals.")
     if not compute.has_gpu and rec.family in ("cnn", "transformer"):
         steps.append("Get GPU time before training at full scale: CPU training of this family is slow.")
+    if rec.explanation is not None:
+        steps += analysis_steps(rec.explanation)
+    return steps
+
+
+def analysis_steps(ex: Explanation) -> list[str]:
+    """``--goal explain``: which columns to study next, which are proxies, what to read with care."""
+    if not ex.measured:
+        return ["Re-run with a larger --budget: the drivers of the interpretable model were not measured."]
+    steps = []
+    if ex.stable is False:
+        steps.append(
+            "Do not read the ranking of drivers yet: it changes from fold to fold. More rows, or merging the "
+            "correlated columns, would steady it."
+        )
+    clean: list[str] = []
+    for d in ex.drivers:  # one column of each proxy group: the others say the same
+        if not d.suspect and not set(d.correlated_with) & set(clean):
+            clean.append(d.column)
+    clean = clean[:3]
+    if clean:
+        steps.append(
+            f"Study first: {', '.join(code(c) for c in clean)}, the top drivers of the {ex.family} model; check "
+            "each direction against what is known, and look for the mechanism before acting on it."
+        )
+    for group in ex.proxies:
+        steps.append(
+            f"{', '.join(code(c) for c in group)} are proxies of each other (|Spearman| ≥ 0.9): the data cannot "
+            "separate their effects; study them together, or keep the one that is measured most directly."
+        )
+    suspects = [d.column for d in ex.drivers if d.suspect]
+    if suspects:
+        steps.append(
+            f"{', '.join(code(c) for c in suspects)}: a top driver and a leakage suspect; settle whether it is "
+            "known before the target before explaining anything with it."
+        )
+    if ex.noise:
+        steps.append(
+            f"{', '.join(code(c) for c in ex.noise[:5])}{' and more' if len(ex.noise) > 5 else ''} add nothing "
+            "measurable to the prediction: lower priorities to study (no predictive value here is not proof "
+            "of no effect)."
+        )
+    if not ex.equivalent:
+        steps.append(
+            f"The {ex.family} model gives up {ex.cost:.3f} {ex.metric} against {ex.best_family}: compare with "
+            f"the drivers of {ex.best_family} (in the measurements) for what it misses, such as interactions."
+        )
     return steps

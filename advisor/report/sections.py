@@ -70,6 +70,10 @@ def verdict_section(report: Report) -> Section:
         sec.paragraphs.append(
             f"**Leak-free:** this verdict was measured without {cols} (see the leakage check)."
         )
+    from advisor.report.drivers import explanation_section  # it builds on this module's types
+
+    if (explained := explanation_section(report)) is not None:
+        sec.subsections.append(explained)  # --goal explain: the headline, before the reasons
     sec.subsections.append(Section("Reasons", bullets=[md_inline(b) for b in rec.reasons]))
     comparisons = ([rec.signal] if rec.signal is not None else []) + list(rec.comparisons)
     if comparisons:
@@ -240,7 +244,26 @@ def compute_section(report: Report) -> Section:
         ["Probe budget", f"{k.budget_seconds:g} s"],
         ["Seed", str(k.seed)],
     ]
-    return Section("Compute and constraints", tables=[Table(["Fact", "Value"], rows)])
+    return Section(
+        "Compute and constraints", tables=[Table(["Fact", "Value"], rows, caption=_settings_line(report))]
+    )
+
+
+def _settings_line(report: Report) -> str:
+    """Where each option that is not at its default came from (empty from the Python API)."""
+    from advisor.config import SOURCE_LABEL
+
+    def shown(s) -> str:
+        if s.value is True:
+            return code(s.option)
+        value = " ".join(s.value) if isinstance(s.value, list) else str(s.value)
+        return code(f"{s.option} {value}")
+
+    parts = [
+        f"{shown(s)} ({SOURCE_LABEL[s.source]}{', ' + md_text(s.origin) if s.origin else ''})"
+        for s in report.settings
+    ]
+    return f"Settings not at their defaults: {', '.join(parts)}." if parts else ""
 
 
 def rules_section(report: Report) -> Section:
@@ -385,6 +408,10 @@ def measurement_section(report: Report) -> Section:
                 tables=[Table(["Probe", "Rows", "Fit time", "Peak memory", "How estimated"], costs)],
             )
         )
+    from advisor.report.drivers import drivers_section
+
+    if (drivers := drivers_section(report)) is not None:
+        sec.subsections.append(drivers)
     notes = sorted({f"{r.name}: {n}" for r in report.probes for n in r.notes}) + list(st.notes)
     notes = [md_text(n) for n in notes]  # notes can quote exceptions, and so user data
     sec.subsections.append(Section("Probe notes", bullets=notes or ["None."]))
@@ -392,6 +419,8 @@ def measurement_section(report: Report) -> Section:
 
 
 def leakage_section(report: Report) -> Section | None:
+    from advisor.report.drivers import dominance_paragraphs
+
     lk = report.leakage
     if lk is None:
         return None
@@ -405,7 +434,8 @@ def leakage_section(report: Report) -> Section | None:
         ]
     return Section(
         "Leakage check",
-        paragraphs=[md_inline(lk.summary)],  # advisor's code spans around the names, re-fenced
+        # advisor's code spans around the names, re-fenced
+        paragraphs=[md_inline(lk.summary), *dominance_paragraphs(lk)],
         tables=[
             Table(
                 [

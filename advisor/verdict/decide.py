@@ -32,6 +32,7 @@ from advisor.facts import Constraints, DatasetProfile
 from advisor.families import BASELINE, NONE
 from advisor.probe_api import ProbeResult, fmt_score
 from advisor.verdict.bayes import correlated_ttest
+from advisor.verdict.explain import explain
 from advisor.verdict.model import Comparison, Confidence, Ranked, Recommendation
 
 PROBABILITY = 0.95  # a comparison decides when one side reaches this posterior probability
@@ -350,6 +351,9 @@ def decide(
         signal=signal,
         alternative=alternative,
         unfair=unfair,
+        explanation=explain(best, ranking, equivalent, metric, list(profile.leakage_suspects))
+        if constraints.goal == "explain"
+        else None,
     )
 
 

@@ -16,6 +16,7 @@ from advisor.facts import Constraints, DatasetProfile
 from advisor.probe_api import ProbeResult, fmt_score
 from advisor.text import code
 from advisor.verdict.decide import PROBABILITY, best_by_family, compare, decide, probabilities
+from advisor.verdict.explain import dominant
 from advisor.verdict.model import LeakageCheck, Recommendation
 
 
@@ -66,6 +67,7 @@ def check_leakage(
         how={c: how.get(c, "single") for c in cols},
         comparison=comparison,
         probes_with=results if confirmed else [],
+        dominant=dominant(best_with, cols),
     )
     named = ", ".join(code(c) for c in cols)  # a fence no backtick in a name can close
     evidence = f" ({probabilities(comparison)})" if comparison is not None else ""

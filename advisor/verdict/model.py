@@ -90,6 +90,63 @@ class LeakageCheck:
     comparison: Comparison | None = None
     # When the suspects are excluded: the run with them (the leaky evidence).
     probes_with: list[ProbeResult] = field(default_factory=list)
+    # Suspects that dominate the importance of the best probe with them (rank 1, or half
+    # the importance): the score with them rests on them.
+    dominant: list[str] = field(default_factory=list)
+
+
+# Where a driver's direction comes from: the sign of its standardised coefficient, the
+# slope of its partial dependence, or nowhere (one-hot levels, multiclass, non-monotone).
+DirectionSource = Literal["coefficient", "partial_dependence", ""]
+
+
+@dataclass
+class Driver:
+    """A column that drives the target, as the explanation's probe measured it."""
+
+    column: str
+    importance: float  # mean drop in the metric when its values are shuffled (held-out folds)
+    std: float  # across folds
+    direction: int  # +1 higher values raise the prediction, -1 lower it, 0 no single direction
+    direction_from: DirectionSource
+    correlated_with: list[str] = field(default_factory=list)  # |Spearman| >= 0.9: proxies of it
+    suspect: bool = False  # a leakage suspect kept in this run
+
+
+@dataclass
+class Candidate:
+    """An interpretable family measured in this run, against the best family."""
+
+    family: str
+    probe: str
+    cost: float  # the best minus it, mean over paired folds, in the metric (0 for the best)
+    cost_noise: float  # posterior standard deviation of that cost
+    equivalent: bool  # the best itself, or practically not worse with probability >= 0.95
+
+
+@dataclass
+class Explanation:
+    """``--goal explain``: the interpretable model the explanation rests on and what it says.
+
+    ``family`` is the simplest interpretable family practically equivalent to the best
+    (``equivalent``), else the best-scoring interpretable one, whose ``cost`` is then
+    the score given up for reading it."""
+
+    family: str
+    probe: str
+    best_family: str
+    equivalent: bool
+    cost: float
+    cost_noise: float
+    metric: str
+    candidates: list[Candidate] = field(default_factory=list)  # simplest first
+    drivers: list[Driver] = field(default_factory=list)  # most important first
+    stability: float | None = None  # mean fold-pair Spearman of the top columns' importance
+    stable: bool | None = None  # False: "unstable: not an explanation"
+    n_folds: int = 0  # folds the importance was measured on
+    noise: list[str] = field(default_factory=list)  # columns whose importance is within noise of zero
+    proxies: list[list[str]] = field(default_factory=list)  # correlated groups among the drivers
+    measured: bool = True  # False: the probe measured no importance (see its notes)
 
 
 @dataclass
@@ -103,6 +160,7 @@ class Recommendation:
     would_change: list[str] = field(default_factory=list)
     next_steps: list[str] = field(default_factory=list)
     ranking: list[Ranked] = field(default_factory=list)
+    explanation: Explanation | None = None  # --goal explain: the headline (advisor/verdict/explain.py)
     prior_family: str = ""  # what the rules alone favoured
     measured_family: str = ""  # what the measurement alone favoured ("" if nothing measured)
     decision: Decision = "rules_only"
