@@ -7,8 +7,10 @@ Heavy libraries are imported inside the commands, so `advisor --help` and
 from __future__ import annotations
 
 import math
+import os
 import sys
 import traceback
+from pathlib import Path
 
 import click
 
@@ -23,6 +25,10 @@ MAX_SEED = 2**32 - 1  # numpy's seed range
 # 3 a report was written but Ctrl-C cut the probe stage short; 130 Ctrl-C before any report.
 EXIT_PARTIAL = 3
 EXIT_INTERRUPTED = 130
+EXIT_CASES_FAILED = 1  # `advisor rules test`: a case did not hold
+HELP_FLAGS = frozenset({"-h", "--help"})
+DEFAULTS_KEY = "advisor.defaults"  # ctx.meta: the config file's and environment's values (advisor/config.py)
+VERSIONS_OF = ("torch", "lightgbm", "pandas")  # --version names these; read from metadata, never imported
 
 
 class FiniteFloatRange(click.FloatRange):
@@ -63,8 +69,52 @@ class _Group(click.Group):
             raise
 
 
+class _Configured(click.Command):
+    """A command whose option defaults come from the config file and ``ADVISOR_*`` variables
+    (advisor/config.py: command line > environment > file > built-in). ``--help`` and shell
+    completion show the built-in defaults and never read a config file."""
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        from advisor.config import load_defaults
+
+        defaults = None
+        if not extra.get("resilient_parsing") and not HELP_FLAGS.intersection(args):
+            own = frozenset(p.name for p in self.params if p.name)
+            defaults = load_defaults(recommend, Path.cwd(), os.environ, only=own)
+            extra["default_map"] = defaults.values
+        ctx = super().make_context(info_name, args, parent=parent, **extra)
+        ctx.meta[DEFAULTS_KEY] = defaults
+        return ctx
+
+
+def _versions() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    lines = [f"advisor {__version__}", f"python {sys.version.split()[0]}"]
+    for dist in VERSIONS_OF:
+        try:
+            lines.append(f"{dist} {version(dist)}")
+        except PackageNotFoundError:
+            lines.append(f"{dist} not installed")
+    return "\n".join(lines)
+
+
+def _show_version(ctx: click.Context, _param, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(_versions())
+        ctx.exit()
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.version_option(__version__, "--version", "-V", prog_name="advisor")
+@click.option(
+    "--version",
+    "-V",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_show_version,
+    help="Show the versions of advisor, Python, torch, LightGBM and pandas, and exit.",
+)
 def cli() -> None:
     """Classical ML or deep learning? Profile a dataset, apply the decision
     framework, measure, and get a verdict you can paste into a design doc.
@@ -74,6 +124,11 @@ def cli() -> None:
       advisor recommend data.csv --target churned
       advisor recommend data.csv --format md -o report.md
       advisor rules list
+      advisor probes list
+      advisor facts data.csv --target churned
+
+    Defaults for recommend's options can live in [tool.advisor] of pyproject.toml, in
+    advisor.toml, or in ADVISOR_* variables (ADVISOR_BUDGET=30); see README, "Configuration".
     """
 
 
@@ -87,7 +142,7 @@ def _format_for(fmt: str | None, output: str | None) -> str:
     return "terminal"
 
 
-@cli.command()
+@cli.command(cls=_Configured)
 @click.argument("path", type=click.Path(dir_okay=True, path_type=str))
 @click.option(
     "--target",
@@ -198,6 +253,9 @@ def _format_for(fmt: str | None, output: str | None) -> str:
 )
 @click.option("--no-probes", is_flag=True, help="Profile and apply the rules only; measure nothing.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display on stderr.")
+@click.option(
+    "--no-color", is_flag=True, help="No colour in the terminal report and progress (also: NO_COLOR=1)."
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks for unexpected errors.")
 def recommend(
     path,
@@ -212,15 +270,16 @@ def recommend(
     time_column,
     group_column,
     rope,
+    target_score,
     fmt,
     output,
     rule_files,
     memory_limit,
     no_probes,
     quiet,
+    no_color,
     debug,
 ):
-    target_score,
     """Profile PATH (CSV, TSV, .gz, Parquet, or an image folder with one
     sub-folder per class) and recommend a model family, backed by measurements.
 
@@ -235,6 +294,9 @@ def recommend(
     from advisor.pipeline import recommend as run
     from advisor.progress import make_progress
 
+    ctx = click.get_current_context()
+    if output and _configured(ctx, "fmt") and _format_for(None, output) != "terminal":
+        fmt = None  # the suffix of -o FILE, typed in this run, beats a configured format
     fmt = _format_for(fmt, output)
     try:
         if output:  # before any slow work, and never onto an input
@@ -253,20 +315,20 @@ def recommend(
             rules=rule_files,
             memory_limit_mb=memory_limit,
             probes=not no_probes,
-            progress=make_progress(quiet),
+            progress=make_progress(quiet, no_color),
             split=split,
             time_column=time_column,
             group_column=group_column,
             rope=rope,
+            target_score=target_score,
         )
-        _emit(report, fmt, output)
+        _emit(_with_settings(report, ctx), fmt, output, no_color)
     except AdvisorError:
         raise
     except KeyboardInterrupt:
         click.echo("advisor: interrupted before a report could be made; no report written", err=True)
         sys.exit(EXIT_INTERRUPTED)
     except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback for users
-            target_score=target_score,
         if debug:
             traceback.print_exc()
         raise click.ClickException(
@@ -284,7 +346,23 @@ def _interrupted(report) -> bool:
     return bool(report.probe_stage and report.probe_stage.interrupted)
 
 
-def _emit(report, fmt: str, output: str | None) -> None:
+def _configured(ctx: click.Context, name: str) -> bool:
+    """Whether option ``name`` got its value from the config file or the environment."""
+    from click.core import ParameterSource
+
+    return ctx.get_parameter_source(name) is ParameterSource.DEFAULT_MAP
+
+
+def _with_settings(report, ctx: click.Context):
+    """The report with the options this run set away from their defaults, and where from."""
+    from dataclasses import replace
+
+    from advisor.config import settings_of
+
+    return replace(report, settings=settings_of(ctx, ctx.meta.get(DEFAULTS_KEY)))
+
+
+def _emit(report, fmt: str, output: str | None, no_color: bool = False) -> None:
     if fmt == "json":
         from advisor.report.json_report import render_json
 
@@ -302,7 +380,7 @@ def _emit(report, fmt: str, output: str | None) -> None:
 
         from advisor.report.terminal import print_report
 
-        print_report(report, Console())
+        print_report(report, Console(no_color=True if no_color else None))  # None: rich reads NO_COLOR
         return
     if output:
         from advisor.report.write import write_report
@@ -371,6 +449,157 @@ def _load_rules_safely(load_rules, rule_files):
         raise click.ClickException(
             f"internal error while loading rules: {type(exc).__name__}: {exc} (please report it)"
         ) from None
+
+
+@rules.command("test")
+@click.argument("pack", type=click.Path(dir_okay=False, path_type=str))
+@click.option(
+    "--cases",
+    "cases_file",
+    metavar="FILE",
+    help="The case file. Default: beside PACK, its name with .cases.yaml (team.yaml -> team.cases.yaml).",
+)
+def rules_test(pack, cases_file):
+    """Run the test cases of the rule pack PACK: facts in, fired or not out. The pack loads
+    after the default pack, as --rules does. Exit code 0 when every case holds, 1 when one
+    fails (each listed with the rule, the case, expected and got), 2 for a broken file.
+
+    \b
+    Examples:
+      advisor rules test team_rules.yaml
+      advisor rules test team_rules.yaml --cases tests/team_cases.yaml
+    """
+    from advisor.engine.cases import cases_file_for, describe_failure, read_cases, run_cases, untested
+    from advisor.engine.loader import default_rule_files, load_rule_file, load_rules
+    from advisor.text import printable
+
+    pack_path = Path(pack)
+    # A default-pack file is loaded already: adding it again would define its ids twice.
+    shipped = pack_path.is_file() and any(_same_file(pack_path, f) for f in default_rule_files())
+    loaded = _load_rules_safely(load_rules, [] if shipped else [pack])
+    cases_path = Path(cases_file) if cases_file else cases_file_for(pack_path)
+    if not cases_path.is_file():
+        raise AdvisorError(
+            f"no case file {cases_path}: write one beside the pack (docs/rules.md, 'Testing a pack') "
+            "or name it with --cases FILE"
+        )
+    table = read_cases(cases_path)
+    results = run_cases(loaded, table)
+    failed = [r for r in results if not r.passed]
+    for result in failed:
+        click.echo(printable(f"FAIL {describe_failure(result)}"))
+    for rule_id, missing in untested([r.id for r in load_rule_file(pack_path)], table).items():
+        click.echo(
+            printable(f"note: rule {rule_id} has no {' and no '.join(m.removeprefix('a ') for m in missing)}")
+        )
+    click.echo(
+        printable(
+            f"{len(results)} cases in {cases_path}: {len(results) - len(failed)} passed, {len(failed)} failed"
+        )
+    )
+    if failed:
+        sys.exit(EXIT_CASES_FAILED)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.samefile(b)
+    except OSError:
+        return False
+
+
+@cli.group()
+def probes() -> None:
+    """The probes that measure each model family (built-in and plugins).
+
+    \b
+    Examples:
+      advisor probes list
+      advisor probes list --format json
+    """
+
+
+@probes.command("list")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+def probes_list(fmt):
+    """List every registered probe: name, family, the data and tasks it handles, the optional
+    libraries it needs, and whether it can run here (and if not, why)."""
+    from dataclasses import asdict
+
+    from advisor.probing.registry import probe_catalog
+    from advisor.text import printable
+
+    entries = probe_catalog()
+    if fmt == "json":
+        import json
+
+        click.echo(json.dumps([asdict(e) for e in entries], indent=2, ensure_ascii=True))
+        return
+    rows = [("NAME", "FAMILY", "DATA", "TASKS", "NEEDS", "STATUS")]
+    for e in entries:
+        status = "available" if e.available else f"unavailable: {e.why_not}"
+        rows.append((e.name, e.family or "-", ",".join(e.modalities) or "-", ",".join(e.tasks) or "-",
+                     ",".join(e.needs) or "-", status))  # fmt: skip
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    for row in rows:  # a plugin's names and messages are not ours: no escape sequence gets through
+        click.echo(
+            printable(
+                "  ".join(c.ljust(w) for c, w in zip(row[:-1], widths, strict=True)) + "  " + row[-1], keep=""
+            )
+        )
+    usable = sum(e.available for e in entries)
+    click.echo(f"\n{usable} of {len(entries)} probes can run here. Plugins register under the "
+               "'advisor.probes' entry point (docs/probes.md).")  # fmt: skip
+
+
+FACTS_OPTIONS = ("target", "task", "interpretability", "goal", "budget", "memory_limit")
+
+
+@cli.command(cls=_Configured)
+@click.argument("path", type=click.Path(dir_okay=True, path_type=str))
+def facts(path, target, task, interpretability, goal, budget, memory_limit):
+    """Print the facts the rules see for PATH, as JSON, to write rules and their test
+    cases against. Only profiles, as recommend --no-probes does: nothing is measured and
+    torch is not loaded, so has_gpu is false.
+
+    \b
+    Examples:
+      advisor facts data.csv --target churned
+      advisor facts data.csv --interpretability required > facts.json
+    """
+    import json
+    import math
+
+    from advisor.pipeline import recommend as run
+
+    try:
+        report = run(path, target=target, task=task, interpretability=interpretability, goal=goal,
+                     budget=budget, memory_limit_mb=memory_limit, probes=False)  # fmt: skip
+    except AdvisorError:
+        raise
+    except KeyboardInterrupt:
+        click.echo("advisor: interrupted", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except Exception as exc:  # noqa: BLE001 - no traceback for users
+        raise click.ClickException(
+            f"internal error: {type(exc).__name__}: {exc} (please report it)"
+        ) from None
+    clean = {
+        k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in report.prior.facts.items()
+    }
+    # ensure_ascii: as \uXXXX escapes, no column name reaches the terminal raw.
+    click.echo(json.dumps(clean, indent=2, ensure_ascii=True))
+
+
+# The same Option objects as recommend's: one help text, one check, one config key per option.
+facts.params += [p for p in recommend.params if p.name in FACTS_OPTIONS]
 
 
 def main() -> None:

@@ -64,11 +64,12 @@ class LineProgress(NullProgress):
 class RichProgress(NullProgress):
     """A live progress bar per probe on stderr."""
 
-    def __init__(self) -> None:
+    def __init__(self, no_color: bool | None = None) -> None:
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-        self.console = Console(stderr=True)
+        # None lets rich read NO_COLOR itself; True is --no-color.
+        self.console = Console(stderr=True, no_color=no_color)
         self.progress = Progress(
             TextColumn("{task.description}", markup=False),
             BarColumn(),
@@ -104,7 +105,7 @@ class RichProgress(NullProgress):
         self.progress.stop()
 
 
-def make_progress(quiet: bool) -> NullProgress:
+def make_progress(quiet: bool, no_color: bool = False) -> NullProgress:
     if quiet:
         return NullProgress()
-    return RichProgress() if sys.stderr.isatty() else LineProgress()
+    return RichProgress(True if no_color else None) if sys.stderr.isatty() else LineProgress()

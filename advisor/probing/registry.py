@@ -8,6 +8,8 @@ module imports no heavy library; a probe module should import torch inside
 
 from __future__ import annotations
 
+import importlib.util
+from dataclasses import dataclass
 from importlib.metadata import entry_points
 
 from advisor.families import BASELINE
@@ -27,6 +29,69 @@ def sort_probes(probes: list[Probe]) -> list[Probe]:
     return sorted(probes, key=lambda p: (family_rank(getattr(p, "family", "")), getattr(p, "name", "")))
 
 
+@dataclass(frozen=True)
+class ProbeEntry:
+    """One registered probe as ``advisor probes list`` shows it: what it is, and whether it can run."""
+
+    entry_point: str  # the entry point's name and value: "lightgbm = advisor_probes.lightgbm:LightGBMProbe"
+    name: str  # the probe's name, or the entry point's when it could not be loaded
+    family: str = ""
+    description: str = ""
+    modalities: tuple[str, ...] = ()
+    tasks: tuple[str, ...] = ()
+    needs: tuple[str, ...] = ()  # optional libraries it needs beyond the core install
+    available: bool = True
+    why_not: str = ""  # why it is unavailable (a failed import, a missing library); "" when available
+
+
+def _load(ep) -> tuple[Probe | None, str]:
+    """The probe an entry point names, or None and why not."""
+    try:
+        cls = ep.load()
+        if not (isinstance(cls, type) and issubclass(cls, Probe)):
+            return None, "is not a Probe subclass"
+        probe = cls()
+        probe.name, probe.family  # noqa: B018 - a plugin without them is broken
+    except Exception as exc:  # a broken plugin must not stop the run
+        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        return None, f"could not be loaded: {type(exc).__name__}: {msg}"
+    return probe, ""
+
+
+def _missing(needs: tuple[str, ...]) -> list[str]:
+    # find_spec, not import: listing the probes must not load torch.
+    return [module for module in needs if importlib.util.find_spec(module) is None]
+
+
+def probe_catalog() -> list[ProbeEntry]:
+    """Every registered probe, loadable or not, in simplicity order (the broken ones last)."""
+    entries: list[ProbeEntry] = []
+    for ep in sorted(entry_points(group=GROUP), key=lambda e: e.name):
+        where = f"{ep.name} = {ep.value}"
+        probe, problem = _load(ep)
+        if probe is None:
+            entries.append(ProbeEntry(where, ep.name, available=False, why_not=f"the plugin {problem}"))
+            continue
+        needs = ("torch",) if getattr(probe, "needs_torch", False) else ()
+        missing = _missing(needs)
+        entries.append(
+            ProbeEntry(
+                where,
+                probe.name,
+                probe.family,
+                getattr(probe, "description", ""),
+                tuple(sorted(getattr(probe, "modalities", ()))),
+                tuple(sorted(getattr(probe, "tasks", ()))),
+                needs,
+                available=not missing,
+                why_not=f"{', '.join(missing)} is not installed (pip install {' '.join(missing)})"
+                if missing
+                else "",
+            )
+        )
+    return sorted(entries, key=lambda e: (not e.family, family_rank(e.family), e.name))
+
+
 def discover_probes(problems: list[str] | None = None) -> list[Probe]:
     """Instantiate every registered probe, sorted by (family order, name).
 
@@ -37,19 +102,11 @@ def discover_probes(problems: list[str] | None = None) -> list[Probe]:
     seen: set[str] = set()
     issues: list[str] = []
     for ep in sorted(entry_points(group=GROUP), key=lambda e: e.name):
-        try:
-            cls = ep.load()
-            if not (isinstance(cls, type) and issubclass(cls, Probe)):
-                issues.append(f"probe plugin '{ep.name}' ({ep.value}) is not a Probe subclass; skipped")
-                continue
-            probe = cls()
-            name, family = probe.name, probe.family
-        except Exception as exc:  # a broken plugin must not stop the run
-            msg = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-            issues.append(
-                f"probe plugin '{ep.name}' ({ep.value}) could not be loaded: {type(exc).__name__}: {msg}"
-            )
+        probe, problem = _load(ep)
+        if probe is None:
+            issues.append(f"probe plugin '{ep.name}' ({ep.value}) {problem}; skipped")
             continue
+        name, family = probe.name, probe.family
         if family != BASELINE and family not in FAMILIES:
             issues.append(f"probe '{name}' declares unknown family '{family}'; listed last")
         if name in seen:

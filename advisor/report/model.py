@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from advisor.config import SettingSource
 from advisor.engine.model import Prior
 from advisor.facts import ComputeInfo, Constraints, DatasetProfile
 from advisor.probe_api import ProbeResult
@@ -64,6 +65,7 @@ class Report:
     planning: Planning | None = None  # what more data would buy, per family (estimates)
     schema_version: str = SCHEMA_VERSION
     advisor_version: str = ""
+    settings: list[SettingSource] = field(default_factory=list)  # options not at their defaults (the CLI)
 
     @property
     def baseline(self) -> ProbeResult | None:
