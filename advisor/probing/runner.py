@@ -15,6 +15,11 @@ runner stops and reports what finished (status "partial" when a full-size fold
 is missing); the first ``MIN_FULL_FOLDS`` full-size fits always run, so a score
 has a spread.
 
+Where the fits run is the executor's (``advisor.probing.executor``): one at a time
+in this process, each decided from the ones before (the default), or the whole
+schedule at once on a Dask cluster, each fit with its planned limit; either way
+``measure_fit`` measures each fit and the outcomes are taken in plan order.
+
 A fit that the clock stopped before it converged says so with ``ctx.cut``;
 when any full-size fit did, the result has ``converged=False`` and
 ``fits_cut`` counts them: its score is a lower bound for the family.
@@ -24,6 +29,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from contextlib import closing
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -31,6 +37,7 @@ import numpy as np
 
 from advisor.errors import ProbeInterrupted
 from advisor.probe_api import Budget, EvalPlan, FitContext, ProbeResult
+from advisor.probing.executor import IN_PROCESS, FitOutcome, FitTask
 from advisor.probing.importance import DriverMeter, not_measured_reason
 from advisor.probing.metrics import (
     check_predictions,
@@ -42,8 +49,11 @@ from advisor.probing.summary import Fit, summarise
 from advisor.progress import NullProgress, ProbeProgress
 
 if TYPE_CHECKING:  # pragma: no cover
+    from collections.abc import Callable
+
     from advisor.data import ProbeData
     from advisor.probe_api import FittedModel, Probe
+    from advisor.probing.executor import Executor
 
 MIN_TIME_LIMIT = 0.1  # seconds: even a starved fit gets a chance to produce something
 MIN_FULL_FOLDS = 2  # full-size fits run even past the budget: one fold gives no spread
@@ -59,8 +69,8 @@ WARM_UP_SECONDS = 1.0
 class CudaOutOfMemory(Exception):
     """A probe ran out of GPU memory (raised only when the caller asks, to retry on CPU)."""
 
-    def __init__(self, original: BaseException) -> None:
-        super().__init__(one_line(original))
+    def __init__(self, original: BaseException | str) -> None:
+        super().__init__(original if isinstance(original, str) else one_line(original))
         self.original = original
 
 
@@ -124,13 +134,15 @@ def evaluate_probe(
     *,
     raise_cuda_oom: bool = False,
     warm: bool = True,
+    executor: Executor | None = None,
 ) -> ProbeResult:
     """Run ``probe`` on every fold and curve size of ``plan`` within ``budget``.
 
     Never raises for a probe's own error (status "failed"), except a CUDA
     out-of-memory error when ``raise_cuda_oom`` (raised as ``CudaOutOfMemory``).
     KeyboardInterrupt and ProbeInterrupted propagate. ``warm=False`` when the caller already ran
-    ``warm_up`` for this probe.
+    ``warm_up`` for this probe. ``executor``: where the fits run (``advisor.probing.executor``;
+    default in this process).
     """
     progress = progress or NullProgress()
     status_fn = getattr(progress, "status", None)
@@ -150,7 +162,6 @@ def evaluate_probe(
     cut_notes: list[str] = []
     fits: list[Fit] = []
     orders: dict[int, np.ndarray] = {}
-    tests: dict[int, ProbeData] = {}
     failure: str | None = None
     curve_failure: str | None = None  # a curve size failed: keep the full-size fits going
     stopped = False
@@ -158,22 +169,29 @@ def evaluate_probe(
     done_curve_weight = 0.0
     full_limit: float | None = None
     full_budget = full_started = 0.0
+    worker_peak = 0.0  # the largest peak a cluster's worker measured around one fit
     ctx_progress = None if status_fn is None else (lambda detail: status_fn(probe.name, detail))
     meter = _driver_meter(data, plan, budget, per_repeat, notes)
 
+    executor = executor or IN_PROCESS
     if warm:
-        warm_up(probe, data, plan, device)
-    with MemoryMonitor(device) as mem:
+        executor.warm_up(probe, data, plan, device)
+    session = executor.session(probe, data, keep_models=meter is not None, progress=ctx_progress)
+    tests = session.tests
+    if not session.in_process:  # a cluster runs the whole schedule at once, each fit with its planned limit
+        session.start(_planned_tasks(data, plan, budget, device, schedule, per_repeat, orders))
+    with MemoryMonitor(device) as mem, closing(session):
         for step, (fold, fi) in enumerate(schedule):
             frac = fractions[fi]
             is_full = fi == last
             if curve_failure is not None and not is_full:
                 continue
             full_times = [f.fit_seconds for f in fits if f.frac_index == last]
+            wait = None  # a cluster's fit: how long to wait for it
             if step >= min(MIN_FULL_FOLDS, n_folds):
-                remaining = budget.remaining()
+                remaining = wait = budget.remaining()
                 expected = float(np.mean(full_times)) * frac if full_times else 0.0
-                if remaining <= 0.0 or expected > remaining:
+                if remaining <= 0.0 or (session.in_process and expected > remaining):
                     stopped = True
                     break
             if is_full:
@@ -194,63 +212,48 @@ def evaluate_probe(
                 # Curve points share what the full-size fits left, by their expected cost.
                 share = _weight(frac) / max(curve_weight - done_curve_weight, _weight(frac))
                 time_limit = max(MIN_TIME_LIMIT, budget.remaining() * share)
-            train_idx, test_idx = plan.folds[fold]
-            idx = _curve_subset(data, plan, fold, frac, train_idx, orders)
-            n_train = len(idx)
-            try:
-                ctx = _Context(
-                    seed=plan.seed + fold, device=device, time_limit=time_limit, progress=ctx_progress
-                )
-                train = data.take(idx)
-                with warnings.catch_warnings(record=True) as caught:
-                    warnings.simplefilter("always")
-                    t0 = time.perf_counter()
-                    model = fit_probe(probe, train, ctx)
-                    fit_s = time.perf_counter() - t0
-                    if fold not in tests:
-                        tests[fold] = data.take(test_idx)
-                    t0 = time.perf_counter()
-                    raw = model.predict(tests[fold])
-                    pred_s = time.perf_counter() - t0
-                pred = check_predictions(data.task, raw, len(test_idx), data.n_classes)
-                scores = score_predictions(data.task, data.y[test_idx], pred, data.n_classes)
-            except ProbeInterrupted:
-                raise
-            except Exception as exc:
-                if raise_cuda_oom and device == "cuda" and is_cuda_oom(exc):
-                    raise CudaOutOfMemory(exc) from exc
-                where = f"fold {fold + 1} of {n_folds}, {n_train:,} training rows"
-                if not is_full:
-                    curve_failure = f"{one_line(exc)} ({where})"
-                    continue
-                failure = f"{one_line(exc)} ({where})"
+            outcome = session.fit(_task(data, plan, fold, fi, time_limit, device, orders), wait)
+            if outcome is None:  # the budget ran out before a cluster's fit finished
+                stopped = True
                 break
+            if outcome.error is not None:
+                if raise_cuda_oom and outcome.cuda_oom:
+                    raise CudaOutOfMemory(outcome.error)
+                where = f"fold {fold + 1} of {n_folds}, {outcome.n_train:,} training rows"
+                if not is_full:
+                    curve_failure = f"{outcome.error} ({where})"
+                    continue
+                failure = f"{outcome.error} ({where})"
+                break
+            model, n_train = outcome.model, outcome.n_train
+            fit_s, pred_s = outcome.fit_seconds, outcome.predict_seconds
             if is_full and meter is not None:
                 meter = _measure_drivers(
                     meter, model, tests[fold], fold, pred_s, [*full_times, fit_s], per_repeat, notes
                 )
-            if step == 0 and isinstance(getattr(model, "params", None), dict):
-                result.params = dict(model.params)
-            del model, train, raw, pred  # release before the next fit so memory readings stay per-fit
+            if step == 0 and outcome.params is not None:
+                result.params = outcome.params
+            outcome.model = model = None  # release before the next fit so memory readings stay per-fit
             mem.sample()
-            for text in ctx.notes:
+            worker_peak = max(worker_peak, outcome.peak_memory_mb)
+            for text in outcome.notes:
                 if text not in notes:
                     notes.append(text)
-            if ctx.cut_by_budget:
+            if outcome.cut:
                 if is_full:
                     full_cut += 1
-                    for text in ctx.cut_texts:
+                    for text in outcome.cut_texts:
                         if len(cut_notes) < MAX_CUT_NOTES and text not in cut_notes:
                             cut_notes.append(text)
                 else:
                     curve_cut += 1
-            _note_warnings(caught, notes)
-            fits.append(Fit(fold, fi, n_train, len(test_idx), fit_s, pred_s, scores))
+            _note_warnings(outcome.warnings, notes)
+            fits.append(Fit(fold, fi, n_train, outcome.n_test, fit_s, pred_s, outcome.metrics))
             if not is_full:
                 done_curve_weight += _weight(frac)
             progress.advance(probe.name, f"fold {fold + 1}/{n_folds}, {n_train:,} rows")
 
-    result.peak_memory_mb = mem.peak_mb
+    result.peak_memory_mb = max(mem.peak_mb, worker_peak)
     if mem.gpu_peak_mb > 0:
         notes.append(f"peak memory includes {mem.gpu_peak_mb:,.0f} MB on the GPU")
     n_full = sum(1 for f in fits if f.frac_index == last)
@@ -380,6 +383,89 @@ def warm_up(probe: Probe, data: ProbeData, plan: EvalPlan, device: str) -> float
     return time.perf_counter() - started
 
 
+def measure_fit(
+    probe: Probe,
+    data: ProbeData,
+    task: FitTask,
+    *,
+    tests: dict[int, ProbeData] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> FitOutcome:
+    """Fit ``probe`` on the task's training rows and time it, then time and score its
+    predictions on the fold's held-out rows: the one measurement, wherever it runs
+    (``advisor.probing.executor``). A probe's own error becomes ``FitOutcome.error``;
+    ``tests`` caches each fold's held-out rows."""
+    n_train, n_test = len(task.train_rows), len(task.test_rows)
+    ctx = _Context(seed=task.seed, device=task.device, time_limit=task.time_limit, progress=progress)
+    tests = {} if tests is None else tests
+    try:
+        train = data.take(task.train_rows)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            t0 = time.perf_counter()
+            model = fit_probe(probe, train, ctx)
+            fit_s = time.perf_counter() - t0
+            if task.fold not in tests:
+                tests[task.fold] = data.take(task.test_rows)
+            t0 = time.perf_counter()
+            raw = model.predict(tests[task.fold])
+            pred_s = time.perf_counter() - t0
+        pred = check_predictions(data.task, raw, n_test, data.n_classes)
+        scores = score_predictions(data.task, data.y[task.test_rows], pred, data.n_classes)
+    except ProbeInterrupted:
+        raise
+    except Exception as exc:
+        oom = task.device == "cuda" and is_cuda_oom(exc)
+        return FitOutcome(task.fold, task.frac_index, n_train, n_test, error=one_line(exc), cuda_oom=oom)
+    params = getattr(model, "params", None)
+    return FitOutcome(
+        task.fold, task.frac_index, n_train, n_test, fit_s, pred_s, scores,
+        notes=list(ctx.notes), cut=ctx.cut_by_budget, cut_texts=list(ctx.cut_texts),
+        warnings=_warning_texts(caught), params=dict(params) if isinstance(params, dict) else None,
+        model=model,
+    )  # fmt: skip
+
+
+def _task(
+    data: ProbeData,
+    plan: EvalPlan,
+    fold: int,
+    fi: int,
+    time_limit: float,
+    device: str,
+    orders: dict[int, np.ndarray],
+) -> FitTask:
+    train_idx, test_idx = plan.folds[fold]
+    idx = _curve_subset(data, plan, fold, plan.curve_fractions[fi], train_idx, orders)
+    return FitTask(fold, fi, idx, test_idx, plan.seed + fold, time_limit, device)
+
+
+def _planned_tasks(
+    data: ProbeData,
+    plan: EvalPlan,
+    budget: Budget,
+    device: str,
+    schedule: list[tuple[int, int]],
+    per_repeat: int,
+    orders: dict[int, np.ndarray],
+) -> list[FitTask]:
+    """Every fit of ``schedule`` with the limit it gets when started at once (a cluster):
+    full-size fits the limit of the local schedule, curve points the curves' share of the
+    budget by their expected cost (the local schedule gives them at least that when the
+    full-size fits take their share)."""
+    fractions = tuple(plan.curve_fractions)
+    last = len(fractions) - 1
+    full_limit = full_time_limit(budget.remaining(), per_repeat, len(fractions))
+    curve_weight = sum(_weight(fractions[fi]) for _, fi in schedule if fi != last) or 1.0
+    curve_seconds = budget.remaining() * (1.0 - FULL_SHARE)
+    tasks = []
+    for fold, fi in schedule:
+        curve_limit = max(MIN_TIME_LIMIT, curve_seconds * _weight(fractions[fi]) / curve_weight)
+        limit = full_limit if fi == last else curve_limit
+        tasks.append(_task(data, plan, fold, fi, limit, device, orders))
+    return tasks
+
+
 def _curve_subset(
     data: ProbeData,
     plan: EvalPlan,
@@ -399,14 +485,20 @@ def _curve_subset(
     return np.sort(train_idx[orders[fold][:size]])
 
 
-def _note_warnings(caught: list[warnings.WarningMessage], notes: list[str]) -> None:
+def _warning_texts(caught: list[warnings.WarningMessage]) -> list[str]:
+    return [
+        f"warning during fit: {w.category.__name__}: {str(w.message).strip().splitlines()[0][:160]}"
+        for w in caught
+    ]
+
+
+def _note_warnings(texts: list[str], notes: list[str]) -> None:
     """Warnings raised during a fit become notes (a few, deduplicated) instead of
     scrolling over the progress display."""
     existing = sum(1 for n in notes if n.startswith("warning during fit: "))
-    for w in caught:
+    for text in texts:
         if existing >= MAX_WARNING_NOTES:
             return
-        text = f"warning during fit: {w.category.__name__}: {str(w.message).strip().splitlines()[0][:160]}"
         if text not in notes:
             notes.append(text)
             existing += 1

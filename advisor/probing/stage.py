@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from advisor.errors import ProbeInterrupted
 from advisor.probe_api import Budget, EvalPlan, Probe, ProbeResult, ProbeStatus
+from advisor.probing.executor import IN_PROCESS, ExecutorInfo
 from advisor.probing.plan import ProbePlan, make_plan
 from advisor.probing.registry import discover_probes
 from advisor.probing.runner import (
@@ -29,13 +30,13 @@ from advisor.probing.runner import (
     is_cuda_oom,
     one_line,
     planned_fits,
-    warm_up,
 )
 from advisor.progress import NullProgress, ProbeProgress
 
 if TYPE_CHECKING:  # pragma: no cover
     from advisor.data import ProbeData
     from advisor.facts import ComputeInfo, Constraints
+    from advisor.probing.executor import Executor
 
 __all__ = ["MIN_SHARE", "NullProgress", "ProbeProgress", "ProbeStage", "run_probes"]
 
@@ -53,6 +54,7 @@ class ProbeStage:
     notes: list[str] = field(default_factory=list)
     budget_seconds: float = 0.0
     elapsed_seconds: float = 0.0
+    executor: ExecutorInfo = IN_PROCESS.info  # where the fits ran
 
 
 def run_probes(
@@ -62,8 +64,11 @@ def run_probes(
     compute: ComputeInfo,
     progress: ProbeProgress | None = None,
     probes: list[Probe] | None = None,
+    executor: Executor | None = None,
 ) -> ProbeStage:
-    """Plan, then evaluate each probe (discovered from the entry point unless given)."""
+    """Plan, then evaluate each probe (discovered from the entry point unless given), its
+    fits on ``executor`` (``advisor.probing.executor``; default in this process)."""
+    executor = executor or IN_PROCESS
     started = time.monotonic()
     progress = progress or NullProgress()
     total = float(constraints.budget_seconds)
@@ -94,7 +99,7 @@ def run_probes(
     # takes seconds) are shared by the stage, not billed to the probe that needs them.
     try:
         setup = sum(
-            warm_up(p, probe_data, plan, devices[i])
+            executor.warm_up(p, probe_data, plan, devices[i])
             for i, p in enumerate(probes)
             if i not in skip_reasons and type(p).run is Probe.run
         )
@@ -127,7 +132,7 @@ def run_probes(
         seconds = max(remaining * weights[i] / remaining_weight, MIN_SHARE * nominal)
         progress.start_probe(probe.name, n_steps)
         try:
-            result = _run_one(probe, probe_data, plan, Budget(seconds), devices[i], progress)
+            result = _run_one(probe, probe_data, plan, Budget(seconds), devices[i], progress, executor)
         except (KeyboardInterrupt, ProbeInterrupted):
             interrupted = True
             results.append(_skipped(probe, plan, INTERRUPTED))
@@ -151,6 +156,7 @@ def run_probes(
         notes=notes,
         budget_seconds=total,
         elapsed_seconds=elapsed,
+        executor=executor.info,
     )
 
 
@@ -175,13 +181,19 @@ def _skipped(probe: Probe, plan: EvalPlan, reason: str, status: ProbeStatus = "s
 
 
 def _run_one(
-    probe: Probe, data: ProbeData, plan: EvalPlan, budget: Budget, device: str, progress: ProbeProgress
+    probe: Probe,
+    data: ProbeData,
+    plan: EvalPlan,
+    budget: Budget,
+    device: str,
+    progress: ProbeProgress,
+    executor: Executor,
 ) -> ProbeResult:
     """Evaluate one probe; on a CUDA out-of-memory error, once more on the CPU."""
     try:
-        return _evaluate(probe, data, plan, budget, device, progress, warm=False)
+        return _evaluate(probe, data, plan, budget, device, progress, executor, warm=False)
     except CudaOutOfMemory as oom:
-        result = _evaluate(probe, data, plan, budget, "cpu", progress, warm=True)
+        result = _evaluate(probe, data, plan, budget, "cpu", progress, executor, warm=True)
         result.notes.insert(0, f"ran out of GPU memory ({oom}); retried on the CPU")
         return result
 
@@ -193,14 +205,23 @@ def _evaluate(
     budget: Budget,
     device: str,
     progress: ProbeProgress,
+    executor: Executor,
     warm: bool,
 ) -> ProbeResult:
     retry_oom = device == "cuda"
     if type(probe).run is Probe.run:
         return evaluate_probe(
-            probe, data, plan, budget, device, progress, raise_cuda_oom=retry_oom, warm=warm
+            probe,
+            data,
+            plan,
+            budget,
+            device,
+            progress,
+            raise_cuda_oom=retry_oom,
+            warm=warm,
+            executor=executor,
         )
-    # A probe with its own protocol: still never let it crash the run.
+    # A probe with its own protocol (in this process, wherever the others run): never let it crash the run.
     try:
         return probe.run(data, plan, budget, device)
     except ProbeInterrupted:
