@@ -17,8 +17,15 @@ import click
 from advisor import __version__
 from advisor.errors import AdvisorError
 
-FORMATS = ("terminal", "md", "json")
-SUFFIX_FORMATS = {".json": "json", ".md": "md", ".markdown": "md", ".txt": "terminal"}
+FORMATS = ("terminal", "md", "json", "html")
+SUFFIX_FORMATS = {
+    ".json": "json",
+    ".md": "md",
+    ".markdown": "md",
+    ".txt": "terminal",
+    ".html": "html",
+    ".htm": "html",
+}
 MAX_BUDGET_SECONDS = 7 * 24 * 3600  # a week: more is surely a typo (and 1e308 overflows the timers)
 MAX_SEED = 2**32 - 1  # numpy's seed range
 # Exit codes (README, "Errors"): 0 a full report; 1 an internal error; 2 bad input or options;
@@ -224,7 +231,8 @@ def _format_for(fmt: str | None, output: str | None) -> str:
     "fmt",
     type=click.Choice(FORMATS),
     default=None,
-    help="Report format. Default: terminal, or from the -o suffix (.md, .json).",
+    help="Report format (html: one self-contained file, figures inline). Default: terminal, or from the "
+    "-o suffix (.md, .json, .html). -o report.md also writes its figures to report_files/.",
 )
 @click.option(
     "--target-score",
@@ -302,7 +310,7 @@ def recommend(
         if output:  # before any slow work, and never onto an input
             from advisor.report.write import check_output
 
-            check_output(output, [path, *rule_files])
+            check_output(output, [path, *rule_files], figures=fmt == "md")
         report = run(
             path,
             target=target,
@@ -368,9 +376,14 @@ def _emit(report, fmt: str, output: str | None, no_color: bool = False) -> None:
 
         text = render_json(report)
     elif fmt == "md":
-        from advisor.report.markdown import render_markdown
+        from advisor.report.markdown import render_markdown, render_markdown_file
 
-        text = render_markdown(report)
+        # A file gets its figures beside it, linked; stdout Markdown has none.
+        text = render_markdown_file(report, output) if output else render_markdown(report)
+    elif fmt == "html":
+        from advisor.report.html import render_html
+
+        text = render_html(report)
     elif output:
         from advisor.report.terminal import render_text
 

@@ -59,11 +59,13 @@ def resolve(path: str | Path) -> Path:
     return Path(os.path.realpath(path))
 
 
-def check_output(path: str | Path, inputs: Iterable[str | Path] = ()) -> None:
+def check_output(path: str | Path, inputs: Iterable[str | Path] = (), figures: bool = False) -> None:
     """Refuse an ``-o`` path that is an input or inside an input folder, a folder, a pipe or socket,
-    or whose folder is not writable."""
+    or whose folder is not writable. ``figures``: the report's figure folder (``figures_dir``)
+    must obey the same rules."""
     target = Path(path)
     inputs = list(inputs)
+    inputs += _shard_folders(inputs)
     try:
         st = os.stat(target)
     except FileNotFoundError:
@@ -76,9 +78,40 @@ def check_output(path: str | Path, inputs: Iterable[str | Path] = ()) -> None:
         return  # opened and written as it is: there is no folder to create a file in
     _check_inside_inputs(target, inputs)
     _check_folder(resolve(target))
+    if figures:
+        _check_figures(target, inputs)
 
 
-def _check_inside_inputs(target: Path, inputs: Iterable[str | Path]) -> None:
+FIGURES_SUFFIX = "_files"  # report.md -> report_files/, as browsers save a page's files
+
+
+def figures_folder(directory: Path, stem: str) -> Path:
+    """The folder that holds the figures of the report ``stem`` in ``directory``."""
+    return directory / f"{stem}{FIGURES_SUFFIX}"
+
+
+def figures_dir(path: str | Path) -> Path:
+    """Where the figures of ``-o path`` go: beside the file the report lands in (links followed)."""
+    real = resolve(path)
+    return figures_folder(real.parent, real.stem)
+
+
+def _check_figures(target: Path, inputs: list[str | Path]) -> None:
+    folder = figures_dir(target)
+    what = f"the figure folder {folder} of -o {target}"
+    _check_inside_inputs(folder, inputs, what)
+    try:
+        st = os.stat(folder)
+    except FileNotFoundError:
+        return  # made beside the report, whose folder was checked
+    except OSError as exc:
+        raise InputError(f"cannot write {what} ({_reason(exc)}): {HINT}") from None
+    if not stat.S_ISDIR(st.st_mode):
+        raise InputError(f"cannot write {what}: a file of that name is in the way; {HINT} or move that file")
+    _check_folder(folder / "figure.png")
+
+
+def _check_inside_inputs(target: Path, inputs: Iterable[str | Path], what: str = "") -> None:
     """An image folder is data all the way down: a report written inside it would replace or join its files."""
     real = resolve(target)
     for source in inputs:
@@ -90,9 +123,16 @@ def _check_inside_inputs(target: Path, inputs: Iterable[str | Path]) -> None:
         folder = resolve(source)
         if real == folder or folder in real.parents:
             raise InputError(
-                f"-o {target} is inside the input folder {source}; the report would change your data: "
-                f"{HINT} outside that folder"
+                f"{what or f'-o {target}'} is inside the input folder {source}; the report would change "
+                f"your data: {HINT} outside that folder"
             )
+
+
+def _shard_folders(inputs: list[str | Path]) -> list[Path]:
+    """Every folder a glob input's shards are in: a report written there would join the data."""
+    from advisor.io.shards import input_folders
+
+    return [folder for source in inputs for folder in input_folders(source)]
 
 
 def _check_existing(target: Path, st: os.stat_result, inputs: Iterable[str | Path]) -> None:
@@ -139,15 +179,16 @@ def write_report(path: str | Path, text: str) -> None:
     write_atomic(resolve(path), text)
 
 
-def write_atomic(path: str | Path, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``path`` and rename it into place."""
+def write_atomic(path: str | Path, text: str | bytes) -> None:
+    """Write ``text`` (or bytes: a figure) to a temporary file beside ``path`` and rename it into place."""
     target = Path(path)
     directory = _folder(target)  # it may have gone while the probes ran
+    data = text.encode("utf-8") if isinstance(text, str) else text
     tmp = None
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, _mode_for(target))  # mkstemp made it private (0600)
