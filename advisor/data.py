@@ -8,7 +8,7 @@ dropped. Probes never re-detect kinds, so all probes see the same inputs.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -50,6 +50,10 @@ class ProbeData:
     groups: np.ndarray | None = None
     time_column: str = ""
     group_column: str = ""
+    # A sequence table (advisor/profile/sequence.py): ``groups`` are its entities and
+    # ``time_key`` orders each entity's readings. "row": the target belongs to each
+    # reading; "entity": to the entity (constant along it). None: not a sequence.
+    sequence: Literal["row", "entity"] | None = None
 
     def __len__(self) -> int:
         return int(self.y.shape[0])

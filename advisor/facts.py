@@ -122,6 +122,24 @@ class Groups:
     mean_rows: float  # rows per entity
 
 
+SequenceLevel = Literal["row", "entity"]
+
+
+@dataclass
+class SequenceInfo:
+    """Readings of many entities over time (sensor logs, sessions, prices of many tickers):
+    rows keyed by an entity and ordered by a time column (advisor/profile/sequence.py)."""
+
+    entity_column: str
+    time_column: str
+    n_entities: int  # distinct entities over the rows profiled
+    median_length: float  # readings per entity, median
+    max_length: int  # readings of the longest entity
+    # "row": the target varies along an entity's timeline (predict each reading);
+    # "entity": it is constant within every entity (predict the entity, from its readings).
+    level: str  # one of SequenceLevel
+
+
 @dataclass
 class LeakageSuspect:
     """Why columns are leakage suspects: the evidence behind ``DatasetProfile.leakage_suspects``."""
@@ -155,6 +173,7 @@ class DatasetProfile:
     pixel_shape: list[int] | None = None  # [H, W, C] for signal/pixel tables when known
     time_order: TimeOrder | None = None  # rows ordered in time (advisor/profile/order.py)
     groups: Groups | None = None  # an entity whose rows repeat (advisor/profile/order.py)
+    sequence: SequenceInfo | None = None  # readings per entity over time (advisor/profile/sequence.py)
 
     def column(self, name: str) -> ColumnProfile | None:
         return next((c for c in self.columns if c.name == name), None)

@@ -74,8 +74,18 @@ REGISTRY: dict[str, Family] = {
             "to beat.",
         ),
         Family(
-            "cnn",
+            "rnn",
             3,
+            interpretable=False,
+            neural=True,
+            starter="a small GRU (or a 1D temporal convolution) over each entity's recent readings, next to "
+            "the current row's features, with early stopping",
+            next_step="Try a temporal convolution or a Transformer over longer windows, and keep LightGBM on "
+            "lag and rolling-window features as the reference to beat.",
+        ),
+        Family(
+            "cnn",
+            4,
             interpretable=False,
             neural=True,
             starter="a CNN; with few images per class, fine-tune a pretrained one (e.g. ResNet-18) instead of "
@@ -85,7 +95,7 @@ REGISTRY: dict[str, Family] = {
         ),
         Family(
             "transformer",
-            4,
+            5,
             interpretable=False,
             neural=True,
             starter="a transformer; fine-tune a pretrained one (e.g. DistilBERT) rather than training from scratch",

@@ -38,6 +38,7 @@ FIT_TIME_LIMIT = 30.0  # seconds: ample for N_ROWS rows, so two fits converge an
 TINY_TIME_LIMIT = 0.2
 TIME_SLACK = 5.0  # seconds a fit may overrun TINY_TIME_LIMIT (imports, setup, one step)
 RUNNER_BUDGET = 10.0  # seconds for the run through evaluate_probe
+SEQUENCE_ENTITIES = 8  # entities of the generated sequence data
 PROBA_TOLERANCE = 1e-5  # rows of probabilities sum to 1 within this
 # Two fits with the same seed: equal up to float noise, more for torch (threaded reductions).
 SAME_SEED_TOLERANCE = {"torch": 1e-4, "other": 1e-9}
@@ -81,7 +82,10 @@ def check_probe(
                 continue
             data = make_data(modality, task)
             if _check_supports(probe, data, label) is not None:
-                continue
+                # A probe for sequence tables declines plain rows: give it readings over time.
+                data = make_data(modality, task, sequence=True)
+                if _check_supports(probe, data, label) is not None:
+                    continue
             what = f"{modality} {task} data"
             first, cut = _check_predictions(probe, data, what, label, device, missing_class=not heavy_done)
             checked.append(what)
@@ -90,7 +94,8 @@ def check_probe(
             heavy_done = True
             if not cut:  # the clock stopped the fit: runs stopped at different points can differ
                 _check_determinism(probe, data, first, what, label, device)
-            _check_time_limit(probe, make_data(modality, task, n=TIME_ROWS), what, label, device)
+            timed = make_data(modality, task, n=TIME_ROWS, sequence=data.sequence is not None)
+            _check_time_limit(probe, timed, what, label, device)
             _check_runner(probe, data, what, label, device)
     for modality in MODALITIES:
         if modality not in probe.modalities and wanted:
@@ -101,9 +106,13 @@ def check_probe(
         _fail(label, "supports", f"declined every generated dataset ({', '.join(wanted)} tasks)")
 
 
-def make_data(modality: str, task: str, n: int = N_ROWS, seed: int = SEED) -> ProbeData:
+def make_data(
+    modality: str, task: str, n: int = N_ROWS, seed: int = SEED, *, sequence: bool = False
+) -> ProbeData:
     """Small generated ``ProbeData`` of ``modality`` and ``task`` whose target follows
-    one hidden signal (seen by every modality), with missing values and a categorical."""
+    one hidden signal (seen by every modality), with missing values and a categorical.
+    ``sequence``: the rows are also readings of ``SEQUENCE_ENTITIES`` entities over time
+    (``groups``, ``time_key``, ``sequence="row"``), for the probes of sequence tables."""
     import numpy as np
     import pandas as pd
 
@@ -146,10 +155,16 @@ def make_data(modality: str, task: str, n: int = N_ROWS, seed: int = SEED) -> Pr
         docs[3] = ""  # an empty document
         columns["review"], kinds["review"] = pd.Series(docs, dtype=object), "text"
     pixel_shape = (4, 4, 1) if modality == "signal" else None
-    return ProbeData(
+    data = ProbeData(
         task=task, modality=modality, y=y, class_names=names, X=pd.DataFrame(columns),
         feature_kinds=kinds, pixel_shape=pixel_shape, n_rows_total=n,
     )  # fmt: skip
+    if sequence:  # row i is reading i // k of entity i % k
+        rows = np.arange(n)
+        data.groups = (rows % SEQUENCE_ENTITIES).astype(np.int64)
+        data.time_key = (rows // SEQUENCE_ENTITIES).astype(np.float64)
+        data.sequence, data.time_column, data.group_column = "row", "t", "entity"
+    return data
 
 
 def _fail(label: str, check: str, message: str) -> None:

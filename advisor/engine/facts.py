@@ -67,6 +67,21 @@ _SPECS: tuple[FactSpec, ...] = (
     FactSpec("n_images", int, "Readable images (image data only)."),
     FactSpec("images_per_class_min", int, "Images in the smallest class (image data only)."),
     FactSpec("image_raw_dimension", int, "Height x width x channels of a median image."),
+    # Sequences (readings of many entities over time)
+    FactSpec(
+        "is_sequence",
+        bool,
+        "True when rows are readings of entities over time: an entity column and a time column, "
+        "several readings per entity.",
+    ),
+    FactSpec(
+        "sequence_level",
+        str,
+        "Whether the target belongs to each reading or to the entity (constant along it); sequences only.",
+        ("row", "entity"),
+    ),
+    FactSpec("n_entities", int, "Distinct entities of a sequence table (sequences only)."),
+    FactSpec("sequence_median_length", float, "Median readings per entity (sequences only)."),
     # Machine
     FactSpec("has_gpu", bool, "A CUDA GPU was detected."),
     FactSpec("gpu_memory_gb", float, "Memory of the detected GPU in GB."),
@@ -98,6 +113,7 @@ def build_facts(
     width = profile.encoded_width or profile.n_features
     text = profile.text
     images = profile.images
+    sequence = profile.sequence
     identifiers = [c for c in profile.columns if c.kind == "identifier" and c.name != target.name]
     leaks = list(profile.leakage_suspects)
     pixel_table = profile.pixel_shape is not None or any(w.code == "pixel-table" for w in profile.warnings)
@@ -127,6 +143,10 @@ def build_facts(
         "n_images": images.n_images if images else None,
         "images_per_class_min": images.min_per_class if images else None,
         "image_raw_dimension": images.raw_dimension if images else None,
+        "is_sequence": sequence is not None,
+        "sequence_level": sequence.level if sequence else None,
+        "n_entities": sequence.n_entities if sequence else None,
+        "sequence_median_length": sequence.median_length if sequence else None,
         "has_gpu": compute.has_gpu,
         "gpu_memory_gb": compute.gpu_memory_gb,
         "cpu_cores": compute.cpu_cores,

@@ -77,7 +77,9 @@ def make_plan(
     """Choose the probe sample and the shared folds; returns (probe data, plan).
 
     ``split`` "auto" follows the time order when ``data.time_key`` is set, else the
-    groups when ``data.groups`` is, else random folds; ``time_column`` and
+    groups when ``data.groups`` is, else random folds (a sequence table whose target
+    belongs to the entity, ``data.sequence == "entity"``: the groups); a sequence is
+    sampled by whole entities; ``time_column`` and
     ``group_column`` (the user's --time-column/--group-column) say which the user named.
     Folds of repeated k-fold come repeat-major: repeat 0's k folds, then repeat 1's.
     """
@@ -154,8 +156,14 @@ def choose_split(
         )
     if split == "auto":  # the column the user named first; else time before groups
         named_group_only = group_column is not None and time_column is None
+        # A sequence whose target belongs to the entity is validated on unseen entities.
+        by_entity = data.sequence == "entity" and time_column is None
         split = (
-            "group" if has_groups and (named_group_only or not has_time) else "time" if has_time else "random"
+            "group"
+            if has_groups and (named_group_only or by_entity or not has_time)
+            else "time"
+            if has_time
+            else "random"
         )
     notes: list[str] = []
     if split == "random" and (has_time or has_groups):
@@ -164,6 +172,11 @@ def choose_split(
         notes.append(
             f"random folds on rows that {' and '.join(why)}: scores may be optimistic; "
             f"--split {'time' if has_time else 'group'} gives honest folds"
+        )
+    elif split == "time" and data.sequence is not None:
+        notes.append(
+            f"a sequence of readings per {group_name!r}: each time fold trains on every entity's earlier "
+            "readings and tests on its later ones, as a deployed model would see them"
         )
     elif split == "time" and has_groups:
         notes.append(
@@ -176,19 +189,31 @@ def choose_split(
 def _sample(data: ProbeData, kind: str, cap: int, rng: np.random.Generator) -> tuple[np.ndarray, str]:
     """``(positions, description)`` of the probe sample that respects the split."""
     n = len(data)
+    if data.sequence is not None and data.groups is not None:  # whole entities: windows need their pasts
+        idx, n_chosen = _whole_groups(data.groups, cap, rng)
+        if n_chosen >= MIN_SAMPLE_GROUPS or (kind == "time" and n_chosen >= 2):
+            if kind == "time":
+                idx = idx[np.argsort(_latest_if_missing(data.time_key[idx]), kind="stable")]
+            return idx, f"sample of {n_chosen:,} whole entities"
     if kind == "time":  # uniform, then in time order (missing times last)
         idx = np.sort(rng.choice(n, size=cap, replace=False))
         in_time_order = np.argsort(_latest_if_missing(data.time_key[idx]), kind="stable")
         return idx[in_time_order], "uniform sample in time order"
     if kind == "group":  # whole groups, in a seeded order, while they fit
-        uniques, inverse, counts = np.unique(data.groups, return_inverse=True, return_counts=True)
-        order = rng.permutation(len(uniques))
-        chosen = order[np.cumsum(counts[order]) <= cap]
-        if len(chosen) >= MIN_SAMPLE_GROUPS:
-            return np.flatnonzero(np.isin(inverse, chosen)), f"sample of {len(chosen):,} whole groups"
+        idx, n_chosen = _whole_groups(data.groups, cap, rng)
+        if n_chosen >= MIN_SAMPLE_GROUPS:
+            return idx, f"sample of {n_chosen:,} whole groups"
     if data.is_classification:
         return stratified_subset(data.y, cap, rng), "stratified sample"
     return np.sort(rng.choice(n, size=cap, replace=False)), "uniform sample"
+
+
+def _whole_groups(groups: np.ndarray, cap: int, rng: np.random.Generator) -> tuple[np.ndarray, int]:
+    """``(positions, how many groups)``: whole groups in a seeded order while they fit in ``cap`` rows."""
+    uniques, inverse, counts = np.unique(groups, return_inverse=True, return_counts=True)
+    order = rng.permutation(len(uniques))
+    chosen = order[np.cumsum(counts[order]) <= cap]
+    return np.flatnonzero(np.isin(inverse, chosen)), len(chosen)
 
 
 def _latest_if_missing(key: np.ndarray) -> np.ndarray:

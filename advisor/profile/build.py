@@ -21,6 +21,7 @@ from advisor.profile.quality import (
     header_warning,
     source_warnings,
 )
+from advisor.profile.sequence import detect_sequence
 from advisor.profile.target import choose_target, describe_target
 from advisor.profile.text import text_stats
 
@@ -91,6 +92,7 @@ def profile_table(
     time_order, groups = find_order(
         frame, columns, target_name, time_column=time_column, group_column=group_column
     )
+    sequence = detect_sequence(frame, columns, target_name, time_order, groups)
     text = text_stats(frame, columns, n_rows)
     modality = detect_modality(frame, columns, target_name)
     # The duplicate scan (hashing and sorting, which release the GIL) overlaps the leakage scan.
@@ -155,6 +157,7 @@ def profile_table(
         pixel_shape=modality.pixel_shape,
         time_order=time_order,
         groups=groups,
+        sequence=sequence,
     )
 
 

@@ -104,6 +104,7 @@ def prepare(table: Any, profile: DatasetProfile) -> ProbeData:
         groups=None if groups is None else group_codes(rows[groups.column].reset_index(drop=True)),
         time_column=order.column if order else "",
         group_column=groups.column if groups else "",
+        sequence=profile.sequence.level if profile.sequence else None,  # type: ignore[arg-type]
         notes=notes,
     )
 
