@@ -227,20 +227,26 @@ def _format_for(fmt: str | None, output: str | None) -> str:
     "equivalent. Example: --rope 0.02",
 )
 @click.option(
+    "--target-score",
+    type=FiniteFloatRange(max=1),
+    default=None,
+    metavar="FLOAT",
+    help="A score to plan for, in the primary metric: the report estimates the training rows each "
+    "family needs to reach it, from its learning curve. Example: --target-score 0.95",
+)
+@click.option(
+    "--weights",
+    metavar="FILE",
+    help="A pretrained image backbone (a torchvision ResNet state dict, .pth) for the image_pretrained "
+    "probe; default: the torch hub cache. Never downloaded. Example: --weights resnet18-f37072fd.pth",
+)
+@click.option(
     "--format",
     "fmt",
     type=click.Choice(FORMATS),
     default=None,
     help="Report format (html: one self-contained file, figures inline). Default: terminal, or from the "
     "-o suffix (.md, .json, .html). -o report.md also writes its figures to report_files/.",
-)
-@click.option(
-    "--target-score",
-    type=FiniteFloatRange(),
-    default=None,
-    metavar="FLOAT",
-    help="A score to plan for, in the primary metric: the report estimates the training rows each "
-    "family needs to reach it, from its learning curve. Example: --target-score 0.95",
 )
 @click.option(
     "--output", "-o", metavar="FILE", help="Write the report to FILE (atomically) instead of stdout."
