@@ -14,7 +14,7 @@ import sys
 import time
 import zlib
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -37,6 +37,7 @@ from advisor.io.csvparse import (
     quote_start_line,
     swallowed_rows,
 )
+from advisor.io.shards import find_dataset, is_dataset
 from advisor.io.sniff import DELIMITERS, Sniffed, _one_line, sniff
 from advisor.io.stats import ColumnStats, StatsAccumulator
 from advisor.io.stream import stream_csv, stream_parquet
@@ -82,28 +83,61 @@ class LoadedTable:
     warnings: list[DataWarning] = field(default_factory=list)  # read-time warnings
 
 
+@dataclass
+class RawTable:
+    """One file as Arrow, checked: the whole table or (streamed) a seeded sample, with exact counts."""
+
+    table: pa.Table
+    n_rows: int  # exact, whole file
+    stats: StatsAccumulator  # exact, whole file, by column position
+    warnings: list[DataWarning]
+    sampled: bool  # True: ``table`` is a sample of the file's rows
+
+
 def read_table(
     path: str | Path, *, memory_limit_mb: float | None = None, sample_rows: int = 200_000, seed: int = 0
 ) -> LoadedTable:
     """Read ``path``; stream it and keep a sample of ``sample_rows`` rows when it exceeds ``memory_limit_mb``.
 
+    ``path`` may also be a folder of CSV or Parquet shards or a glob
+    (``advisor.io.shards``): they are read as one table.
     ``memory_limit_mb=None`` means ``DEFAULT_MEMORY_FRACTION`` of total RAM.
     Raises ``InputError`` for anything that is not a usable table.
     """
     if sample_rows < 1:
         raise ValueError("sample_rows must be at least 1")
+    limit = default_memory_limit_mb() if memory_limit_mb is None else memory_limit_mb
+    if is_dataset(path):
+        from advisor.io.dataset import read_dataset  # it builds on this module
+
+        return read_dataset(find_dataset(path), memory_limit_mb=limit, sample_rows=sample_rows, seed=seed)
     start = time.perf_counter()
     s = sniff(path)
-    limit = default_memory_limit_mb() if memory_limit_mb is None else memory_limit_mb
+    raw = read_raw(s, limit_mb=limit, sample_rows=sample_rows, seed=seed)
+    source = SourceInfo(
+        path=str(s.path),
+        format=s.format,
+        size_bytes=s.size_bytes,
+        delimiter=s.delimiter,
+        encoding=s.encoding,
+        compression=s.compression,
+    )
+    return finish(raw, source, name=s.path.name, seed=seed, start=start)
+
+
+def read_raw(s: Sniffed, *, limit_mb: float | None, sample_rows: int, seed: int) -> RawTable:
+    """Read one sniffed file whole, or stream it (exact counts, seeded sample) when its estimate
+    passes ``limit_mb`` (None: always whole); check what came out."""
+    streaming = False
     try:
-        streaming = estimate_memory_mb(s) > limit
+        streaming = limit_mb is not None and estimate_memory_mb(s) > limit_mb
         if streaming:
-            sample_rows = _sample_rows_within(s, limit, sample_rows)
+            sample_rows = _sample_rows_within(s, limit_mb, sample_rows)
             if s.format == "parquet":
                 streamed = stream_parquet(s, sample_rows=sample_rows, seed=seed)
             else:
                 streamed = stream_csv(
-                    s, sample_rows=sample_rows, seed=seed, block_bytes=_stream_block_bytes(s, limit)
+                    s, sample_rows=sample_rows, seed=seed, block_bytes=_stream_block_bytes(s, limit_mb)
                 )
             table, n_rows, stats, rejects = streamed.sample, streamed.n_rows, streamed.stats, streamed.rejects
             repeats = streamed.repeats
@@ -118,43 +152,46 @@ def read_table(
         raise
     except _READ_ERRORS as exc:
         raise _read_error(s, exc) from exc
-
     warnings = _check_swallowed(s, n_rows, stats, rejects)
     warnings += _check_shape(s, table, n_rows, rejects) + repeats.warnings()
+    return RawTable(table, n_rows, stats, warnings, sampled=streaming and n_rows > table.num_rows)
+
+
+def finish(raw: RawTable, source: SourceInfo, *, name: str, seed: int, start: float) -> LoadedTable:
+    """Names, types and warnings settled; the pandas frame; ``source`` completed with the counts and timing.
+
+    ``name``: what messages call the input (a file name, or the folder or glob of a dataset).
+    """
+    table, n_rows, stats = raw.table, raw.n_rows, raw.stats
     names, renames = unique_names(table.column_names)
     table, repairs = normalise_types(table, names)
     if table.num_columns == 0:
         raise InputError(
-            f"every column of {s.path.name} holds nested values (lists, structs or maps): "
+            f"every column of {name} holds nested values (lists, structs or maps): "
             "flatten them into plain columns and export the table again"
         )
     kept = set(table.column_names)  # nested columns are dropped
     column_stats = {name: st for name, st in stats.result(names).items() if name in kept}
-    warnings += renames + repairs + _infinity_warnings(column_stats)
-    sampled = streaming and n_rows > table.num_rows
+    warnings = raw.warnings + renames + repairs + _infinity_warnings(column_stats)
     # One block per column avoids a consolidation copy; very wide tables convert faster consolidated.
     split = table.num_columns <= WIDE_TABLE_COLUMNS
     columns, schema = table.columns, table.schema
     del table
+    raw.table = None  # type: ignore[assignment]  # the caller's reference must not keep the Arrow copy alive
     _text_in_one_chunk(columns)
     table = pa.Table.from_arrays(columns, names=schema.names, metadata=schema.metadata)
     del columns
     frame = table.to_pandas(split_blocks=split, self_destruct=split)
     del table
-    source = SourceInfo(
-        path=str(s.path),
-        format=s.format,
-        size_bytes=s.size_bytes,
-        delimiter=s.delimiter,
-        encoding=s.encoding,
-        compression=s.compression,
+    source = replace(
+        source,
         n_rows=n_rows,
         n_rows_profiled=len(frame),
-        sampled=sampled,
+        sampled=raw.sampled,
         sample_note=(
             f"statistics from a uniform sample of {len(frame):,} of {n_rows:,} rows (seed {seed}); "
             "row count and missing counts exact"
-            if sampled
+            if raw.sampled
             else ""
         ),
         read_seconds=time.perf_counter() - start,
@@ -269,6 +306,14 @@ def _stream_block_bytes(s: Sniffed, limit_mb: float) -> int:
     """The streaming parser's block: its memory (about STREAM_MEMORY_PER_BLOCK_BYTE per byte) in the other half of the limit."""
     fit = max(int(limit_mb * MB * (1 - SAMPLE_SHARE) / STREAM_MEMORY_PER_BLOCK_BYTE), MIN_STREAM_BLOCK)
     return max(BLOCK_LINES * s.max_line_bytes, min(fit, csvparse.BLOCK_BYTES))
+
+
+def checked_estimate_mb(s: Sniffed) -> float:
+    """``estimate_memory_mb``, a broken file (a Parquet footer that lies) an ``InputError``."""
+    try:
+        return estimate_memory_mb(s)
+    except _READ_ERRORS as exc:
+        raise _read_error(s, exc) from exc
 
 
 def estimate_memory_mb(s: Sniffed) -> float:

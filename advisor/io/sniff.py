@@ -107,7 +107,7 @@ def sniff(path: str | Path) -> Sniffed:
     if p.is_dir():
         raise InputError(
             f"{name} is a directory, not a table or an image folder: pass a CSV, TSV or Parquet file, "
-            "or a folder with one subfolder of images per class"
+            "a folder of CSV or Parquet shards, or a folder with one subfolder of images per class"
         )
     try:
         size = p.stat().st_size

@@ -131,16 +131,18 @@ def _stream_csv_once(
     read, parse, convert = csv_options(s, rejects, column_types, block_size=block_size)
     with csv_input(s) as source:
         reader = pacsv.open_csv(source, read_options=read, parse_options=parse, convert_options=convert)
-        return _consume(reader, reader.schema, rejects, repeats, sample_rows=sample_rows, seed=seed)
+        return consume_batches(reader, reader.schema, rejects, repeats, sample_rows=sample_rows, seed=seed)
 
 
 def stream_parquet(s: Sniffed, *, sample_rows: int, seed: int) -> Streamed:
     parquet = pq.ParquetFile(s.path)
     batches = parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS)
-    return _consume(batches, parquet.schema_arrow, RowRejects(), None, sample_rows=sample_rows, seed=seed)
+    return consume_batches(
+        batches, parquet.schema_arrow, RowRejects(), None, sample_rows=sample_rows, seed=seed
+    )
 
 
-def _consume(
+def consume_batches(
     batches,
     schema: pa.Schema,
     rejects: RowRejects,

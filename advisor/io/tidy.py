@@ -218,7 +218,9 @@ def header_rows(data: pa.Table | pa.RecordBatch, names: list[str]) -> np.ndarray
     Cheap on normal data: one vectorised comparison on the first text column;
     other columns are compared only on the rows that matched it.
     """
-    text = [i for i, t in enumerate(data.schema.types) if _is_text(t) and not _missing_like(names[i])]
+    # Columns after the named ones (a dataset's shard and partition columns) hold values, never names.
+    types = data.schema.types[: len(names)]
+    text = [i for i, t in enumerate(types) if _is_text(t) and not _missing_like(names[i])]
     if not text:  # a repeated header makes some column text
         return np.empty(0, dtype=np.int64)
     first = text[0]
