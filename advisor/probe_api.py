@@ -99,7 +99,6 @@ def fmt_score(s: Score | None, digits: int = 3) -> str:
     return f"{s.mean:.{digits}f} ± {s.std:.{digits}f}"
 
 
-@dataclass
 def fmt_rows(est: RowsEstimate) -> str:
     """``12,000 (5,000 to 40,000)``; an end not reached within the span reads "beyond 100x"."""
     if est.rows is None:
@@ -109,6 +108,7 @@ def fmt_rows(est: RowsEstimate) -> str:
     return f"{est.rows:,} ({lo} to {hi})"
 
 
+@dataclass
 class CurvePoint:
     n_train: int
     score: Score  # primary metric at this training size
