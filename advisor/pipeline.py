@@ -208,10 +208,13 @@ def check_input_path(path: str | Path) -> os.stat_result:
     """Stat ``path`` (following links); refuse what is neither a regular file nor a folder.
 
     Runs before anything opens the path: opening a FIFO would block forever,
-    and a pipe or device reads as empty or endless.
+    and a pipe or device reads as empty or endless. A glob of shards
+    (``data/part-*.parquet``) stats as the folder it starts in, once it matches.
     """
+    from advisor.io.shards import glob_folder
+
     try:
-        st = os.stat(path)
+        st = os.stat(glob_folder(path) or path)
     except (FileNotFoundError, NotADirectoryError):
         raise InputError(
             f"{path} does not exist: check the path (a CSV, TSV, Parquet file or an image folder)"
