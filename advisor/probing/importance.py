@@ -43,16 +43,17 @@ MODALITIES = ("tabular", "mixed", "text")  # pixel tables and images: one pixel 
 MAX_ROWS = 1000  # held-out rows per fold (a seeded subset beyond)
 REPEATS = 3  # shuffles per column and fold (1 when time is short)
 MAX_COLUMNS = 60  # beyond, the model's own view picks the columns shuffled (none: not measured)
-SHARE = 0.15  # of the probe's budget, at most, for importance and partial dependence together
+SHARE = 0.25  # of the probe's budget, at most, for importance and partial dependence together
+FLOOR_SECONDS = 1.0  # the share is at least this (small budgets), still never the folds' reserve
 TOP_K = 5  # columns the stability is computed on
 STABLE_RHO = 0.6  # mean fold-pair Spearman at or above this: a stable ranking
 CORRELATED_RHO = 0.9  # |Spearman| at or above this: columns that split the credit
 CORRELATION_ROWS = 5000  # rows the correlations are computed on (a seeded subset beyond)
 PD_COLUMNS = 3  # partial dependence for this many top numeric columns, on the first fold measured
 PD_GRID = 10
-PD_ROWS = 300  # held-out rows each partial-dependence point averages over
+PD_ROWS = 200  # held-out rows each partial-dependence point averages over
 DISAGREE_RANKS = 3  # ranks apart (among the top TOP_K of either) for a view to disagree
-SAFETY = 1.5  # estimated cost x this must fit in the time allowed
+SAFETY = 1.3  # estimated cost x this must fit in the time allowed
 
 
 def not_measured_reason(data: ProbeData) -> str | None:
@@ -154,6 +155,7 @@ class DriverMeter:
     n_rows: int = 0
     skipped_for_time: int = 0
     columns: list[str] | None = None  # the sources shuffled, fixed at the first fold
+    constant: bool = False  # the model predicts one value for every row: no drivers
 
     def __post_init__(self) -> None:
         assert self.data.X is not None
@@ -163,7 +165,7 @@ class DriverMeter:
         self, model: FittedModel, test: ProbeData, fold: int, predict_seconds: float, reserve: float
     ) -> None:
         """Permutation importance (and the model's view, and partial dependence on the
-        first fold) for one full-size fit. ``reserve``: seconds the remaining full-size
+        first fold with time for it) for one full-size fit. ``reserve``: seconds the remaining full-size
         fits need; never spent here."""
         if fold >= self.max_folds:
             return
@@ -188,31 +190,37 @@ class DriverMeter:
         sub = test if n == len(test) else test.take(np.sort(rng.choice(len(test), n, replace=False)))
         self.n_rows = max(self.n_rows, n)
         t0 = time.monotonic()
-        base = self._score(model, sub)
-        # One scoring as measured (prediction, checks, metric) plus the frame copy, per shuffle.
-        per_call = max(time.monotonic() - t0, predict_seconds * n / max(len(test), 1)) * 1.5
-        pd_calls = PD_COLUMNS * PD_GRID * min(1.0, PD_ROWS / n) if not self.pd and not self.folds else 0
-        allowed = min(SHARE * self.budget.seconds - self.seconds, self.budget.remaining() - reserve)
+        pred = check_predictions(sub.task, model.predict(sub), len(sub), sub.n_classes)
+        if np.ptp(pred, axis=0).max(initial=0.0) == 0:
+            self.constant = True  # the same prediction for every row (a baseline): nothing drives it
+            return
+        base = score_predictions(sub.task, sub.y, pred, sub.n_classes)[self.plan.metric]
+        # One scoring as measured (prediction, checks, metric), with a margin for the frame copy.
+        per_call = max(time.monotonic() - t0, predict_seconds * n / max(len(test), 1)) * 1.2
+        share = max(SHARE * self.budget.seconds, FLOOR_SECONDS)
+        allowed = min(share - self.seconds, self.budget.remaining() - reserve)
         for repeats in (self.repeats, 1):
-            cost = (len(self.columns) * repeats + pd_calls) * per_call
-            if cost * SAFETY <= allowed:
+            if len(self.columns) * repeats * per_call * SAFETY <= allowed:
                 break
         else:
             self.skipped_for_time += 1
             return
         if repeats < self.repeats:
             self.repeats = repeats  # every fold then uses the same number of shuffles
-        deadline = time.monotonic() + max(allowed, 0.0)
+        deadline = t0 + max(allowed, 0.0)
         drops = self._drops(model, sub, base, rng, deadline)
         if drops is None:
             self.skipped_for_time += 1
             return
         self.folds.append(_Fold(fold, drops))
-        if pd_calls and self.data.task in ("binary", "regression"):
+        if not self.pd and self.data.task in ("binary", "regression"):
+            # On the first fold with time left for it, after its drops name the top columns.
             top = sorted(drops, key=lambda c: -drops[c])
             numeric = [c for c in top if self._numeric(c) and drops[c] > 0][:PD_COLUMNS]
             few = sub if len(sub) <= PD_ROWS else sub.take(np.arange(PD_ROWS))  # sub is a seeded sample
-            self.pd = [_partial_dependence(model, few, c, fold, self.data.task) for c in numeric]
+            cost = len(numeric) * per_call * max(1.0, PD_GRID * len(few) / n)  # one call per column
+            if cost * SAFETY <= deadline - time.monotonic():
+                self.pd = [_partial_dependence(model, few, c, fold, self.data.task) for c in numeric]
 
     def _numeric(self, source: str) -> bool:
         features = self.groups[source]
@@ -260,7 +268,7 @@ class DriverMeter:
     def result(self, n_folds: int) -> Drivers | None:
         """The measured importance over the folds measured, or None (the notes say why)."""
         if not self.folds:
-            if self.skipped_for_time:
+            if self.skipped_for_time and not self.constant:
                 self.notes.append("importance not measured: no time left in the probe's budget for it")
             return None
         n_folds = min(n_folds, self.max_folds)
@@ -375,12 +383,18 @@ def _partial_dependence(
     values = sub.X[column].to_numpy(dtype=np.float64)
     finite = values[~np.isnan(values)]
     grid = np.unique(np.quantile(finite, np.linspace(0.05, 0.95, PD_GRID))) if len(finite) else np.array([])
-    means = []
-    for g in grid:
-        X = sub.X.copy()
-        X[column] = float(g)
-        pred = check_predictions(task, model.predict(_with_X(sub, X)), len(sub), sub.n_classes)
-        means.append(float(np.mean(pred[:, 1] if task == "binary" else pred)))
+    if not len(grid):
+        return PartialDependence(column, [], [], fold)
+    # Every grid value's copy of the rows in one frame: one predict call, not one per value.
+    import pandas as pd
+
+    idx = np.tile(np.arange(len(sub)), len(grid))
+    X = sub.X.iloc[idx].reset_index(drop=True)
+    X[column] = np.repeat(grid, len(sub))
+    big = _with_X(sub.take(idx), X)
+    pred = check_predictions(task, model.predict(big), len(big), sub.n_classes)
+    out = pred[:, 1] if task == "binary" else pred
+    means = pd.Series(out).groupby(np.repeat(np.arange(len(grid)), len(sub))).mean().tolist()
     return PartialDependence(column, [round(float(g), 6) for g in grid], [round(m, 6) for m in means], fold)
 
 
