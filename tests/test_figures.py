@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import importlib.util
 import re
 import subprocess
 import sys
@@ -34,6 +35,10 @@ from tests.conftest import run_cli
 SCRIPT_COLUMN = "<script>alert(1)</script>"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 KINDS = ("learning_curves", "scores", "leakage")
+# README's dev install has no matplotlib (CI installs the figures extra): drawing tests skip without it.
+needs_matplotlib = pytest.mark.skipif(
+    importlib.util.find_spec("matplotlib") is None, reason='needs matplotlib: pip install -e ".[dev,figures]"'
+)
 
 
 @functools.cache
@@ -111,6 +116,7 @@ def _links(markdown: str) -> list[str]:
     return re.findall(r"\]\(([^)]+)\)", markdown)
 
 
+@needs_matplotlib
 def test_a_real_run_writes_its_figures_and_links_them(tmp_path):
     """End to end, the probes under a small budget: whatever was measured is drawn and linked."""
     out = tmp_path / "report.md"
@@ -123,6 +129,7 @@ def test_a_real_run_writes_its_figures_and_links_them(tmp_path):
     assert all((tmp_path / unquote(link)).is_file() for link in links)
 
 
+@needs_matplotlib
 def test_markdown_file_links_every_figure_and_the_files_are_real(cli_with_report, tmp_path):
     out = tmp_path / "report.md"
     code, stdout, err = cli_with_report("-o", str(out))
@@ -153,6 +160,7 @@ def test_markdown_file_links_every_figure_and_the_files_are_real(cli_with_report
     assert not [p for p in tmp_path.rglob(".*")], "no temporary file left behind"
 
 
+@needs_matplotlib
 def test_a_report_name_that_needs_encoding_still_links(cli_with_report, tmp_path):
     out = tmp_path / "q1 (draft).md"
     code, _, err = cli_with_report("-o", str(out))
@@ -185,6 +193,7 @@ def test_without_matplotlib_the_report_is_written_with_a_note(cli_with_report, t
     assert 'pip install "advisor[figures]"' in UNAVAILABLE_NOTE
 
 
+@needs_matplotlib
 def test_figures_are_omitted_when_there_is_nothing_to_draw(cli_with_report, tmp_path):
     bare = dataclasses.replace(
         leaky_report(),
@@ -201,6 +210,7 @@ def test_figures_are_omitted_when_there_is_nothing_to_draw(cli_with_report, tmp_
     assert "## Figures" not in out.read_text()
 
 
+@needs_matplotlib
 def test_a_stale_figure_goes_and_other_files_stay(cli_with_report, tmp_path):
     folder = tmp_path / "report_files"
     folder.mkdir()
@@ -214,6 +224,7 @@ def test_a_stale_figure_goes_and_other_files_stay(cli_with_report, tmp_path):
     assert (folder / "notes.txt").read_text() == "mine"
 
 
+@needs_matplotlib
 def test_figures_are_deterministic():
     first, second = draw_figures(leaky_report()), draw_figures(leaky_report())
     assert [(d.kind, d.png, d.svg) for d in first] == [(d.kind, d.png, d.svg) for d in second]
@@ -239,6 +250,7 @@ def test_a_file_in_the_way_of_the_figure_folder_is_refused(tmp_path, monkeypatch
     assert (tmp_path / "report_files").read_text() == "keep me"
 
 
+@needs_matplotlib
 def test_a_linked_report_gets_its_figures_beside_the_target(cli_with_report, tmp_path):
     real = tmp_path / "reports" / "real.md"
     real.parent.mkdir()
