@@ -46,6 +46,9 @@ class Case:
     expect_excluded: frozenset[str] = frozenset()  # columns the headline must leave out
     expect_split: str | None = None  # "random" | "time" | "group", None: not checked
     options: Mapping[str, Any] = field(default_factory=dict)  # extra recommend() keyword arguments
+    # --goal explain: columns the explanation must name as drivers (a proxy of one counts),
+    # with a stable ranking
+    expect_drivers: frozenset[str] = frozenset()
     note: str = ""
 
 
@@ -278,6 +281,39 @@ def make_groups(folder: Path) -> Path:
     return _write(frame.iloc[order], folder, "customers")
 
 
+def make_sensors(folder: Path) -> Path:
+    """60 sensors x 60 hourly readings (`sensor_id`, `timestamp`), rows sorted by sensor, then time.
+
+    Each sensor's `reading` is a random walk and `temp` is noise; the alarm is "the
+    last three readings rose" (about 1 row in 8). No row on its own shows it: the
+    per-row models sit near chance, while lags of each sensor's past readings (or a
+    recurrent net over them) see it directly.
+    """
+    import numpy as np
+    import pandas as pd
+
+    rng, n_sensors, n_readings = _rng(12), 60, 60
+    stamps = pd.date_range("2024-01-01", periods=n_readings, freq="h").strftime("%Y-%m-%d %H:%M")
+    parts = []
+    for s in range(n_sensors):
+        reading = np.cumsum(rng.normal(size=n_readings))
+        rise = np.diff(reading, prepend=np.nan) > 0
+        alarm = rise & np.roll(rise, 1) & np.roll(rise, 2)
+        alarm[:3] = False
+        parts.append(
+            pd.DataFrame(
+                {
+                    "sensor_id": f"S{s:02d}",
+                    "timestamp": stamps,
+                    "reading": reading.round(4),
+                    "temp": rng.normal(size=n_readings).round(4),
+                    "alarm": alarm.astype(int),
+                }
+            )
+        )
+    return _write(pd.concat(parts, ignore_index=True), folder, "sensors")
+
+
 def make_diabetes(folder: Path) -> Path:
     """sklearn load_diabetes: 442 rows, 10 standardised features, disease progression (regression)."""
     import pandas as pd
@@ -298,6 +334,25 @@ def make_wine(folder: Path) -> Path:
     frame = pd.DataFrame(d.data, columns=list(d.feature_names))
     frame["cultivar"] = d.target
     return _write(frame, folder, "wine")
+
+
+def make_drivers(folder: Path) -> Path:
+    """2,000 rows: a logistic target in a (strong, +) and b (-); a_copy = a + N(0, 0.1); two noise columns."""
+    import pandas as pd
+
+    rng, n = _rng(11), 2000
+    a, b = rng.normal(size=n), rng.normal(size=n)
+    frame = pd.DataFrame(
+        {
+            "noise1": rng.normal(size=n).round(4),
+            "a": a.round(4),
+            "b": b.round(4),
+            "a_copy": (a + rng.normal(0, 0.1, n)).round(4),
+            "noise2": rng.normal(size=n).round(4),
+        }
+    )
+    frame["y"] = (rng.random(n) < _sigmoid(2.0 * a - 1.2 * b)).astype(int)
+    return _write(frame, folder, "drivers")
 
 
 def cases() -> list[Case]:
@@ -378,6 +433,24 @@ def cases() -> list[Case]:
             make_diabetes,
         ),
         Case("wine", "sklearn wine, 3 classes, 178 rows", "cultivar", s({"linear"}), make_wine),
+        Case(
+            "sensors",
+            "60 sensors x 60 readings, alarm = last three readings rose: the signal is in the order",
+            "alarm",
+            s({"gbdt", "rnn"}),
+            make_sensors,
+            expect_split="time",
+            note="gbdt through seq_gbdt (lag features); the per-row lightgbm probe stays near chance",
+        ),
+        Case(
+            "explain_drivers",
+            "--goal explain; logistic in a, b; a_copy ~ a; two noise columns: drivers a, b, stable",
+            "y",
+            s({"linear"}),
+            make_drivers,
+            options={"goal": "explain"},
+            expect_drivers=s({"a", "b"}),
+        ),
     ]
 
 
@@ -466,9 +539,24 @@ def run_case(case: Case, budget: float, folder: Path | None = None) -> Outcome:
     extra = sorted(set(out.excluded) - case.expect_excluded)
     if extra:
         out.misses.append(f"wrongly excluded: {', '.join(extra)}")
+    if case.expect_drivers:
+        out.misses += _driver_misses(case, getattr(rec, "explanation", None))
     if case.expect_split and getattr(stage, "split", None) != case.expect_split:
         out.misses.append(f"split {getattr(stage, 'split', NA)}, expected {case.expect_split}")
     return out
+
+
+def _driver_misses(case: Case, ex: Any) -> list[str]:
+    """The explanation names the expected drivers (or a proxy of each), stably; noise is not among them."""
+    if ex is None or not getattr(ex, "drivers", None):
+        return ["no drivers in the explanation"]
+    named = {d.column for d in ex.drivers} | {c for d in ex.drivers for c in d.correlated_with}
+    misses = [f"driver {c} not named" for c in sorted(case.expect_drivers - named)]
+    if ex.stable is not True:
+        misses.append(f"ranking not stable ({ex.stability})")
+    if any(d.column.startswith("noise") for d in ex.drivers):
+        misses.append("a noise column among the drivers")
+    return misses
 
 
 def _cell(text: str) -> str:
