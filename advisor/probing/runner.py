@@ -187,11 +187,11 @@ def evaluate_probe(
             if curve_failure is not None and not is_full:
                 continue
             full_times = [f.fit_seconds for f in fits if f.frac_index == last]
-            wait = None  # a cluster's fit: how long to wait for it
+            wait = None  # a cluster's fit: how long to wait for it (the session stops the probe)
             if step >= min(MIN_FULL_FOLDS, n_folds):
                 remaining = wait = budget.remaining()
                 expected = float(np.mean(full_times)) * frac if full_times else 0.0
-                if remaining <= 0.0 or (session.in_process and expected > remaining):
+                if session.in_process and (remaining <= 0.0 or expected > remaining):
                     stopped = True
                     break
             if is_full:
