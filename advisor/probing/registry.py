@@ -1,7 +1,9 @@
 """Probe discovery from the ``advisor.probes`` entry point.
 
 Built-in probes are registered exactly like a third party's. A plugin that
-fails to import or instantiate is skipped with a message, never a crash. This
+fails to import or instantiate is skipped with a message, never a crash.
+``probe_catalog`` lists every registered probe, runnable or not and why, for
+``advisor probes list``. This
 module imports no heavy library; a probe module should import torch inside
 ``fit`` so discovery stays cheap.
 """
