@@ -14,7 +14,13 @@ is measured by the child itself just before the step starts. Steps:
   rules, report), what a user runs.
 
 ``--gzip`` also writes each file gzipped (its text size then comes from
-``advisor.io.gzsize``). Run ``python benchmarks/bench_memory.py --help``.
+``advisor.io.gzsize``).
+
+``--big-gb 5`` instead generates one CSV of that many GB in the system's temp
+folder (25 mixed columns like bench_profile.py's, written by DuckDB in
+parallel), runs ``advisor recommend FILE --no-probes`` on it with the default
+memory limit, prints the child's wall time and peak RSS, and deletes the file.
+Run ``python benchmarks/bench_memory.py --help``.
 """
 
 from __future__ import annotations
@@ -130,6 +136,89 @@ def child(step: str, path: str) -> None:
     print(json.dumps({**info, "per_byte": per_byte, "estimate": estimate, "hwm": hwm}))
 
 
+def generate_big(path: Path, gb: float, seed: int = 0) -> int:
+    """About ``gb`` GB of the mixed benchmark CSV (id, 14 numeric, 9 categorical, target; 5% missing).
+
+    Written by DuckDB from ``range()`` in parallel: pandas would take most of an
+    hour for 5 GB on two cores. Returns the rows written.
+    """
+    import duckdb
+
+    rows = int(gb * 1e9 / 182)  # bytes per row of this shape (bench_profile.py: 182 MB per million)
+    columns = ["range AS id"]
+    for i in range(14):
+        value = "CAST(floor(random() * 1000) AS BIGINT)" if i % 3 == 0 else "round(random() * 6 - 3, 6)"
+        columns.append(f"CASE WHEN random() < 0.05 THEN NULL ELSE {value} END AS num_{i}")
+    for i in range(9):
+        level = f"'level_' || CAST(floor(random() * {5 + 5 * i}) AS BIGINT)"
+        columns.append(f"CASE WHEN random() < 0.05 THEN NULL ELSE {level} END AS cat_{i}")
+    columns.append("CAST(random() < 0.5 AS INTEGER) AS target")
+    con = duckdb.connect()
+    con.execute(f"SELECT setseed({(seed % 1000) / 1000})")
+    con.execute(f"COPY (SELECT {', '.join(columns)} FROM range({rows})) TO '{path}' (HEADER, DELIMITER ',')")
+    return rows
+
+
+def measure_big(gb: float) -> None:
+    """Peak RSS and wall time of ``advisor recommend --no-probes`` on a generated CSV of ``gb`` GB."""
+    import time
+
+    folder = Path(tempfile.mkdtemp(prefix="advisor-big-"))
+    path = folder / f"big_{gb:g}gb.csv"
+    try:
+        start = time.perf_counter()
+        rows = generate_big(path, gb)
+        print(
+            f"generated {path} ({path.stat().st_size / 1e9:.2f} GB, {rows:,} rows) in {time.perf_counter() - start:.0f} s"
+        )
+        print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}", flush=True)
+        cmd = [sys.executable, __file__, "--child", "big", "--path", str(path)]
+        start = time.perf_counter()
+        with tempfile.TemporaryFile("w+") as out:
+            proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+            _, status, usage = os.wait4(proc.pid, 0)
+            out.seek(0)
+            text = out.read().strip()
+        wall = time.perf_counter() - start
+        if status != 0:
+            print(f"failed: {text.splitlines()[-1] if text else status}")
+            return
+        info = json.loads(text.splitlines()[-1])
+        print(
+            f"advisor recommend --no-probes: {wall:.0f} s, peak RSS {info['hwm'] / MB:,.0f} MB, "
+            f"{info['rows']:,} rows, {info['profiled']:,} profiled (sampled: {info['sampled']})"
+        )
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def big_child(path: str) -> None:
+    """``advisor recommend PATH --no-probes`` with the default memory limit, as a user runs it."""
+    from advisor.cli import cli
+
+    out = Path(tempfile.mkdtemp()) / "r.json"
+    try:
+        cli.main(
+            ["recommend", path, "--no-probes", "-q", "--format", "json", "-o", str(out)],
+            standalone_mode=False,
+        )
+        source = json.loads(out.read_text())["dataset"]["source"]
+    finally:
+        shutil.rmtree(out.parent)
+    status = Path("/proc/self/status").read_text()
+    hwm = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM"))) * 1024
+    print(
+        json.dumps(
+            {
+                "hwm": hwm,
+                "rows": source["n_rows"],
+                "profiled": source["n_rows_profiled"],
+                "sampled": source["sampled"],
+            }
+        )
+    )
+
+
 def measure(step: str, path: Path) -> dict[str, object]:
     """Run ``step`` on ``path`` in a subprocess; its peak RSS from the kernel (wait4)."""
     cmd = [sys.executable, __file__, "--child", step, "--path", str(path)]
@@ -154,11 +243,20 @@ def main() -> None:
     parser.add_argument("--kinds", default=",".join(KINDS), help=f"comma-separated subset of {KINDS}")
     parser.add_argument("--steps", default=",".join(STEPS), help=f"comma-separated subset of {STEPS}")
     parser.add_argument("--gzip", action="store_true", help="also measure each file gzipped")
+    parser.add_argument(
+        "--big-gb", type=float, help="instead: peak RSS of --no-probes on a generated CSV of this many GB"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--path", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child == "big":
+        big_child(args.path)
+        return
     if args.child:
         child(args.child, args.path)
+        return
+    if args.big_gb:
+        measure_big(args.big_gb)
         return
 
     DATA_DIR.mkdir(exist_ok=True)

@@ -1,8 +1,20 @@
-"""Benchmark: read + profile speed and peak memory against plain ``pandas.read_csv``.
+"""Benchmark: read + profile speed and peak memory against plain ``pandas.read_csv`` and DuckDB.
 
 Generates a mixed numeric/categorical CSV (default 1,000,000 rows x 25 columns,
-about 250 MB) into ``bench-data/`` if absent, then runs each step in its own
-subprocess and reports wall time and the child's peak RSS (from ``os.wait4``).
+about 180 MB) into ``bench-data/`` if absent, and a Parquet copy of it, then
+runs each step in its own subprocess, the steps taking turns, and reports wall
+time, each step's ratio to ``pandas.read_csv`` of the same file, and the child's
+peak RSS (from ``os.wait4``). Steps:
+
+- ``pandas``, ``pandas-parquet``: ``pandas.read_csv`` / ``pandas.read_parquet``;
+- ``duckdb``, ``duckdb-parquet``: DuckDB reads the file and aggregates every
+  column (count, non-null count, min, max) in one parallel pass: the floor for
+  a profile's exact statistics;
+- ``read``, ``read+profile``, ``stream``: ``read_table`` (whole / ``--memory-limit``)
+  and ``profile_table``;
+- ``advisor``, ``advisor-parquet``: ``advisor recommend FILE --no-probes`` in the
+  child (read, profile, rules, report), what a user runs.
+
 Run ``python benchmarks/bench_profile.py --help`` for options.
 """
 
@@ -23,6 +35,18 @@ N_CATEGORICAL = 9
 CHUNK_ROWS = 100_000
 MISSING_RATE = 0.05
 STEPS = ("pandas", "read", "read+profile", "stream")
+ALL_STEPS = (
+    "pandas",
+    "duckdb",
+    "read",
+    "read+profile",
+    "advisor",
+    "stream",
+    "pandas-parquet",
+    "duckdb-parquet",
+    "advisor-parquet",
+)
+PARQUET_STEPS = {"pandas-parquet", "duckdb-parquet", "advisor-parquet"}
 
 
 def generate(path: Path, n_rows: int, shape: str = "mixed", seed: int = 0) -> None:
@@ -69,6 +93,12 @@ def child(step: str, path: str, memory_limit_mb: float) -> None:
     info: dict[str, object] = {}
     if step == "pandas":
         info["rows"] = len(pd.read_csv(path))
+    elif step == "pandas-parquet":
+        info["rows"] = len(pd.read_parquet(path))
+    elif step.startswith("duckdb"):
+        info["rows"] = _duckdb_aggregate(path)
+    elif step.startswith("advisor"):
+        info["rows"] = _advisor_no_probes(path)
     elif step == "stream":
         loaded = read_table(path, memory_limit_mb=memory_limit_mb)
         info.update(rows=loaded.source.n_rows, profiled=loaded.source.n_rows_profiled)
@@ -81,7 +111,55 @@ def child(step: str, path: str, memory_limit_mb: float) -> None:
             profile_table(loaded, target="target")
     info["seconds"] = time.perf_counter() - start
     info["cpu"] = time.process_time() - cpu_start  # all threads; robust to other load on the machine
+    # This process's own peak: wait4's ru_maxrss also holds the parent's (Linux keeps it over fork and exec).
+    status = Path("/proc/self/status").read_text()
+    info["hwm_mb"] = (
+        int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM"))) / 1024
+    )
     print(json.dumps(info))
+
+
+def _duckdb_aggregate(path: str) -> int:
+    """One DuckDB pass over the file: row count and, per column, non-null count, min and max."""
+    import duckdb
+
+    from advisor.compute import usable_cpus
+
+    con = duckdb.connect()
+    con.execute(f"SET threads = {usable_cpus()}")
+    scan = f"read_parquet('{path}')" if path.endswith(".parquet") else f"read_csv('{path}')"
+    names = [row[0] for row in con.sql(f"DESCRIBE SELECT * FROM {scan}").fetchall()]
+    aggregates = ["count(*)"] + [f'count("{n}"), min("{n}"), max("{n}")' for n in names]
+    return int(con.sql(f"SELECT {', '.join(aggregates)} FROM {scan}").fetchall()[0][0])
+
+
+def _advisor_no_probes(path: str) -> int:
+    """``advisor recommend PATH --no-probes`` in this process; the row count from its JSON report."""
+    import shutil
+    import tempfile
+
+    from advisor.cli import cli
+
+    out = Path(tempfile.mkdtemp()) / "r.json"
+    try:
+        cli.main(
+            ["recommend", path, "--no-probes", "-q", "--format", "json", "-o", str(out)],
+            standalone_mode=False,
+        )
+        return int(json.loads(out.read_text())["dataset"]["source"]["n_rows"])
+    finally:
+        shutil.rmtree(out.parent)
+
+
+def parquet_copy(path: Path) -> Path:
+    """The benchmark CSV as Parquet (pyarrow's defaults: snappy, one file), made once."""
+    target = path.with_suffix(".parquet")
+    if not target.exists():
+        import pyarrow.csv as pacsv
+        import pyarrow.parquet as pq
+
+        pq.write_table(pacsv.read_csv(path), target)
+    return target
 
 
 def measure(step: str, path: Path, memory_limit_mb: float) -> dict[str, object]:
@@ -108,7 +186,7 @@ def measure(step: str, path: Path, memory_limit_mb: float) -> dict[str, object]:
     if status != 0 or not text:
         return {"error": error.splitlines()[-1] if error else f"exit status {status}"}
     info = json.loads(text.splitlines()[-1])
-    info["peak_mb"] = usage.ru_maxrss / 1024  # KB on Linux
+    info["peak_mb"] = info.get("hwm_mb") or usage.ru_maxrss / 1024  # KB on Linux
     return info
 
 
@@ -122,7 +200,9 @@ def main() -> None:
         default=1,
         help="runs per step, taking turns; the fastest and the median are reported",
     )
-    parser.add_argument("--steps", default=",".join(STEPS), help=f"comma-separated subset of {STEPS}")
+    parser.add_argument(
+        "--steps", default=",".join(STEPS), help=f"comma-separated subset of {ALL_STEPS}, or 'all'"
+    )
     parser.add_argument(
         "--shape",
         choices=("mixed", "floats"),
@@ -145,28 +225,35 @@ def main() -> None:
         generate(path, args.rows, args.shape)
     load = os.getloadavg()[0]
     print(f"{path.name}: {path.stat().st_size / 1e6:.0f} MB, {os.cpu_count()} cores, load average {load:.1f}")
-    steps = args.steps.split(",")
+    steps = list(ALL_STEPS) if args.steps == "all" else args.steps.split(",")
+    paths = {step: path for step in steps}
+    if PARQUET_STEPS & set(steps):
+        parquet = parquet_copy(path)
+        print(f"{parquet.name}: {parquet.stat().st_size / 1e6:.0f} MB")
+        paths.update({step: parquet for step in PARQUET_STEPS & set(steps)})
     runs: dict[str, list[dict[str, object]]] = {step: [] for step in steps}
     # Steps take turns, so a slow spell of a shared machine hits them alike.
     for _ in range(args.repeat):
         for step in steps:
-            runs[step].append(measure(step, path, args.memory_limit))
+            runs[step].append(measure(step, paths[step], args.memory_limit))
     results = {}
     for step in steps:
         ok = sorted((r for r in runs[step] if "error" not in r), key=lambda r: r["seconds"])
         results[step] = {**ok[0], "median": ok[len(ok) // 2]["seconds"]} if ok else runs[step][0]
-    base = results.get("pandas", {})
+    print("x pandas: the ratio to pandas reading the same file (read_csv, or read_parquet for *-parquet)")
     print(
-        f"{'step':<14}{'best s':>8}{'x pandas':>10}{'median s':>10}{'x pandas':>10}{'cpu s':>8}{'peak MB':>9}"
+        f"{'step':<16}{'best s':>8}{'x pandas':>10}{'median s':>10}{'x pandas':>10}{'cpu s':>8}{'peak MB':>9}"
         "  rows profiled"
     )
     for step, r in results.items():
         if "error" in r:
-            print(f"{step:<14}  failed: {r['error']}")
+            print(f"{step:<16}  failed: {r['error']}")
             continue
+        base = results.get("pandas-parquet" if step in PARQUET_STEPS else "pandas", {})
+        base = {} if "error" in base else base
         best = f"{r['seconds'] / base['seconds']:.2f}" if "seconds" in base else "-"
         median = f"{r['median'] / base['median']:.2f}" if "median" in base else "-"
-        line = f"{step:<14}{r['seconds']:>8.2f}{best:>10}{r['median']:>10.2f}{median:>10}{r['cpu']:>8.2f}"
+        line = f"{step:<16}{r['seconds']:>8.2f}{best:>10}{r['median']:>10.2f}{median:>10}{r['cpu']:>8.2f}"
         print(f"{line}{r['peak_mb']:>9.0f}  {r.get('profiled', r['rows']):,}")
 
 
