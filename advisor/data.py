@@ -26,7 +26,7 @@ MIN_ROWS_PER_CLASS = 2
 @dataclass
 class ProbeData:
     task: str  # "binary" | "multiclass" | "regression"
-    modality: str  # "tabular" | "text" | "mixed" | "image" | "signal"
+    modality: str  # "tabular" | "text" | "mixed" | "image" | "signal" | "audio"
     # Classification: int64 codes 0..k-1 indexing class_names. Regression: float64.
     y: np.ndarray
     class_names: list[str] = field(default_factory=list)
@@ -37,6 +37,9 @@ class ProbeData:
     feature_kinds: dict[str, str] = field(default_factory=dict)  # column -> numeric|categorical|text
     # Images as uint8 (n, H, W, C), all resized to one shape by the loader.
     images: np.ndarray | None = None
+    # Audio clips as float32 log-mel spectrograms (n, n_mels, frames), computed once by the
+    # audio reader (a clip's features do not depend on the fold); None for other modalities.
+    spectrograms: np.ndarray | None = None
     # For "signal" tables whose columns are a pixel grid: (H, W, C), else None.
     pixel_shape: tuple[int, int, int] | None = None
     n_rows_total: int = 0  # rows in the source before any sampling
@@ -76,6 +79,7 @@ class ProbeData:
             y=self.y[idx],
             X=None if self.X is None else self.X.iloc[idx].reset_index(drop=True),
             images=None if self.images is None else self.images[idx],
+            spectrograms=None if self.spectrograms is None else self.spectrograms[idx],
             time_key=None if self.time_key is None else self.time_key[idx],
             groups=None if self.groups is None else self.groups[idx],
         )

@@ -20,11 +20,12 @@ ColumnKind = Literal[
     "identifier",
     "constant",
     "image_path",
+    "audio_path",
 ]
 Task = Literal["binary", "multiclass", "regression", "none"]
 # "signal": a table of many homogeneous unnamed numeric columns (pixels,
 # samples of a waveform): raw unstructured data stored as a table.
-Modality = Literal["tabular", "text", "mixed", "image", "signal"]
+Modality = Literal["tabular", "text", "mixed", "image", "signal", "audio"]
 Severity = Literal["info", "warning", "error"]
 
 # Kinds that are used as model inputs; identifiers and constants are dropped.
@@ -104,6 +105,26 @@ class ImageStats:
 
 
 @dataclass
+class AudioStats:
+    """Labelled audio clips (advisor/profile/audio.py): counts describe the whole source."""
+
+    n_clips: int  # readable clips (files listed, minus the skipped among those read)
+    n_unreadable: int  # missing, corrupt or not audio
+    n_empty: int  # no samples
+    n_too_long: int  # over the length a clip may have (recordings to segment), skipped
+    per_class: dict[str, int]
+    min_per_class: int
+    duration_median: float  # seconds as stored, over the clips read
+    duration_min: float
+    duration_max: float
+    sample_rates: dict[str, int]  # native rate in Hz -> clips read
+    channels: dict[str, int]  # native channel count -> clips read (all mixed down to mono)
+    silence_share: float  # share of 25 ms frames below the silence level, over the clips read (0..1)
+    sample_rate: int  # the one rate every clip was resampled to, Hz
+    clip_seconds: float  # the one length every clip was clipped or padded to
+
+
+@dataclass
 class TimeOrder:
     """The column that orders the rows in time: forward-chaining folds sort by it."""
 
@@ -170,6 +191,7 @@ class DatasetProfile:
     warnings: list[DataWarning] = field(default_factory=list)
     text: TextStats | None = None
     images: ImageStats | None = None
+    audio: AudioStats | None = None
     pixel_shape: list[int] | None = None  # [H, W, C] for signal/pixel tables when known
     time_order: TimeOrder | None = None  # rows ordered in time (advisor/profile/order.py)
     groups: Groups | None = None  # an entity whose rows repeat (advisor/profile/order.py)

@@ -174,34 +174,19 @@ def _load(
     image_size: int,
     probes: bool = True,
 ):
-    """Read and profile a table or an image folder; return (profile, ProbeData or None without probes)."""
-    if stat.S_ISDIR(check_input_path(path).st_mode):
-        from advisor.io.images import is_image_folder, load_image_folder
-        from advisor.profile.images import prepare_images, profile_images
+    """Read and profile ``path`` with the first reader that detects it (``advisor.readers``);
+    return (profile, ProbeData or None without probes)."""
+    from advisor.readers import ReadOptions, read
 
-        if not is_image_folder(path):
-            from advisor.io.images import image_folder_error
-
-            raise image_folder_error(path)  # says which: one class, empty classes, or no image folder
-        loaded = load_image_folder(path, size=image_size, max_images=MAX_IMAGES, seed=constraints.seed)
-        profile = profile_images(loaded, str(path))
-        return profile, prepare_images(loaded, profile)
-
-    from advisor.io.read import read_table
-    from advisor.profile.build import profile_table
-    from advisor.profile.prepare import prepare
-
-    table = read_table(path, memory_limit_mb=memory_limit_mb, seed=constraints.seed)
-    profile = profile_table(
-        table,
+    options = ReadOptions(
+        constraints=constraints,
         target=target,
         task=task,
-        time_column=constraints.time_column,
-        group_column=constraints.group_column,
+        memory_limit_mb=memory_limit_mb,
+        image_size=image_size,
+        max_items=MAX_IMAGES,
     )
-    if profile.modality == "image":
-        return _image_csv(path, table, profile, constraints, image_size)
-    return profile, prepare(table, profile) if probes else None
+    return read(path, check_input_path(path), options, prepare=probes)
 
 
 def check_input_path(path: str | Path) -> os.stat_result:
@@ -232,38 +217,6 @@ def check_input_path(path: str | Path) -> os.stat_result:
             f"{path} is not a regular file (a pipe, socket or device): save the data to a file and pass its path"
         )
     return st
-
-
-def _image_csv(path: Path, table, profile: DatasetProfile, constraints: Constraints, image_size: int):
-    """A CSV with an image-path column: the images it names (relative to the CSV) are the data."""
-    from advisor.io.images import load_image_paths
-    from advisor.profile.images import prepare_images, profile_images
-
-    col = profile.columns_of("image_path")[0]
-    frame = table.frame
-    loaded = load_image_paths(
-        frame[col].tolist(),
-        path.parent,
-        size=image_size,
-        labels=frame[profile.target.name].tolist(),
-        max_images=MAX_IMAGES,
-        seed=constraints.seed,
-    )
-    images = profile_images(loaded, str(path), source_format="image-csv")
-    # Keep what the table profile knows: how the CSV was read, its columns, and
-    # how the target was chosen.
-    images.source = replace(profile.source, format=f"image-csv ({profile.source.format})")
-    images.columns = profile.columns
-    images.n_columns = profile.n_columns
-    images.target.name, images.target.inferred, images.target.how = (
-        profile.target.name,
-        profile.target.inferred,
-        profile.target.how,
-    )
-    images.modality_reason = f"column '{col}' holds image paths; {len(loaded):,} images loaded"
-    seen = {w.code for w in images.warnings}
-    images.warnings = [w for w in profile.warnings if w.code not in seen] + images.warnings
-    return images, prepare_images(loaded, images)
 
 
 def _probe(data, profile, constraints, compute, progress):

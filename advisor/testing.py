@@ -132,6 +132,15 @@ def make_data(
         pixels = 40 + 160 * level[:, None, None, None] + rng.normal(0, 30, (n, 8, 8, 1))
         images = np.clip(pixels, 0, 255).astype(np.uint8)
         return ProbeData(task=task, modality=modality, y=y, class_names=names, images=images, n_rows_total=n)
+    if modality == "audio":
+        # Log-mel spectrograms (16 bands x 24 frames, dB) of a noisy tone whose band follows the signal.
+        band = np.clip(np.round((signal - signal.min()) / (np.ptp(signal) or 1.0) * 15), 0, 15).astype(np.int64)
+        spectrograms = rng.normal(-60.0, 6.0, (n, 16, 24))
+        spectrograms[np.arange(n), band, :] += 40.0
+        return ProbeData(
+            task=task, modality=modality, y=y, class_names=names, n_rows_total=n,
+            spectrograms=spectrograms.astype(np.float32),
+        )  # fmt: skip
     columns: dict[str, Any] = {}
     kinds: dict[str, str] = {}
     if modality == "signal":
@@ -165,6 +174,51 @@ def make_data(
         data.time_key = (rows // SEQUENCE_ENTITIES).astype(np.float64)
         data.sequence, data.time_column, data.group_column = "row", "t", "entity"
     return data
+
+
+# Generated tone classes: (base pitch in Hz, harmonic amplitudes, sweep in octaves over the clip).
+TONES: dict[str, tuple[float, tuple[float, ...], float]] = {
+    "low-up": (220.0, (1.0, 0.5, 0.25), 1.0),
+    "low-down": (440.0, (1.0, 0.5, 0.25), -1.0),
+    "high-up": (660.0, (1.0, 0.0, 0.6, 0.0, 0.4), 1.0),
+    "high-down": (1320.0, (1.0, 0.0, 0.6, 0.0, 0.4), -1.0),
+}
+
+
+def make_tone_folder(
+    folder: Any,
+    per_class: int,
+    *,
+    classes: tuple[str, ...] = tuple(TONES),
+    seconds: float = 1.0,
+    rate: int = 16_000,
+    noise: float = 0.05,
+    seed: int = SEED,
+) -> Any:
+    """Write ``folder/<class>/<i>.wav``: noisy tones of each class in ``TONES``, with the pitch
+    jittered by up to a semitone and a random level. "low-up" and "low-down" (and the two
+    "high" ones) cover the same pitches, one rising, one falling: only the order in time
+    tells them apart, which summary statistics of the spectrum do not keep. Returns ``folder``."""
+    from pathlib import Path
+
+    import numpy as np
+    import soundfile as sf
+
+    rng = np.random.default_rng(seed)
+    root = Path(folder)
+    t = np.arange(int(seconds * rate)) / rate
+    for name in classes:
+        base, harmonics, sweep = TONES[name]
+        (root / name).mkdir(parents=True, exist_ok=True)
+        for i in range(per_class):
+            f0 = base * 2 ** (rng.uniform(-1, 1) / 12)
+            # Instantaneous pitch f0 * 2**(sweep * t / seconds): integrate it for the phase.
+            k = sweep * np.log(2) / seconds
+            phase = 2 * np.pi * f0 * (np.expm1(k * t) / k if k else t)
+            x = sum(a * np.sin((h + 1) * phase) for h, a in enumerate(harmonics))
+            x = x / np.max(np.abs(x)) * rng.uniform(0.2, 0.8) + rng.normal(0, noise, len(t))
+            sf.write(root / name / f"{i}.wav", np.clip(x, -1, 1).astype(np.float32), rate)
+    return root
 
 
 def _fail(label: str, check: str, message: str) -> None:

@@ -50,7 +50,7 @@ class BaselineProbe(Probe):
     name: ClassVar[str] = "baseline"
     family: ClassVar[str] = "baseline"
     description: ClassVar[str] = "Trivial baseline: training class priors, or the training mean"
-    modalities: ClassVar[frozenset[str]] = frozenset({"tabular", "text", "mixed", "image", "signal"})
+    modalities: ClassVar[frozenset[str]] = frozenset({"tabular", "text", "mixed", "image", "signal", "audio"})
     cost_weight: ClassVar[float] = 0.05
 
     def fit(self, train: ProbeData, ctx: FitContext) -> ConstantModel:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
-    from advisor.facts import ComputeInfo, Constraints, DatasetProfile
+    from advisor.facts import AudioStats, ComputeInfo, Constraints, DatasetProfile
 
 FactValue = int | float | bool | str | None
 
@@ -42,7 +42,7 @@ _SPECS: tuple[FactSpec, ...] = (
         "modality",
         str,
         "What the data is: a table of named columns, text, a mix, images, or a raw signal stored as a table.",
-        ("tabular", "text", "mixed", "image", "signal"),
+        ("tabular", "text", "mixed", "image", "signal", "audio"),
     ),
     FactSpec(
         "pixel_table", bool, "True when the columns are pixels or samples rather than named measurements."
@@ -67,6 +67,12 @@ _SPECS: tuple[FactSpec, ...] = (
     FactSpec("n_images", int, "Readable images (image data only)."),
     FactSpec("images_per_class_min", int, "Images in the smallest class (image data only)."),
     FactSpec("image_raw_dimension", int, "Height x width x channels of a median image."),
+    # Audio
+    FactSpec("n_clips", int, "Readable audio clips (audio data only)."),
+    FactSpec("clips_per_class_min", int, "Audio clips in the smallest class (audio data only)."),
+    FactSpec("audio_median_seconds", float, "Median duration of a clip as stored, in seconds (audio only)."),
+    FactSpec("audio_sample_rate", int, "Most common native sample rate of the clips, in Hz (audio only)."),
+    FactSpec("audio_silence_share", float, "Share of 25 ms frames that are silence, clips read (0..1)."),
     # Sequences (readings of many entities over time)
     FactSpec(
         "is_sequence",
@@ -113,6 +119,7 @@ def build_facts(
     width = profile.encoded_width or profile.n_features
     text = profile.text
     images = profile.images
+    audio = profile.audio
     sequence = profile.sequence
     identifiers = [c for c in profile.columns if c.kind == "identifier" and c.name != target.name]
     leaks = list(profile.leakage_suspects)
@@ -143,6 +150,11 @@ def build_facts(
         "n_images": images.n_images if images else None,
         "images_per_class_min": images.min_per_class if images else None,
         "image_raw_dimension": images.raw_dimension if images else None,
+        "n_clips": audio.n_clips if audio else None,
+        "clips_per_class_min": audio.min_per_class if audio else None,
+        "audio_median_seconds": audio.duration_median if audio else None,
+        "audio_sample_rate": _most_common_rate(audio) if audio else None,
+        "audio_silence_share": audio.silence_share if audio else None,
         "is_sequence": sequence is not None,
         "sequence_level": sequence.level if sequence else None,
         "n_entities": sequence.n_entities if sequence else None,
@@ -157,6 +169,10 @@ def build_facts(
         "budget_seconds": float(constraints.budget_seconds),
     }
     return {name: _coerce(FACTS[name], value) for name, value in facts.items()}
+
+
+def _most_common_rate(audio: AudioStats) -> int:
+    return int(max(audio.sample_rates, key=audio.sample_rates.__getitem__))
 
 
 def _coerce(spec: FactSpec, value: FactValue) -> FactValue:

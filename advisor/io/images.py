@@ -118,7 +118,7 @@ def _per_class(file_labels: list[str | None], positions: list[int]) -> dict[str,
     return dict(Counter(label for i in positions if (label := file_labels[i]) is not None))
 
 
-def _cap_per_class(counts: list[int], max_images: int) -> int:
+def cap_per_class(counts: list[int], max_images: int) -> int:
     """Largest per-class cap c with sum(min(n, c)) <= max_images (water-filling)."""
     lo, hi = 1, max(counts)
     while lo < hi:
@@ -163,7 +163,7 @@ def load_image_folder(
     sampled, sample_note = False, ""
     chosen = listing
     if max_images is not None and n_found > max_images:
-        cap = _cap_per_class(list(per_class_found.values()), max_images)
+        cap = cap_per_class(list(per_class_found.values()), max_images)
         rng = np.random.default_rng(seed)
         chosen = {}
         for k in class_names:
@@ -272,7 +272,7 @@ def load_image_paths(
             by_class: dict[str, list[int]] = {}
             for i in positions:
                 by_class.setdefault(str_labels[i], []).append(i)
-            cap = _cap_per_class([len(v) for v in by_class.values()], max_images)
+            cap = cap_per_class([len(v) for v in by_class.values()], max_images)
             chosen = []
             for v in by_class.values():
                 chosen += [v[j] for j in rng.choice(len(v), size=min(cap, len(v)), replace=False)]

@@ -30,7 +30,7 @@ K_FOLDS = 5  # random, time and group splits alike (fewer only when classes or g
 # above the last size, one repeat. 500 rows -> 5 x 5 = 25 paired folds for every comparison.
 REPEATS_BY_ROWS = ((2_000, 5), (20_000, 2))
 # Images and pixel tables are not cheap when small: a CNN fit per fold dominates. One repeat.
-SINGLE_REPEAT_MODALITIES = ("image", "signal")
+SINGLE_REPEAT_MODALITIES = ("image", "signal", "audio")
 MIN_SAMPLE_GROUPS = 2 * K_FOLDS  # a sample of whole groups needs this many, else rows are sampled
 SPLITS = ("auto", "random", "time", "group")
 # Learning-curve anchors: LCDB's grid 16 * 2^(k/2) rows, up to CURVE_TOP of a fold's

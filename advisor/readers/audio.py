@@ -1,0 +1,97 @@
+"""Audio: a folder with one sub-folder of clips per class, or a CSV with a column of audio paths."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from advisor.errors import InputError
+from advisor.readers.base import Reader, Source
+from advisor.readers.images import merge_table_profile
+
+if TYPE_CHECKING:  # pragma: no cover
+    from advisor.data import ProbeData
+    from advisor.facts import DatasetProfile
+    from advisor.io.audio import LoadedAudio
+
+# Share of a column's values that must end in an audio extension (as for image paths).
+AUDIO_PATH_MIN_SHARE = 0.95
+
+
+class AudioFolderReader(Reader):
+    name: ClassVar[str] = "audio-folder"
+
+    def detect(self, source: Source) -> bool:
+        from advisor.io.audio import is_audio_folder
+
+        return source.is_dir and is_audio_folder(source.path)
+
+    def load(self, source: Source) -> LoadedAudio:
+        from advisor.io.audio import load_audio_folder
+
+        o = source.options
+        return load_audio_folder(source.path, max_clips=o.max_items, seed=o.constraints.seed)
+
+    def profile(self, loaded: LoadedAudio, source: Source) -> DatasetProfile:
+        from advisor.profile.audio import profile_audio
+
+        return profile_audio(loaded, str(source.path))
+
+    def prepare(self, loaded: LoadedAudio, profile: DatasetProfile) -> ProbeData:
+        from advisor.profile.audio import prepare_audio
+
+        return prepare_audio(loaded, profile)
+
+
+def audio_path_column(source: Source) -> str | None:
+    """The first non-target column whose values (nearly) all end in an audio extension."""
+    from advisor.io.audio import AUDIO_EXTENSIONS
+
+    profile, frame = source.table_profile(), source.table().frame
+    for col in frame.columns:
+        if col == profile.target.name or frame[col].dtype.kind in "biufcmM":
+            continue
+        values = frame[col].dropna().astype(str).str.strip().str.lower()
+        if len(values) and values.str.endswith(tuple(AUDIO_EXTENSIONS)).mean() >= AUDIO_PATH_MIN_SHARE:
+            return str(col)
+    return None
+
+
+class AudioCsvReader(Reader):
+    """A table with a column of audio paths (resolved relative to the file) and a label column."""
+
+    name: ClassVar[str] = "audio-csv"
+
+    def detect(self, source: Source) -> bool:
+        return source.is_table and audio_path_column(source) is not None
+
+    def load(self, source: Source) -> LoadedAudio:
+        from advisor.io.audio import load_audio_paths
+
+        o, profile = source.options, source.table_profile()
+        if profile.target.name is None or profile.target.task not in ("binary", "multiclass"):
+            raise InputError(
+                f"{source.path} names audio clips, but its target is not a class label "
+                f"({profile.target.task}): pass the label column with --target"
+            )
+        frame = source.table().frame
+        col = audio_path_column(source)
+        return load_audio_paths(
+            frame[col].tolist(),
+            source.path.parent,
+            labels=frame[profile.target.name].tolist(),
+            max_clips=o.max_items,
+            seed=o.constraints.seed,
+        )
+
+    def profile(self, loaded: LoadedAudio, source: Source) -> DatasetProfile:
+        from advisor.profile.audio import profile_audio
+
+        clips = profile_audio(loaded, str(source.path), source_format="audio-csv")
+        reason = f"column '{audio_path_column(source)}' holds audio paths; {clips.modality_reason}"
+        merge_table_profile(clips, source.table_profile(), reason)
+        return clips
+
+    def prepare(self, loaded: LoadedAudio, profile: DatasetProfile) -> ProbeData:
+        from advisor.profile.audio import prepare_audio
+
+        return prepare_audio(loaded, profile)
