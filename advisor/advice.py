@@ -131,11 +131,11 @@ def next_steps(rec: Recommendation, profile: DatasetProfile, compute: ComputeInf
         steps.append(families.get(rec.family).next_step)
     if profile.modality in ("text", "mixed") and rec.family in ("linear", "gbdt"):
         steps.append(
-            "Try pretrained sentence embeddings fed to the linear model or LightGBM (a hybrid that often beats "
-            "TF-IDF on small corpora), and a fine-tuned pretrained transformer: the transformer probe here was "
-            "trained from scratch, which understates what pretraining gives."
+            "Compare with a fine-tuned pretrained transformer (e.g. DistilBERT) before settling: the transformer "
+            "probe here was trained from scratch and the embedding probes, where they ran, kept a pretrained model "
+            "frozen: neither measures what fine-tuning gives."
         )
-    if profile.modality in ("image", "signal") and rec.family != "cnn":
+    if profile.modality in ("image", "signal") and rec.family not in ("cnn", "pretrained"):
         steps.append(
             "Compare with a fine-tuned pretrained CNN (transfer learning) before settling: the CNN probe here was "
             "trained from scratch, which understates what pretraining gives, most of all with few images per class."

@@ -285,6 +285,7 @@ def recommend(
     group_column,
     rope,
     target_score,
+    weights,
     fmt,
     output,
     rule_files,
@@ -316,7 +317,7 @@ def recommend(
         if output:  # before any slow work, and never onto an input
             from advisor.report.write import check_output
 
-            check_output(output, [path, *rule_files], figures=fmt == "md")
+            check_output(output, [path, *rule_files, *filter(None, [weights])], figures=fmt == "md")
         report = run(
             path,
             target=target,
@@ -335,6 +336,7 @@ def recommend(
             group_column=group_column,
             rope=rope,
             target_score=target_score,
+            weights=weights,
         )
         _emit(_with_settings(report, ctx), fmt, output, no_color)
     except AdvisorError:

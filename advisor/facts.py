@@ -148,8 +148,9 @@ SequenceLevel = Literal["row", "entity"]
 
 @dataclass
 class SequenceInfo:
-    """Readings of many entities over time (sensor logs, sessions, prices of many tickers):
-    rows keyed by an entity and ordered by a time column (advisor/profile/sequence.py)."""
+    """Readings of many entities over time, keyed by an entity and ordered by a time column.
+
+    Sensor logs, sessions, prices of many tickers (advisor/profile/sequence.py)."""
 
     entity_column: str
     time_column: str

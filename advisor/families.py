@@ -38,6 +38,7 @@ class Family:
 
 _TFIDF = "TF-IDF features into a regularised logistic or ridge regression"
 _PIXEL_GBDT = "LightGBM on downsampled pixels and colour/edge statistics (the classical reference)"
+_EMBED_TEXT = "pretrained text embeddings (e.g. wordllama, a sentence encoder) into a regularised linear model or LightGBM"
 
 REGISTRY: dict[str, Family] = {
     f.name: f
@@ -65,8 +66,26 @@ REGISTRY: dict[str, Family] = {
             leakage_recheck=True,
         ),
         Family(
-            "mlp",
+            "pretrained",
             2,
+            interpretable=False,
+            neural=False,  # frozen: no gradient training here, the representation was learnt elsewhere
+            starter="a frozen pretrained representation with a simple model on top: text embeddings or an "
+            "image backbone's features into a regularised linear model or LightGBM",
+            next_step="Fine-tune the pretrained model on your labels (a sentence encoder for text, the image "
+            "backbone with augmentation), keeping the frozen probe as the score to beat: it leads here, and "
+            "fine-tuning adds most when your labels differ from what the model was pretrained on.",
+            starters={
+                "text": _EMBED_TEXT,
+                "mixed": _EMBED_TEXT + ", next to the table's own columns",
+                "image": "a pretrained CNN (e.g. ResNet-18) as a frozen feature extractor with a "
+                "logistic-regression head (transfer learning)",
+            },
+            leakage_recheck=True,
+        ),
+        Family(
+            "mlp",
+            3,
             interpretable=False,
             neural=True,
             starter="a small MLP in PyTorch on standardised, one-hot-encoded features, with early stopping",
@@ -75,7 +94,7 @@ REGISTRY: dict[str, Family] = {
         ),
         Family(
             "rnn",
-            3,
+            4,
             interpretable=False,
             neural=True,
             starter="a small GRU (or a 1D temporal convolution) over each entity's recent readings, next to "
@@ -85,7 +104,7 @@ REGISTRY: dict[str, Family] = {
         ),
         Family(
             "cnn",
-            4,
+            5,
             interpretable=False,
             neural=True,
             starter="a CNN; with few images per class, fine-tune a pretrained one (e.g. ResNet-18) instead of "
@@ -95,7 +114,7 @@ REGISTRY: dict[str, Family] = {
         ),
         Family(
             "transformer",
-            5,
+            6,
             interpretable=False,
             neural=True,
             starter="a transformer; fine-tune a pretrained one (e.g. DistilBERT) rather than training from scratch",

@@ -55,6 +55,7 @@ def recommend(
     group_column: str | None = None,
     rope: float = 0.01,
     target_score: float | None = None,
+    weights: str | Path | None = None,
 ) -> Report:
     """Profile ``path``, apply the rules, run the probes and return the Report.
 
@@ -80,6 +81,7 @@ def recommend(
         group_column=group_column,
         rope=float(rope),
         target_score=None if target_score is None else float(target_score),
+        weights=None if weights is None else str(check_weights_path(weights)),
     )
     progress = progress or NullProgress()
     try:
@@ -187,6 +189,18 @@ def _load(
         max_items=MAX_IMAGES,
     )
     return read(path, check_input_path(path), options, prepare=probes)
+
+
+def check_weights_path(path: str | Path) -> Path:
+    """``--weights``: an existing regular file (its contents are checked by the probe that loads it)."""
+    p = Path(path)
+    if not p.is_file():
+        what = "is not a regular file" if p.exists() else "does not exist"
+        raise InputError(
+            f"--weights {path} {what}: pass the .pth file of a torchvision ResNet "
+            "(e.g. resnet18-f37072fd.pth from the torch hub cache)"
+        )
+    return p
 
 
 def check_input_path(path: str | Path) -> os.stat_result:

@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
 
     from advisor.data import ProbeData
+    from advisor.facts import Constraints
 
 # Re-exported for probes: the registry of families is advisor/families.py.
 from advisor.families import BASELINE as BASELINE  # noqa: E402
@@ -338,6 +339,13 @@ class Probe(ABC):
             return f"does not handle {data.modality} data"
         if data.task not in self.tasks:
             return f"does not handle {data.task} tasks"
+        return None
+
+    def setup(self, constraints: Constraints) -> str | None:
+        """Called once per run, before any fit: read what the probe needs from the user's
+        ``constraints`` (e.g. a weights file) and return why it cannot run on this machine
+        (an optional package or pretrained weights missing, saying how to get them), or None.
+        The stage reports a probe that cannot run as skipped, with that reason."""
         return None
 
     @abstractmethod

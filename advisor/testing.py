@@ -19,7 +19,7 @@ import math
 import time
 from typing import TYPE_CHECKING, Any, get_args
 
-from advisor.facts import Modality
+from advisor.facts import Constraints, Modality
 from advisor.families import BASELINE, NAMES
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -45,9 +45,17 @@ SAME_SEED_TOLERANCE = {"torch": 1e-4, "other": 1e-9}
 
 
 def check_probe(
-    probe_or_class: Probe | type[Probe], *, tasks: list[str] | None = None, device: str = "cpu"
-) -> None:
+    probe_or_class: Probe | type[Probe],
+    *,
+    tasks: list[str] | None = None,
+    device: str = "cpu",
+    constraints: Constraints | None = None,
+) -> str | None:
     """Check that a probe keeps the probe contract; raise AssertionError naming the failed check.
+
+    Returns None when every check ran. A probe whose ``setup(constraints)`` says it
+    cannot run here (an optional package or its weights missing) has only its
+    attributes checked: the reason is returned, for the caller to report (a test skips).
 
     The checks, each named in the message as ``[name]``:
 
@@ -73,6 +81,11 @@ def check_probe(
     probe = probe_or_class() if isinstance(probe_or_class, type) else probe_or_class
     label = getattr(probe, "name", type(probe).__name__)
     _check_attributes(probe, label)
+    missing = _call(label, "setup", "the constraints given", probe.setup, constraints or Constraints())
+    if missing is not None and not isinstance(missing, str):
+        _fail(label, "setup", f"must return None or a string, returned {missing!r}")
+    if missing:
+        return missing
     wanted = [t for t in TASKS if t in probe.tasks and (tasks is None or t in tasks)]
     checked: list[str] = []
     for task in wanted:
@@ -104,6 +117,7 @@ def check_probe(
                 _fail(label, "supports", f"returned None for {modality} data, a modality it does not declare")
     if wanted and not checked:
         _fail(label, "supports", f"declined every generated dataset ({', '.join(wanted)} tasks)")
+    return None
 
 
 def make_data(

@@ -42,7 +42,8 @@ def test_every_built_in_probe_is_discovered() -> None:
 
 @pytest.mark.parametrize("probe", PROBES, ids=lambda p: p.name)
 def test_registered_probe_passes(probe: Probe) -> None:
-    check_probe(probe)
+    if missing := check_probe(probe):  # an optional extra or its weights are not here
+        pytest.skip(missing)
 
 
 class Model:

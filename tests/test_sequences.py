@@ -13,6 +13,7 @@ from advisor.io.read import read_table
 from advisor.probing.plan import make_plan
 from advisor.profile.build import profile_table
 from advisor.profile.prepare import prepare
+from advisor.report.sections import dataset_section
 
 BUDGET = 8.0
 
@@ -169,6 +170,11 @@ def test_when_the_signal_is_in_the_order_the_sequence_probes_beat_the_per_row_mo
     best_sequence = max(scores.get("seq_gbdt", 0.0), scores.get("seq_gru", 0.0))
     assert best_sequence > scores["lightgbm"] + 0.1, scores
     assert order_report.recommendation.family in ("gbdt", "rnn")
+
+
+def test_the_report_says_the_table_is_a_sequence(order_report):
+    rows = dataset_section(order_report).tables[0].rows
+    assert any(fact == "Sequence" and "sensor_id" in value for fact, value in rows)
 
 
 def test_when_order_does_not_matter_the_sequence_probes_add_little(tmp_path):

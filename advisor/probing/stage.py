@@ -88,7 +88,7 @@ def run_probes(
     # Decide which probes run before spending any time, so shares are known.
     skip_reasons: dict[int, tuple[ProbeStatus, str]] = {}
     for i, probe in enumerate(probes):
-        skip = _skip_reason(probe, probe_data)
+        skip = _skip_reason(probe, probe_data, constraints)
         if skip:
             skip_reasons[i] = skip
     devices = {i: compute.device if getattr(p, "needs_torch", False) else "cpu" for i, p in enumerate(probes)}
@@ -160,8 +160,9 @@ def run_probes(
     )
 
 
-def _skip_reason(probe: Probe, data: ProbeData) -> tuple[ProbeStatus, str] | None:
-    """Why ``probe`` will not run on ``data``: not applicable (its own ``supports``), or skipped."""
+def _skip_reason(probe: Probe, data: ProbeData, constraints: Constraints) -> tuple[ProbeStatus, str] | None:
+    """Why ``probe`` will not run on ``data``: not applicable (its own ``supports``), or skipped
+    (PyTorch, an optional package or pretrained weights missing: ``Probe.setup``)."""
     try:
         reason = probe.supports(data)
     except Exception as exc:  # a plugin's check must not stop the run
@@ -170,7 +171,11 @@ def _skip_reason(probe: Probe, data: ProbeData) -> tuple[ProbeStatus, str] | Non
         return "not_applicable", reason
     if getattr(probe, "needs_torch", False) and importlib.util.find_spec("torch") is None:
         return "skipped", "PyTorch is not installed (pip install torch)"
-    return None
+    try:
+        missing = probe.setup(constraints) if isinstance(probe, Probe) else None
+    except Exception as exc:  # a plugin's setup must not stop the run either
+        return "skipped", f"setup() raised {one_line(exc)}"
+    return ("skipped", missing) if missing else None
 
 
 def _skipped(probe: Probe, plan: EvalPlan, reason: str, status: ProbeStatus = "skipped") -> ProbeResult:

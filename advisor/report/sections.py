@@ -190,6 +190,16 @@ def dataset_section(report: Report) -> Section:
         ],
         ["Memory", f"{d.memory_mb:,.1f} MB"],
     ]
+    if d.sequence is not None:
+        s = d.sequence
+        owner = "each reading" if s.level == "row" else "the entity (the same on all its readings)"
+        rows.append(
+            [
+                "Sequence",
+                f"{s.n_entities:,} entities ({code(s.entity_column)}) over {code(s.time_column)}, median "
+                f"{s.median_length:,.0f} readings each (longest {s.max_length:,}); the target belongs to {owner}",
+            ]
+        )
     if t.class_counts:
         counts = ", ".join(f"{code(k)}: {v:,}" for k, v in list(t.class_counts.items())[:10])
         rows.append(["Classes", f"{t.n_classes} ({counts})"])
