@@ -100,6 +100,15 @@ def leaky_report() -> Report:
     return dataclasses.replace(rules_only, probes=probes, probe_stage=stage, leakage=leakage)
 
 
+@functools.cache
+def scores_only() -> Report:
+    """The report without curves or leakage check: one figure, for tests of the wiring only."""
+    full = leaky_report()
+    return dataclasses.replace(
+        full, leakage=None, probes=[dataclasses.replace(p, curve=[]) for p in full.probes]
+    )
+
+
 @pytest.fixture()
 def cli_with_report(monkeypatch):
     """Run the CLI with the pipeline replaced by the cached report (``report=`` to pass another)."""
@@ -163,7 +172,7 @@ def test_markdown_file_links_every_figure_and_the_files_are_real(cli_with_report
 @needs_matplotlib
 def test_a_report_name_that_needs_encoding_still_links(cli_with_report, tmp_path):
     out = tmp_path / "q1 (draft).md"
-    code, _, err = cli_with_report("-o", str(out))
+    code, _, err = cli_with_report("-o", str(out), report=scores_only())
     assert code == 0, err
     links = _links(out.read_text().split("\n## Figures\n")[1])
     assert links and all(" " not in link and "(" not in link for link in links)
@@ -195,12 +204,8 @@ def test_without_matplotlib_the_report_is_written_with_a_note(cli_with_report, t
 
 @needs_matplotlib
 def test_figures_are_omitted_when_there_is_nothing_to_draw(cli_with_report, tmp_path):
-    bare = dataclasses.replace(
-        leaky_report(),
-        leakage=None,
-        probes=[dataclasses.replace(p, curve=[]) for p in leaky_report().probes],
-    )
-    assert [d.kind for d in draw_figures(bare)] == ["scores"]
+    bare = scores_only()
+    assert [d.kind for d in draw_figures(bare, png=False)] == ["scores"]
     none = dataclasses.replace(bare, probes=[])
     assert draw_figures(none) == []
     out = tmp_path / "report.md"
@@ -256,7 +261,7 @@ def test_a_linked_report_gets_its_figures_beside_the_target(cli_with_report, tmp
     real.parent.mkdir()
     link = tmp_path / "link.md"
     link.symlink_to(real)
-    code, _, err = cli_with_report("-o", str(link))
+    code, _, err = cli_with_report("-o", str(link), report=scores_only())
     assert code == 0, err
     assert link.is_symlink() and (tmp_path / "reports" / "real_files" / "scores.png").is_file()
     assert not (tmp_path / "link_files").exists()

@@ -57,7 +57,7 @@ class DrawnFigure:
     kind: FigureKind
     title: str
     alt: str
-    png: bytes
+    png: bytes  # empty when drawn with png=False
     svg: str
 
     def svg_data_uri(self) -> str:
@@ -255,9 +255,9 @@ def _save(fig: MplFigure, fmt: Format) -> bytes:
     return buf.getvalue()
 
 
-def draw_figures(report: Report) -> list[DrawnFigure]:
-    """Every figure the report has something for, in memory; raises ``FiguresUnavailable``
-    when matplotlib is not installed."""
+def draw_figures(report: Report, png: bool = True) -> list[DrawnFigure]:
+    """Every figure the report has something for, in memory (``png=False``: the SVG only, the
+    PNG left empty); raises ``FiguresUnavailable`` when matplotlib is not installed."""
     try:
         import matplotlib
         from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -272,11 +272,9 @@ def draw_figures(report: Report) -> list[DrawnFigure]:
             alt = maker.draw(report, fig)
             if alt is None:
                 continue
-            drawn.append(
-                DrawnFigure(
-                    maker.kind, maker.title, alt, _save(fig, "png"), _save(fig, "svg").decode("utf-8")
-                )
-            )
+            svg = _save(fig, "svg").decode("utf-8")
+            fig.set_layout_engine("none")  # laid out by the first save: the second reuses it
+            drawn.append(DrawnFigure(maker.kind, maker.title, alt, _save(fig, "png") if png else b"", svg))
     return drawn
 
 
