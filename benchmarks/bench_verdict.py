@@ -314,39 +314,6 @@ def make_sensors(folder: Path) -> Path:
     return _write(pd.concat(parts, ignore_index=True), folder, "sensors")
 
 
-def make_sensors(folder: Path) -> Path:
-    """60 sensors x 60 hourly readings (`sensor_id`, `timestamp`), rows sorted by sensor, then time.
-
-    Each sensor's `reading` is a random walk and `temp` is noise; the alarm is "the
-    last three readings rose" (about 1 row in 8). No row on its own shows it: the
-    per-row models sit near chance, while lags of each sensor's past readings (or a
-    recurrent net over them) see it directly.
-    """
-    import numpy as np
-    import pandas as pd
-
-    rng, n_sensors, n_readings = _rng(12), 60, 60
-    stamps = pd.date_range("2024-01-01", periods=n_readings, freq="h").strftime("%Y-%m-%d %H:%M")
-    parts = []
-    for s in range(n_sensors):
-        reading = np.cumsum(rng.normal(size=n_readings))
-        rise = np.diff(reading, prepend=np.nan) > 0
-        alarm = rise & np.roll(rise, 1) & np.roll(rise, 2)
-        alarm[:3] = False
-        parts.append(
-            pd.DataFrame(
-                {
-                    "sensor_id": f"S{s:02d}",
-                    "timestamp": stamps,
-                    "reading": reading.round(4),
-                    "temp": rng.normal(size=n_readings).round(4),
-                    "alarm": alarm.astype(int),
-                }
-            )
-        )
-    return _write(pd.concat(parts, ignore_index=True), folder, "sensors")
-
-
 def make_diabetes(folder: Path) -> Path:
     """sklearn load_diabetes: 442 rows, 10 standardised features, disease progression (regression)."""
     import pandas as pd
@@ -466,15 +433,6 @@ def cases() -> list[Case]:
             make_diabetes,
         ),
         Case("wine", "sklearn wine, 3 classes, 178 rows", "cultivar", s({"linear"}), make_wine),
-        Case(
-            "sensors",
-            "60 sensors x 60 readings, alarm = last three readings rose: the signal is in the order",
-            "alarm",
-            s({"gbdt", "rnn"}),
-            make_sensors,
-            expect_split="time",
-            note="gbdt through seq_gbdt (lag features); the per-row lightgbm probe stays near chance",
-        ),
         Case(
             "sensors",
             "60 sensors x 60 readings, alarm = last three readings rose: the signal is in the order",
