@@ -13,7 +13,11 @@ from advisor.probe_api import BASELINE, ProbeResult, fmt_rows
 from advisor.text import code
 from advisor.verdict.model import Explanation, Recommendation
 
-UNSTRUCTURED = ("text", "mixed", "image", "signal")
+UNSTRUCTURED = ("text", "mixed", "image", "signal", "audio")
+FEW_CLIPS_PER_CLASS = 500  # as the rule unstructured.few-audio-clips-per-class
+AUDIO_EMBEDDINGS = (
+    "PANNs (CNN14) or YAMNet/VGGish for sound events, wav2vec 2.0 or HuBERT for speech, BEATs, or CLAP"
+)
 
 
 def _projection(r: ProbeResult, key: str) -> tuple[float, float] | None:
@@ -120,6 +124,27 @@ def would_change(
     return out
 
 
+def _audio_step(rec: Recommendation, min_per_class: int) -> str:
+    """Audio: pretrained embeddings with few clips per class; with many, the CNN trained longer (or
+    fine-tuned) against the classical reference."""
+    if min_per_class < FEW_CLIPS_PER_CLASS:
+        return (
+            f"Next, pretrained audio embeddings: with {min_per_class} clips in the smallest class, embed the clips "
+            f"with {AUDIO_EMBEDDINGS} and fit a linear model or LightGBM on the embeddings; fine-tune the model "
+            "only if that leaves a gap. The CNN probe here was trained from scratch, which understates what "
+            "pretraining gives."
+        )
+    if rec.family == "cnn":
+        return (
+            "Train the spectrogram CNN longer, with SpecAugment and mixup, on a GPU; a pretrained audio model "
+            f"fine-tuned on your clips ({AUDIO_EMBEDDINGS}) is the next thing to compare."
+        )
+    return (
+        f"Compare with a fine-tuned pretrained audio model ({AUDIO_EMBEDDINGS}) before settling: the CNN probe "
+        "here was trained from scratch on the clips."
+    )
+
+
 def next_steps(rec: Recommendation, profile: DatasetProfile, compute: ComputeInfo) -> list[str]:
     steps = list(rec.next_steps)  # decide's own steps (no signal, nothing measured) come first
     if profile.leakage_suspects:
@@ -140,6 +165,8 @@ def next_steps(rec: Recommendation, profile: DatasetProfile, compute: ComputeInf
             "Compare with a fine-tuned pretrained CNN (transfer learning) before settling: the CNN probe here was "
             "trained from scratch, which understates what pretraining gives, most of all with few images per class."
         )
+    if profile.audio is not None:
+        steps.append(_audio_step(rec, profile.audio.min_per_class))
     if profile.target.imbalance_ratio and profile.target.imbalance_ratio >= 10:
         steps.append(
             f"Classes are imbalanced ({profile.target.imbalance_ratio:.0f}:1): keep stratified folds and track "

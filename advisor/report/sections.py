@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from advisor.facts import AudioStats
 from advisor.probe_api import CurveFit, ProbeResult, fmt_score
 from advisor.report.model import Report
 from advisor.text import code, md_inline, md_text
@@ -211,6 +212,8 @@ def dataset_section(report: Report) -> Section:
                 f"{im.n_images:,} ({im.n_unreadable} unreadable), median {im.height_median}x{im.width_median}x{im.channels}, fewest per class {im.min_per_class}",
             ]
         )
+    if d.audio is not None:
+        rows.append(["Audio", _audio_line(d.audio)])
     if d.text is not None:
         tx = d.text
         rows.append(
@@ -238,6 +241,23 @@ def dataset_section(report: Report) -> Section:
     warn = _warning_bullets(d.warnings)
     sec.subsections.append(Section("Warnings", bullets=warn or ["None."]))
     return sec
+
+
+def _audio_line(a: AudioStats) -> str:
+    skipped = ", ".join(
+        f"{n} {what}"
+        for n, what in ((a.n_unreadable, "unreadable"), (a.n_empty, "empty"), (a.n_too_long, "too long"))
+        if n
+    )
+    rates = ", ".join(f"{int(r):,} Hz: {n:,}" for r, n in a.sample_rates.items())
+    channels = ", ".join(f"{'mono' if c == '1' else c + ' channels'}: {n:,}" for c, n in a.channels.items())
+    return (
+        f"{a.n_clips:,} clips"
+        + (f" ({skipped} skipped)" if skipped else "")
+        + f", fewest per class {a.min_per_class:,}; {a.duration_median:g} s median ({a.duration_min:g} to "
+        f"{a.duration_max:g} s); rates {rates}; {channels}; {a.silence_share:.0%} of frames silent; "
+        f"probed as {a.sample_rate:,} Hz mono, {a.clip_seconds:g} s"
+    )
 
 
 def compute_section(report: Report) -> Section:
