@@ -232,3 +232,21 @@ def test_cli_goal_explain_headline_and_json(tmp_path):
     assert code == 0, err
     assert "### Explanation" in out and "What drives the target" in out
     assert "**Explained by:**" in out and "`a`" in out
+
+
+def test_correlated_groups_of_exactly_two_numeric_columns() -> None:
+    """spearmanr returns a scalar, not a matrix, for two columns: the pair is still found."""
+    from advisor.data import ProbeData
+    from advisor.probing.importance import correlated_groups
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=200)
+    X = pd.DataFrame({"a": x, "b": x + 1e-3 * rng.normal(size=200)})
+    data = ProbeData(
+        task="binary", modality="tabular", y=np.zeros(200, dtype=np.int64), class_names=["0", "1"],
+        X=X, feature_kinds={"a": "numeric", "b": "numeric"},
+    )  # fmt: skip
+    groups = correlated_groups(data, 0)
+    assert [g.columns for g in groups] == [["a", "b"]]
+    X2 = pd.DataFrame({"a": x, "b": rng.normal(size=200)})
+    assert correlated_groups(ProbeData(**{**data.__dict__, "X": X2}), 0) == []

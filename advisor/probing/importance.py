@@ -107,7 +107,9 @@ def correlated_groups(data: ProbeData, seed: int) -> list[CorrelatedGroup]:
     names = [c for c, v in zip(numeric, varying, strict=True) if v]
     if len(names) < 2:
         return []
-    rho = np.atleast_2d(spearmanr(values[:, varying]).statistic)
+    rho = spearmanr(values[:, varying]).statistic
+    if np.ndim(rho) == 0:  # two columns: spearmanr gives their one coefficient, not a matrix
+        rho = np.array([[1.0, float(rho)], [float(rho), 1.0]])
     parent = list(range(len(names)))
 
     def root(i: int) -> int:
