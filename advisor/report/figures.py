@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from advisor.families import BASELINE
-from advisor.probe_api import ProbeResult
+from advisor.probe_api import CurveFit, ProbeResult
 from advisor.report.model import Report
 from advisor.text import one_line
 
@@ -131,14 +131,11 @@ def _draw_curves(report: Report, fig: MplFigure) -> str | None:
             continue
         far = float(targets[-1][0])
         n_hi = max(n_hi, far)
-        ahead = np.geomspace(fit.n_ref, far, 60)
-        ax.plot(ahead, curve_value(fit, ahead), "--", color=colour, lw=1.2)
         at = np.array([float(n) for n, _ in targets])
         mid = np.array([fit.predicted[k].mean for _, k in targets])
         low = np.array([fit.predicted_low.get(k, fit.predicted[k].mean) for _, k in targets])
         high = np.array([fit.predicted_high.get(k, fit.predicted[k].mean) for _, k in targets])
-        if len(at) > 1:
-            ax.fill_between(at, low, high, color=colour, alpha=0.15, lw=0)
+        _projection(ax, fit, far, at, low, high, colour)
         ax.errorbar(
             at, mid, yerr=[mid - low, high - mid], fmt="D", ms=4, mfc="white", capsize=3, color=colour
         )
@@ -162,6 +159,33 @@ def _draw_curves(report: Report, fig: MplFigure) -> str | None:
         f"Learning curves ({_metric(report)} against training rows, log scale) of {names}: measured from "
         f"{_rows(n_lo)} to the largest measured size, projected up to {_rows(n_hi)} rows (estimates)."
     )
+
+
+def _projection(ax, fit: CurveFit, far: float, at, low, high, colour: str) -> None:
+    """The projected curve (dashed) and its interval band up to ``far`` rows: the fit's own band
+    (``CurveFit.band_*``, the projections' interval at every size) where it has one, else the
+    curve with the band drawn between the projections' intervals."""
+    import numpy as np
+
+    from advisor.probing.curves import curve_value
+
+    rows = np.array(fit.band_rows, dtype=float)
+    keep = rows <= far * (1 + 1e-9)
+    if len(fit.band_mid) == len(rows) == len(fit.band_low) == len(fit.band_high) and keep.sum() > 1:
+        ax.plot(rows[keep], np.array(fit.band_mid)[keep], "--", color=colour, lw=1.2)
+        ax.fill_between(
+            rows[keep],
+            np.array(fit.band_low)[keep],
+            np.array(fit.band_high)[keep],
+            color=colour,
+            alpha=0.15,
+            lw=0,
+        )
+        return
+    ahead = np.geomspace(fit.n_ref, far, 60)
+    ax.plot(ahead, curve_value(fit, ahead), "--", color=colour, lw=1.2)
+    if len(at) > 1:
+        ax.fill_between(at, low, high, color=colour, alpha=0.15, lw=0)
 
 
 def _interval(probes: list[ProbeResult]) -> str:
