@@ -355,6 +355,16 @@ def make_drivers(folder: Path) -> Path:
     return _write(frame, folder, "drivers")
 
 
+def make_tones(folder: Path, per_class: int = 150, directions: bool = True) -> Path:
+    """An audio folder of 1 s noisy tones at 8 kHz (advisor.testing.make_tone_folder): with
+    ``directions``, 4 classes whose pitch and timbre tell two pairs apart and only the sweep's
+    direction in time the two of each pair; without, 2 classes apart in pitch and timbre."""
+    from advisor.testing import make_tone_folder
+
+    classes = ("low-up", "low-down", "high-up", "high-down") if directions else ("low-up", "high-down")
+    return make_tone_folder(folder / "tones", per_class, classes=classes, seconds=1.0, rate=8000)
+
+
 def cases() -> list[Case]:
     """The benchmark cases, in table order."""
     s = frozenset
@@ -433,6 +443,22 @@ def cases() -> list[Case]:
             make_diabetes,
         ),
         Case("wine", "sklearn wine, 3 classes, 178 rows", "cultivar", s({"linear"}), make_wine),
+        Case(
+            "audio",
+            "audio folder, 4 x 150 tones: pitch/timbre split two pairs, only the sweep direction in time each pair",
+            "label",
+            s({"cnn"}),
+            make_tones,
+            note="log-mel/MFCC summaries keep no order in time (GBDT near 0.5 macro-F1); a spectrogram CNN can",
+        ),
+        Case(
+            "audio_few",
+            "audio folder, 2 x 12 tones apart in pitch and timbre: few clips",
+            "label",
+            s({"gbdt"}),
+            lambda folder: make_tones(folder, 12, directions=False),
+            note="summaries separate the classes; a from-scratch CNN has too few clips",
+        ),
         Case(
             "sensors",
             "60 sensors x 60 readings, alarm = last three readings rose: the signal is in the order",
