@@ -265,6 +265,25 @@ def _format_for(fmt: str | None, output: str | None) -> str:
     metavar="MB",
     help="Stream files larger than this instead of loading them. Default: a quarter of RAM.",
 )
+@click.option(
+    "--cluster",
+    metavar="ADDRESS",
+    help="Run the probe fits (and the profile pass of a file over --memory-limit) on a running Dask "
+    'scheduler; needs pip install "advisor[dask]". Example: --cluster tcp://10.0.0.5:8786',
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 1024),
+    metavar="N",
+    help="Start a Dask LocalCluster of N worker processes on this machine and run there, as --cluster. "
+    "Example: --workers 4",
+)
+@click.option(
+    "--confirm-at-scale",
+    is_flag=True,
+    help="After the probes, train the best GBDT on all rows (lightgbm.dask on a cluster) and report its "
+    "measured score next to the learning curve's projection.",
+)
 @click.option("--no-probes", is_flag=True, help="Profile and apply the rules only; measure nothing.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display on stderr.")
 @click.option(
@@ -290,6 +309,9 @@ def recommend(
     output,
     rule_files,
     memory_limit,
+    cluster,
+    workers,
+    confirm_at_scale,
     no_probes,
     quiet,
     no_color,
@@ -337,6 +359,9 @@ def recommend(
             rope=rope,
             target_score=target_score,
             weights=weights,
+            cluster=cluster,
+            workers=workers,
+            confirm_at_scale=confirm_at_scale,
         )
         _emit(_with_settings(report, ctx), fmt, output, no_color)
     except AdvisorError:

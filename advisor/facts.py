@@ -237,3 +237,5 @@ class Constraints:
     # --weights: a pretrained image backbone's state dict (a .pth file) for the image_pretrained
     # probe; None looks in the torch hub cache. Never downloaded.
     weights: str | None = None
+    # --confirm-at-scale: the best GBDT re-trained on all rows, scored against its curve's projection
+    confirm_at_scale: bool = False

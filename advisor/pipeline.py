@@ -56,9 +56,16 @@ def recommend(
     rope: float = 0.01,
     target_score: float | None = None,
     weights: str | Path | None = None,
+    cluster: str | None = None,
+    workers: int | None = None,
+    confirm_at_scale: bool = False,
 ) -> Report:
     """Profile ``path``, apply the rules, run the probes and return the Report.
 
+    ``cluster`` (a Dask scheduler's address) or ``workers`` (a LocalCluster of that many
+    processes) runs the probe fits as Dask tasks (``advisor.probing.executor``);
+    ``confirm_at_scale`` re-trains the best GBDT on all rows and scores it against its
+    learning curve's projection (``advisor.probing.scale_check``).
     Raises ``AdvisorError`` (with a message that says what to do) for unusable
     input or options.
     """
@@ -82,17 +89,24 @@ def recommend(
         rope=float(rope),
         target_score=None if target_score is None else float(target_score),
         weights=None if weights is None else str(check_weights_path(weights)),
+        confirm_at_scale=bool(confirm_at_scale),
     )
+    if workers is not None and workers < 1:
+        raise AdvisorError(f"--workers must be at least 1, got {workers}")
     progress = progress or NullProgress()
+    from advisor.probing.executor import open_executor
+
     try:
-        return _run(path, target, task, constraints, rules, memory_limit_mb, probes, progress)
+        with open_executor(cluster, workers) as executor:
+            return _run(path, target, task, constraints, rules, memory_limit_mb, probes, progress, executor)
     finally:
         progress.close()  # stop a live display on every path, errors included
 
 
 def _run(
-    path, target, task, constraints: Constraints, rules, memory_limit_mb, probes: bool, progress
-) -> Report:
+    path, target, task, constraints: Constraints, rules, memory_limit_mb, probes: bool, progress,
+    executor=None,
+) -> Report:  # fmt: skip
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
 
@@ -115,6 +129,7 @@ def _run(
         memory_limit_mb=memory_limit_mb,
         image_size=IMAGE_SIZE[compute.device],
         probes=probes,
+        dask_client=getattr(executor, "client", None),
     )
     timings["read_and_profile"] = time.perf_counter() - t
 
@@ -128,7 +143,7 @@ def _run(
     results, summary, without = [], None, None
     if probes:
         t = time.perf_counter()
-        results, summary, without = _probe(data, profile, constraints, compute, progress)
+        results, summary, without = _probe(data, profile, constraints, compute, progress, executor)
         timings["probes"] = time.perf_counter() - t
 
     from advisor.advice import next_steps, would_change
@@ -150,6 +165,12 @@ def _run(
     from advisor.verdict.planning import plan_more_data
 
     planning = plan_more_data(rec, results_headline, compute, constraints.target_score, metric) if probes else None
+    scale_check = None
+    if constraints.confirm_at_scale and probes and data is not None:
+        from advisor.probing.scale_check import confirm_at_scale as check_scale
+
+        progress.stage("confirm at scale: the best GBDT on all rows")
+        scale_check = check_scale(data, results_headline, seed=constraints.seed, executor=executor)
     timings["total"] = time.perf_counter() - t0
     return Report(
         dataset=profile,
@@ -161,6 +182,8 @@ def _run(
         recommendation=rec,
         leakage=leakage,
         planning=planning,
+        scale_check=scale_check,
+        executor=getattr(executor, "info", None),
         timings={k: round(v, 3) for k, v in timings.items()},
         advisor_version=__version__,
     )
@@ -175,6 +198,7 @@ def _load(
     memory_limit_mb,
     image_size: int,
     probes: bool = True,
+    dask_client=None,
 ):
     """Read and profile ``path`` with the first reader that detects it (``advisor.readers``);
     return (profile, ProbeData or None without probes)."""
@@ -187,6 +211,7 @@ def _load(
         memory_limit_mb=memory_limit_mb,
         image_size=image_size,
         max_items=MAX_IMAGES,
+        dask_client=dask_client,
     )
     return read(path, check_input_path(path), options, prepare=probes)
 
@@ -233,13 +258,13 @@ def check_input_path(path: str | Path) -> os.stat_result:
     return st
 
 
-def _probe(data, profile, constraints, compute, progress):
+def _probe(data, profile, constraints, compute, progress, executor=None):
     from advisor.probing.stage import INTERRUPTED, run_probes
 
     progress.stage(f"probing on {compute.device} with a {constraints.budget_seconds:g} s budget")
     leak_share = LEAKAGE_BUDGET_SHARE if profile.leakage_suspects else 0.0
     main_constraints = replace(constraints, budget_seconds=constraints.budget_seconds * (1 - leak_share))
-    stage = run_probes(data, constraints=main_constraints, compute=compute, progress=progress)
+    stage = run_probes(data, constraints=main_constraints, compute=compute, progress=progress, executor=executor)
     plan = stage.plan
     summary = ProbeStageSummary(
         metric=plan.metric,
@@ -267,7 +292,7 @@ def _probe(data, profile, constraints, compute, progress):
         )
     if leak_share and not interrupted:
         without = _remeasure_without(
-            data, profile.leakage_suspects, constraints, compute, progress, leak_share
+            data, profile.leakage_suspects, constraints, compute, progress, leak_share, executor
         )
         if any(r.reason == INTERRUPTED for r in without):
             # Half a re-measure confirms nothing: the suspects stay named, the headline keeps every column.
@@ -308,7 +333,7 @@ def _collapse_search(data, stage, profile: DatasetProfile, constraints, progress
     return True
 
 
-def _remeasure_without(data, cols: list[str], constraints, compute, progress, share: float):
+def _remeasure_without(data, cols: list[str], constraints, compute, progress, share: float, executor=None):
     """The classical families re-measured without the leakage suspects, on the same folds."""
     from advisor.probing.registry import discover_probes
     from advisor.probing.stage import run_probes
@@ -319,5 +344,6 @@ def _remeasure_without(data, cols: list[str], constraints, compute, progress, sh
     probes = [p for p in discover_probes() if p.family in leakage_recheck()]
     sub = replace(constraints, budget_seconds=constraints.budget_seconds * share)
     return run_probes(
-        data.drop_columns(cols), constraints=sub, compute=compute, progress=progress, probes=probes
-    ).results
+        data.drop_columns(cols), constraints=sub, compute=compute, progress=progress, probes=probes,
+        executor=executor,
+    ).results  # fmt: skip

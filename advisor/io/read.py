@@ -16,6 +16,7 @@ import zlib
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import psutil
@@ -95,13 +96,19 @@ class RawTable:
 
 
 def read_table(
-    path: str | Path, *, memory_limit_mb: float | None = None, sample_rows: int = 200_000, seed: int = 0
+    path: str | Path,
+    *,
+    memory_limit_mb: float | None = None,
+    sample_rows: int = 200_000,
+    seed: int = 0,
+    dask_client: Any = None,
 ) -> LoadedTable:
     """Read ``path``; stream it and keep a sample of ``sample_rows`` rows when it exceeds ``memory_limit_mb``.
 
     ``path`` may also be a folder of CSV or Parquet shards or a glob
     (``advisor.io.shards``): they are read as one table.
     ``memory_limit_mb=None`` means ``DEFAULT_MEMORY_FRACTION`` of total RAM.
+    ``dask_client``: a file over the limit is streamed by that Dask cluster (``io.dask_stats``).
     Raises ``InputError`` for anything that is not a usable table.
     """
     if sample_rows < 1:
@@ -113,7 +120,7 @@ def read_table(
         return read_dataset(find_dataset(path), memory_limit_mb=limit, sample_rows=sample_rows, seed=seed)
     start = time.perf_counter()
     s = sniff(path)
-    raw = read_raw(s, limit_mb=limit, sample_rows=sample_rows, seed=seed)
+    raw = read_raw(s, limit_mb=limit, sample_rows=sample_rows, seed=seed, dask_client=dask_client)
     source = SourceInfo(
         path=str(s.path),
         format=s.format,
@@ -125,7 +132,9 @@ def read_table(
     return finish(raw, source, name=s.path.name, seed=seed, start=start)
 
 
-def read_raw(s: Sniffed, *, limit_mb: float | None, sample_rows: int, seed: int) -> RawTable:
+def read_raw(
+    s: Sniffed, *, limit_mb: float | None, sample_rows: int, seed: int, dask_client: Any = None
+) -> RawTable:
     """Read one sniffed file whole, or stream it (exact counts, seeded sample) when its estimate
     passes ``limit_mb`` (None: always whole); check what came out."""
     streaming = False
@@ -133,9 +142,10 @@ def read_raw(s: Sniffed, *, limit_mb: float | None, sample_rows: int, seed: int)
         streaming = limit_mb is not None and estimate_memory_mb(s) > limit_mb
         if streaming:
             sample_rows = _sample_rows_within(s, limit_mb, sample_rows)
-            if s.format == "parquet":
+            streamed = _dask_stream(s, dask_client, sample_rows, seed, limit_mb)
+            if streamed is None and s.format == "parquet":
                 streamed = stream_parquet(s, sample_rows=sample_rows, seed=seed)
-            else:
+            elif streamed is None:
                 streamed = stream_csv(
                     s, sample_rows=sample_rows, seed=seed, block_bytes=_stream_block_bytes(s, limit_mb)
                 )
@@ -198,6 +208,16 @@ def finish(raw: RawTable, source: SourceInfo, *, name: str, seed: int, start: fl
         peak_memory_mb=peak_memory_mb(),
     )
     return LoadedTable(frame=frame, source=source, column_stats=column_stats, warnings=warnings)
+
+
+def _dask_stream(s: Sniffed, client: Any, sample_rows: int, seed: int, limit_mb: float) -> Any:
+    """The streamed pass on a Dask cluster, when there is one and it can split this file."""
+    if client is None:
+        return None
+    from advisor.io.dask_stats import dask_stream
+
+    block = _stream_block_bytes(s, limit_mb)
+    return dask_stream(s, client, sample_rows=sample_rows, seed=seed, block_bytes=block)
 
 
 def _text_in_one_chunk(columns: list[pa.ChunkedArray]) -> None:

@@ -39,6 +39,7 @@ class ReadOptions:
     memory_limit_mb: float | None = None
     image_size: int = 32  # pixels a side the images are loaded at
     max_items: int = 20_000  # images or clips read at most: a seeded per-class sample beyond
+    dask_client: Any = None  # --cluster/--workers: a table over the memory limit is streamed there
 
 
 class Source:
@@ -62,7 +63,12 @@ class Source:
             from advisor.io.read import read_table
 
             o = self.options
-            self._table = read_table(self.path, memory_limit_mb=o.memory_limit_mb, seed=o.constraints.seed)
+            self._table = read_table(
+                self.path,
+                memory_limit_mb=o.memory_limit_mb,
+                seed=o.constraints.seed,
+                dask_client=o.dask_client,
+            )
         return self._table
 
     def table_profile(self) -> DatasetProfile:

@@ -12,6 +12,8 @@ from advisor.config import SettingSource
 from advisor.engine.model import Prior
 from advisor.facts import ComputeInfo, Constraints, DatasetProfile
 from advisor.probe_api import ProbeResult
+from advisor.probing.executor import ExecutorInfo
+from advisor.probing.scale_check import ScaleCheck
 from advisor.verdict.model import LeakageCheck, Planning, Recommendation
 
 SCHEMA_VERSION = "1.0"
@@ -27,10 +29,13 @@ TIMING_FIELDS = frozenset(
         "timings",
         "elapsed_seconds",
         "cost_at_full",
-        "created_at",
         "costs",
+        "created_at",
     }
 )
+# Where the probes ran (--cluster, --workers): a cluster run differs from a local one with
+# the same seed in these and the timings only (tests/test_dask.py).
+PLACE_FIELDS = frozenset({"executor"})
 
 
 @dataclass
@@ -61,8 +66,10 @@ class Report:
     probe_stage: ProbeStageSummary | None
     recommendation: Recommendation
     leakage: LeakageCheck | None = None
-    timings: dict[str, float] = field(default_factory=dict)  # stage -> seconds
     planning: Planning | None = None  # what more data would buy, per family (estimates)
+    scale_check: ScaleCheck | None = None  # --confirm-at-scale: measured on all rows against the projection
+    executor: ExecutorInfo | None = None  # where the probe fits ran (None: no probes)
+    timings: dict[str, float] = field(default_factory=dict)  # stage -> seconds
     schema_version: str = SCHEMA_VERSION
     advisor_version: str = ""
     settings: list[SettingSource] = field(default_factory=list)  # options not at their defaults (the CLI)

@@ -497,6 +497,10 @@ def build_sections(report: Report) -> list[Section]:
     leak = leakage_section(report)
     if leak is not None:
         sections.append(leak)
+    from advisor.report.scale import cluster_section  # it builds on this module's types
+
+    if (cluster := cluster_section(report)) is not None:
+        sections.append(cluster)
     return sections
     from advisor.report.planning import planning_section  # it builds on this module's types
 
