@@ -62,7 +62,11 @@ REGISTRY: dict[str, Family] = {
             starter="LightGBM (gradient-boosted trees) with early stopping and native categorical handling",
             next_step="Tune LightGBM (num_leaves, learning_rate, min_child_samples) on the same folds; use its "
             "feature importance (or SHAP) to explain it.",
-            starters={"image": _PIXEL_GBDT, "signal": _PIXEL_GBDT},
+            starters={
+                "image": _PIXEL_GBDT,
+                "signal": _PIXEL_GBDT,
+                "audio": "LightGBM on log-mel band statistics and MFCC summaries (the classical reference)",
+            },
             leakage_recheck=True,
         ),
         Family(
@@ -109,6 +113,10 @@ REGISTRY: dict[str, Family] = {
             neural=True,
             starter="a CNN; with few images per class, fine-tune a pretrained one (e.g. ResNet-18) instead of "
             "training from scratch",
+            starters={
+                "audio": "a CNN on log-mel spectrograms; with few clips per class, pretrained audio embeddings "
+                "(PANNs, YAMNet/VGGish, wav2vec 2.0/HuBERT for speech, BEATs, CLAP) instead of training from scratch"
+            },
             next_step="Fine-tune a pretrained CNN (e.g. ResNet-18) with augmentation; the from-scratch probe "
             "understates what pretraining gives on small image sets.",
         ),
