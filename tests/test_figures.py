@@ -148,7 +148,7 @@ def test_markdown_file_links_every_figure_and_the_files_are_real(cli_with_report
     # Golden structure of the section: a heading, the PNG and the SVG link per figure, in order.
     outline = [line for line in figures.splitlines() if line.startswith(("#", "!", "["))]
     expected = ["## Figures"]
-    for maker in MAKERS:
+    for maker in (m for m in MAKERS if m.kind in KINDS):  # no explanation: no dependence figure
         expected += [
             f"### {maker.title}",
             f"![](report_files/{maker.kind}.png)",
@@ -302,3 +302,38 @@ def test_help_does_not_import_matplotlib():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def explained_report() -> Report:
+    """The leaky report with an explanation whose probe measured partial dependence."""
+    from advisor.probe_api import Drivers, PartialDependence
+    from advisor.verdict.model import Driver, Explanation
+
+    full = leaky_report()
+    probe = next(p for p in full.probes if p.score is not None and p.family != "baseline")
+    columns = ["visits", "spend"]
+    pds = [PartialDependence(c, [0.0, 1.0, 2.0, 3.0], [0.2, 0.3, 0.5, 0.6], fold=0) for c in columns]
+    drivers = Drivers(
+        metric="roc_auc", importance=[], n_folds=1, n_folds_total=5, n_rows=100, repeats=1, top_k=2,
+        partial_dependence=pds,
+    )  # fmt: skip
+    explanation = Explanation(
+        family=probe.family, probe=probe.name, best_family=probe.family, equivalent=True, cost=0.0,
+        cost_noise=0.0, metric="roc_auc",
+        drivers=[Driver(c, 0.1, 0.01, 1, "partial_dependence") for c in columns],
+    )  # fmt: skip
+    probes = [dataclasses.replace(p, drivers=drivers) if p is probe else p for p in full.probes]
+    rec = dataclasses.replace(full.recommendation, explanation=explanation)
+    return dataclasses.replace(full, probes=probes, recommendation=rec)
+
+
+@needs_matplotlib
+def test_explain_report_draws_partial_dependence_of_its_drivers(cli_with_report, tmp_path):
+    out = tmp_path / "report.md"
+    code, _, err = cli_with_report("-o", str(out), report=explained_report())
+    assert code == 0, err
+    text = out.read_text()
+    assert "### Partial dependence of the top drivers" in text
+    png = tmp_path / "report_files" / "dependence.png"
+    assert png.read_bytes().startswith(PNG_MAGIC)
+    assert "visits" in text[text.index("### Partial dependence") :]

@@ -29,7 +29,7 @@ from advisor.text import one_line
 if TYPE_CHECKING:
     from matplotlib.figure import Figure as MplFigure
 
-FigureKind = Literal["learning_curves", "scores", "leakage"]
+FigureKind = Literal["learning_curves", "scores", "leakage", "dependence"]
 Format = Literal["png", "svg"]
 
 ENABLE_HINT = 'pip install "advisor[figures]"'
@@ -263,10 +263,42 @@ def _draw_leakage(report: Report, fig: MplFigure) -> str | None:
     )
 
 
+# --- partial dependence (--goal explain) --------------------------------------------
+
+
+def _draw_dependence(report: Report, fig: MplFigure) -> str | None:
+    """The explanation's top drivers: the mean prediction with one column set to each quantile."""
+    ex = report.recommendation.explanation
+    probe = next((p for p in report.probes if ex is not None and p.name == ex.probe), None)
+    if ex is None or probe is None or probe.drivers is None:
+        return None
+    by_column = {pd.column: pd for pd in probe.drivers.partial_dependence if pd.grid}
+    pds = [by_column[d.column] for d in ex.drivers if d.column in by_column][:3]
+    if not pds:
+        return None
+    axes = fig.subplots(1, len(pds), squeeze=False, sharey=True)[0]
+    for ax, pd in zip(axes, pds, strict=True):
+        ax.plot(pd.grid, pd.mean_prediction, "o-", ms=4, color="C0")
+        ax.set_xlabel(_label(pd.column), fontsize=8)
+        ax.grid(True, alpha=0.25)
+    binary = report.dataset.target.task == "binary"
+    axes[0].set_ylabel("mean P(positive class)" if binary else "mean prediction", fontsize=8)
+    fig.suptitle(
+        f"Partial dependence in {_label(ex.probe)}: each driver set to its 5th..95th percentiles "
+        f"(fold {pds[0].fold + 1}, held-out rows)",
+        fontsize=10,
+    )
+    return (
+        f"Partial dependence of {_label(ex.probe)}'s prediction on its top drivers "
+        f"{', '.join(_label(pd.column) for pd in pds)}, measured on held-out rows of one fold."
+    )
+
+
 MAKERS: list[FigureMaker] = [
     FigureMaker("learning_curves", "Learning curves", _draw_curves),
     FigureMaker("scores", "Score comparison", _draw_scores),
     FigureMaker("leakage", "Leakage check: before and after", _draw_leakage),
+    FigureMaker("dependence", "Partial dependence of the top drivers", _draw_dependence),
 ]
 
 
