@@ -143,7 +143,8 @@ class TextEmbedLinearProbe(_EmbedProbe):
         "C=0.5 / ridge alpha=10 on standardised vectors; numeric and one-hot categorical columns "
         "appended for mixed data"
     )
-    cost_weight: ClassVar[float] = 0.5
+    # Cheap: embeddings are computed once per run, the head fits in well under a second.
+    cost_weight: ClassVar[float] = 0.3
 
     def fit(self, train: ProbeData, ctx: FitContext) -> TextEmbedLinearModel:
         numeric, categorical = tabular_columns(train)
@@ -191,7 +192,7 @@ class TextEmbedGBDTProbe(_EmbedProbe):
         "Pretrained wordllama embeddings (256-d, frozen) of each text column + LightGBM with the "
         "numeric and categorical columns, early stopping on a 15% split"
     )
-    cost_weight: ClassVar[float] = 0.8
+    cost_weight: ClassVar[float] = 0.5
 
     def fit(self, train: ProbeData, ctx: FitContext) -> TextEmbedGBDTModel:
         from .pixels_gbdt import fit_booster
