@@ -14,7 +14,7 @@ def evaluate(rules: Sequence[Rule], facts: Mapping[str, Any]) -> Prior:
     """The prior: every rule whose condition holds, and the summed effects.
 
     ``favoured`` is the family with the highest score; a tie goes to the
-    simplest family in ``FAMILIES`` order (linear, gbdt, mlp, cnn, transformer),
+    simplest family in ``FAMILIES`` order (simplest first, advisor/families.py),
     as the framework recommends when the evidence does not separate them.
     """
     scores = dict.fromkeys(FAMILIES, 0)
