@@ -11,7 +11,7 @@ peak RSS (from ``os.wait4``). Steps:
   column (count, non-null count, min, max) in one parallel pass: the floor for
   a profile's exact statistics;
 - ``read``, ``read+profile``, ``stream``: ``read_table`` (whole / ``--memory-limit``)
-  and ``profile_table``;
+  and ``profile_table``; ``read+profile-parquet`` the same on the Parquet copy;
 - ``advisor``, ``advisor-parquet``: ``advisor recommend FILE --no-probes`` in the
   child (read, profile, rules, report), what a user runs.
 
@@ -44,9 +44,10 @@ ALL_STEPS = (
     "stream",
     "pandas-parquet",
     "duckdb-parquet",
+    "read+profile-parquet",
     "advisor-parquet",
 )
-PARQUET_STEPS = {"pandas-parquet", "duckdb-parquet", "advisor-parquet"}
+PARQUET_STEPS = {"pandas-parquet", "duckdb-parquet", "read+profile-parquet", "advisor-parquet"}
 
 
 def generate(path: Path, n_rows: int, shape: str = "mixed", seed: int = 0) -> None:
@@ -89,6 +90,7 @@ def child(step: str, path: str, memory_limit_mb: float) -> None:
 
     from advisor.io.read import read_table
 
+    step = step.removesuffix("-parquet") if step.startswith("read") else step  # same code, Parquet path
     start, cpu_start = time.perf_counter(), time.process_time()
     info: dict[str, object] = {}
     if step == "pandas":

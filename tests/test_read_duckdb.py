@@ -92,3 +92,12 @@ def test_ragged_rows_are_an_error_naming_what_to_do(tmp_path: Path) -> None:
     with pytest.raises(InputError) as info:
         read_table(tmp_path, memory_limit_mb=TINY_LIMIT_MB)
     assert "run advisor on that shard alone" in str(info.value) and "\n" not in str(info.value)
+
+
+def test_a_seed_picks_the_same_rows_as_the_single_file_streamer(tmp_path: Path) -> None:
+    frames = {f"ds/p{i}": _frame(2000, i) for i in range(3)}
+    whole = _write(tmp_path, "csv", frames)
+    whole.to_csv(tmp_path / "one.csv", index=False)
+    shards = read_table(tmp_path / "ds", memory_limit_mb=TINY_LIMIT_MB, sample_rows=300, seed=7).frame
+    single = read_table(tmp_path / "one.csv", memory_limit_mb=TINY_LIMIT_MB, sample_rows=300, seed=7).frame
+    assert shards["id"].tolist() == single["id"].tolist()

@@ -132,3 +132,21 @@ def test_cli_empty_glob_and_output_inside_a_shard_folder(tmp_path: Path) -> None
     report = json.loads(out.read_text())
     assert report["dataset"]["n_rows"] == 80
     assert "year" in [c["name"] for c in report["dataset"]["columns"]]
+
+
+def test_finding_shards_and_help_load_neither_duckdb_nor_pyarrow(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    _shards(tmp_path, "csv", {"a": _frame(5, 0)})
+    code = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from advisor.cli import cli\n"
+        "from advisor.io.shards import find_dataset, is_dataset\n"
+        f"assert is_dataset({str(tmp_path)!r}) and find_dataset({str(tmp_path)!r}).shards\n"
+        "assert CliRunner().invoke(cli, ['--help']).exit_code == 0\n"
+        "print(','.join(m for m in ('duckdb', 'pyarrow', 'pandas') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
