@@ -18,15 +18,18 @@ import pytest
 pytest.importorskip("distributed")
 
 from advisor.data import ProbeData  # noqa: E402
-from advisor.probing.executor import DaskExecutor, open_executor  # noqa: E402
+from advisor.probe_api import CurveFit, ProbeResult, Score  # noqa: E402
+from advisor.probing import executor as executor_module  # noqa: E402
+from advisor.probing.executor import DaskExecutor  # noqa: E402
 from advisor.probing.registry import discover_probes  # noqa: E402
+from advisor.probing.scale_check import confirm_at_scale  # noqa: E402
 from advisor.probing.stage import run_probes  # noqa: E402
-from advisor.report.model import TIMING_FIELDS  # noqa: E402
+from advisor.report.model import PLACE_FIELDS  # noqa: E402
 from tests.conftest import run_cli  # noqa: E402
 from tests.test_determinism import strip_timing  # noqa: E402
 
 FAST_PROBES = ("baseline", "linear", "lightgbm")  # the MLP adds time, not coverage
-PLACE_FIELDS = frozenset({"executor"})  # where it ran: the one thing a cluster run may change
+CLUSTER_OPTIONS = ("--cluster", "--workers")
 
 
 @pytest.fixture(scope="module")
@@ -88,3 +91,93 @@ def test_a_cluster_measures_what_a_local_run_measures(client):
     assert stage_json(local) == stage_json(remote)
     # Timings were measured on the workers, not left at zero.
     assert all(r.fit_seconds > 0 for r in remote.results)
+
+
+def strip_place(report: dict) -> dict:
+    """A JSON report without timings, where it ran, and the options that said where."""
+    out = {k: v for k, v in strip_timing(report).items() if k not in PLACE_FIELDS}
+    out["settings"] = [x for x in out.get("settings", []) if x["option"] not in CLUSTER_OPTIONS]
+    return out
+
+
+@pytest.mark.parametrize("suffix", ["csv", "parquet"])
+def test_the_profile_pass_of_a_big_file_on_a_cluster_matches_the_local_one(tmp_path, cluster, suffix):
+    """Over --memory-limit, the cluster computes the counts and the seeded sample: same profile."""
+    n = 20_000 if suffix == "csv" else 80_000  # Parquet is compact: more rows to pass 1 MB
+    frame = table(n, seed=1)
+    frame.loc[frame.index[::97], "x0"] = np.nan
+    frame.loc[frame.index[::89], "colour"] = None
+    path = tmp_path / f"big.{suffix}"
+    frame.to_csv(path, index=False) if suffix == "csv" else frame.to_parquet(path, row_group_size=4000)
+    args = ("recommend", str(path), "--no-probes", "--memory-limit", "1", "--format", "json", "-q")
+    code, out, err = run_cli(*args)
+    assert code == 0, err
+    code, out_dask, err = run_cli(*args, "--cluster", cluster.scheduler_address)
+    assert code == 0, err
+    local, remote = json.loads(out), json.loads(out_dask)
+    assert remote["dataset"]["n_rows"] == n
+    # A CSV's sample is sized by the limit; a Parquet file's is not (its rows are cheaper).
+    assert remote["dataset"]["source"]["sampled"] == (suffix == "csv")
+    assert remote["executor"]["kind"] == "dask"
+    assert strip_place(local) == strip_place(remote)
+
+
+def test_recommend_on_a_cluster_confirms_at_scale(tmp_path, cluster):
+    """--cluster ADDRESS runs the probes there and --confirm-at-scale trains lightgbm.dask."""
+    path = tmp_path / "rows.csv"
+    table(3000).to_csv(path, index=False)
+    code, out, err = run_cli(
+        "recommend", str(path), "--cluster", cluster.scheduler_address, "--confirm-at-scale",
+        "--budget", "5", "--format", "json", "-q",
+    )  # fmt: skip
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["executor"] == {"kind": "dask", "address": cluster.scheduler_address, "n_workers": 2}
+    check = report["scale_check"]
+    assert check["status"] == "measured" and check["engine"] == "lightgbm.dask", check
+    assert 0.5 < check["measured"] <= 1.0 and check["n_train"] + check["n_test"] == 3000
+    assert {"projected", "projected_low", "projected_high", "within"} <= set(check)
+    code, md, err = run_cli(
+        "recommend", str(path), "--cluster", cluster.scheduler_address, "--no-probes", "--format", "md", "-q"
+    )
+    assert code == 0 and "Dask tasks on 2 worker(s)" in md
+
+
+def test_confirm_at_scale_puts_the_measured_score_next_to_the_projection(client):
+    data = probe_data(600)
+    curve = CurveFit(
+        asymptote=0.95, a=0.1, b=0.5, predicted={"full": Score(0.9, 0.01)}, predicted_rows={"full": 480},
+        predicted_low={"full": 0.0}, predicted_high={"full": 1.0},
+    )  # fmt: skip
+    best = ProbeResult(
+        name="lightgbm", family="gbdt", status="ok", metric="roc_auc", score=Score(0.9, 0.02),
+        n_train=240, n_test=60, curve_fit=curve, params={"best_iteration": 40, "learning_rate": 0.05},
+    )  # fmt: skip
+    for executor, engine in ((None, "lightgbm"), (DaskExecutor(client), "lightgbm.dask")):
+        check = confirm_at_scale(data, [best], seed=0, executor=executor)
+        assert check.status == "measured" and check.engine == engine
+        assert (check.n_train, check.n_test) == (480, 120)
+        assert check.projected == 0.9 and check.projected_rows == 480 and check.within is True
+        assert 0.5 < check.measured <= 1.0
+    assert confirm_at_scale(data, [], seed=0).status == "not_applicable"
+
+
+def test_an_unreachable_scheduler_is_a_one_line_error(tmp_path, monkeypatch):
+    monkeypatch.setattr(executor_module, "CONNECT_TIMEOUT_SECONDS", 1)
+    path = tmp_path / "rows.csv"
+    table(50).to_csv(path, index=False)
+    code, out, err = run_cli("recommend", str(path), "--cluster", "tcp://127.0.0.1:9", "--no-probes", "-q")
+    assert code == 2 and "Traceback" not in err
+    assert (
+        "cannot reach a Dask scheduler at 'tcp://127.0.0.1:9'" in err and len(err.strip().splitlines()) == 1
+    )
+
+
+def test_workers_starts_a_local_cluster(tmp_path):
+    path = tmp_path / "rows.csv"
+    table(50).to_csv(path, index=False)
+    code, out, err = run_cli(
+        "recommend", str(path), "--workers", "2", "--no-probes", "--format", "json", "-q"
+    )
+    assert code == 0, err
+    assert json.loads(out)["executor"]["n_workers"] == 2

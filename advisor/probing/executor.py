@@ -314,12 +314,23 @@ def open_executor(cluster: str | None = None, workers: int | None = None) -> Ite
             silence_logs=logging.ERROR,
         )
         client = Client(local)
+        client.run(_stdout_to_stderr)  # what a worker prints must not land in a report on stdout
     try:
         yield DaskExecutor(client)
     finally:
         client.close()
         if local is not None:
             local.close()
+
+
+def _stdout_to_stderr() -> None:
+    """On a worker this machine started: its file descriptor 1 (C libraries print there too,
+    e.g. LightGBM's network setup) becomes stderr, so `--format json > file` stays JSON."""
+    import os
+    import sys
+
+    sys.stdout.flush()
+    os.dup2(2, 1)
 
 
 def _connect(client_cls: Any, address: str) -> Any:

@@ -169,17 +169,24 @@ def _fit_dask(
         "deterministic": True,
         "verbose": -1,
     }
+    import contextlib
+    import io
+    import warnings
+
     n_parts = max(1, len(client.scheduler_info().get("workers", {})))
     train_x = dd.from_pandas(X.iloc[train_idx], npartitions=n_parts)
     train_y = dd.from_pandas(_series(data.y[train_idx]), npartitions=n_parts)
     test_x = dd.from_pandas(X.iloc[test_idx], npartitions=n_parts)
-    if data.task == "regression":
-        model = lgbd.DaskLGBMRegressor(client=client, **settings)
+    kind = lgbd.DaskLGBMRegressor if data.task == "regression" else lgbd.DaskLGBMClassifier
+    # lightgbm.dask prints its port search to stdout, where the report goes, and warns that
+    # it ignores n_jobs (the workers' threads decide): neither is the user's concern.
+    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        model = kind(client=client, **settings)
         model.fit(train_x, train_y)
-        return np.asarray(model.predict(test_x).compute(), dtype=np.float64)
-    model = lgbd.DaskLGBMClassifier(client=client, **settings)
-    model.fit(train_x, train_y)
-    proba = np.asarray(model.predict_proba(test_x).compute(), dtype=np.float64)
+        if data.task == "regression":
+            return np.asarray(model.predict(test_x).compute(), dtype=np.float64)
+        proba = np.asarray(model.predict_proba(test_x).compute(), dtype=np.float64)
     return _all_classes(proba, model.classes_, data.n_classes)
 
 
