@@ -16,6 +16,8 @@ from advisor.probing.runner import (
     CURVE_FOLDS,
     FULL_SHARE,
     MIN_FULL_FOLDS,
+    SMALL_ANCHOR_FOLDS,
+    SMALL_ANCHOR_SHARE,
     WARM_UP_ROWS,
     CudaOutOfMemory,
     _schedule,
@@ -292,17 +294,25 @@ def kfold_plan(data: ProbeData, n_repeats: int = 5, k: int = 5) -> EvalPlan:
 def test_schedule_runs_every_full_size_fit_first_then_curves_on_few_folds() -> None:
     """Convergence before curves: the old order (folds 0 and 1, their curves, then the
     other folds) gave each full-size fit a thin slice of the budget; now every fold's
-    full-size fit comes first and the curve points run on at most CURVE_FOLDS folds."""
+    full-size fit comes first, the curve points run on at most CURVE_FOLDS folds, and
+    last the cheap small anchors repeat on further folds, up to SMALL_ANCHOR_FOLDS."""
+    fractions = (0.05, 0.1, 0.5, 1.0)  # two small anchors (<= SMALL_ANCHOR_SHARE), one large
     for n_folds in (2, 3, 5, 25):
-        order = _schedule(n_folds, 4)
+        order = _schedule(n_folds, fractions)
         assert order[:n_folds] == [(fold, 3) for fold in range(n_folds)]
-        curve = order[n_folds:]
+        curve_folds = min(CURVE_FOLDS, n_folds)
+        curve = order[n_folds : n_folds + 3 * curve_folds]
         assert all(fi < 3 for _, fi in curve)
-        assert {fold for fold, _ in curve} == set(range(min(CURVE_FOLDS, n_folds)))
+        assert {fold for fold, _ in curve} == set(range(curve_folds))
         # One curve fold at a time, sizes ascending, so a curve cut short keeps whole folds.
         assert curve == sorted(curve)
-    assert _schedule(3, 1) == [(0, 0), (1, 0), (2, 0)]
-    assert MIN_FULL_FOLDS <= CURVE_FOLDS
+        extra = order[n_folds + 3 * curve_folds :]
+        assert extra == [
+            (fold, fi) for fold in range(curve_folds, min(SMALL_ANCHOR_FOLDS, n_folds)) for fi in (0, 1)
+        ]
+        assert all(fractions[fi] <= SMALL_ANCHOR_SHARE for _, fi in extra)
+    assert _schedule(3, (1.0,)) == [(0, 0), (1, 0), (2, 0)]
+    assert MIN_FULL_FOLDS <= CURVE_FOLDS < SMALL_ANCHOR_FOLDS
 
 
 def test_full_size_limits_equal_across_folds_and_take_the_bulk_of_the_budget() -> None:
@@ -319,9 +329,12 @@ def test_full_size_limits_equal_across_folds_and_take_the_bulk_of_the_budget() -
     # Sized for one repeat of the k folds (plan.py may repeat k-fold on small data).
     per_repeat = n_folds // plan.n_repeats
     assert limits.pop() == pytest.approx(40.0 * FULL_SHARE / per_repeat, rel=0.05)
-    # Then the curve points, on the first CURVE_FOLDS folds only, each smaller than the full size.
+    # Then the curve points, on the first CURVE_FOLDS folds (the small anchors repeated up to
+    # SMALL_ANCHOR_FOLDS), each smaller than the full size.
     curve = probe.calls[n_folds:]
-    assert {seed for seed, _, _ in curve} == {plan.seed + f for f in range(min(CURVE_FOLDS, n_folds))}
+    small = {seed for seed, n, _ in curve if n <= SMALL_ANCHOR_SHARE * len(plan.folds[seed - plan.seed][0])}
+    assert {seed for seed, _, _ in curve} - small <= {plan.seed + f for f in range(CURVE_FOLDS)}
+    assert small == {plan.seed + f for f in range(min(SMALL_ANCHOR_FOLDS, n_folds))}
     assert all(n < len(plan.folds[seed - plan.seed][0]) for seed, n, _ in curve)
 
 
@@ -332,9 +345,11 @@ def test_twenty_five_folds_score_all_and_curve_on_at_most_curve_folds() -> None:
     res = evaluate_probe(probe, data, plan, Budget(60.0), "cpu")
     assert res.status == "ok" and res.score is not None and len(res.score.folds) == 25
     curve_seeds = {seed for seed, n, _ in probe.calls if n < len(plan.folds[seed][0])}
-    assert curve_seeds == set(range(CURVE_FOLDS))
+    # The curve folds, and the small anchor (0.1 of the rows) repeated up to SMALL_ANCHOR_FOLDS.
+    assert curve_seeds == set(range(SMALL_ANCHOR_FOLDS))
     assert len(res.curve) == 4 and res.curve[-1].n_train == res.n_train
-    assert len(res.curve[0].score.folds) == CURVE_FOLDS  # smaller sizes: the curve folds only
+    assert len(res.curve[0].score.folds) == SMALL_ANCHOR_FOLDS  # the small anchor: repeated
+    assert len(res.curve[1].score.folds) == CURVE_FOLDS  # larger sizes: the curve folds only
     assert res.curve_fit is not None and res.curve_fit.ok
     assert len(res.curve_fit.predicted["2x"].folds) <= CURVE_FOLDS
 

@@ -11,7 +11,14 @@ from advisor.errors import ProbeInterrupted
 from advisor.facts import ComputeInfo, Constraints
 from advisor.probe_api import FitContext, Probe
 from advisor.probing import registry
-from advisor.probing.runner import CURVE_FOLDS, FULL_SHARE, WARM_UP_ROWS, planned_fits
+from advisor.probing.runner import (
+    CURVE_FOLDS,
+    FULL_SHARE,
+    SMALL_ANCHOR_FOLDS,
+    SMALL_ANCHOR_SHARE,
+    WARM_UP_ROWS,
+    planned_fits,
+)
 from advisor.probing.stage import ProbeStage, run_probes
 
 try:
@@ -80,8 +87,11 @@ def test_stage_runs_supported_probes_and_skips_others() -> None:
     assert not st.partial and st.n_rows_probed == 150 and st.sample_note == ""
     assert st.budget_seconds == 60 and st.elapsed_seconds > 0
     n_fits = planned_fits(st.plan)
-    n_curve = min(CURVE_FOLDS, len(st.plan.folds)) * (len(st.plan.curve_fractions) - 1)
-    assert n_fits == len(st.plan.folds) + n_curve
+    fractions, n_folds = st.plan.curve_fractions, len(st.plan.folds)
+    n_curve = min(CURVE_FOLDS, n_folds) * (len(fractions) - 1)
+    n_small = sum(f <= SMALL_ANCHOR_SHARE for f in fractions[:-1])
+    n_repeat = max(0, min(SMALL_ANCHOR_FOLDS, n_folds) - CURVE_FOLDS) * n_small
+    assert n_fits == n_folds + n_curve + n_repeat
     assert ("start", "t-linear", str(n_fits)) in progress.events
     assert ("end", "t-linear", "ok") in progress.events
     assert sum(e[0] == "advance" for e in progress.events) == 2 * n_fits

@@ -63,6 +63,7 @@ LOG_SD_BIAS = 0.27  # E[log sd] of 3 normal draws is about 0.27 below log sigma
 MIN_NOISE = 2e-3  # floor of a point's standard error (scores are rounded, folds few)
 DIP_MIN = 5e-3  # a fall smaller than this is never called non-monotone
 CROSSING_SPAN = 100.0  # projections, crossings and rows to a target are searched up to this multiple
+SIZE_TOLERANCE = 1.1  # sizes within this ratio of a group's smallest are one anchor (the grid steps by 1.41)
 BAND_POINTS = 41  # sizes of the projection band, geometric from the largest measured size to the span
 
 
@@ -191,9 +192,11 @@ def fit_learning_curve(
     if not all_pts:
         return CurveFit(math.nan, math.nan, math.nan, ok=False, note="no learning-curve points were measured")
 
-    # Fold-mean curve: group by position in the size order (folds differ by a row or two in n).
-    depth = max(len(f) for f in folds)
-    at = [[f[i] for f in folds if len(f) > i] for i in range(depth)]
+    # Fold-mean curve: points grouped by size (folds differ by a row or two in n, and the
+    # small anchors may be measured on more folds than the large ones).
+    group = _size_groups([p[0] for p in all_pts])
+    depth = max(group.values()) + 1
+    at = [[p for f in folds for p in f if group[p[0]] == i] for i in range(depth)]
     mean_n = np.array([np.mean([p[0] for p in pts]) for pts in at])
     mean_s = np.array([np.mean([p[1] for p in pts]) for pts in at])
     sd = np.array([np.std([p[1] for p in pts], ddof=1) if len(pts) > 1 else np.nan for pts in at])
@@ -265,14 +268,18 @@ def fit_learning_curve(
     fold_params: list[tuple[dict[str, Params], float, float]] = []
     failed = 0
     for f in folds:
+        idx = [group[p[0]] for p in f]
         fn = np.array([p[0] for p in f])
         fs = np.array([p[1] for p in f])
-        if len(np.unique(np.round(fn))) < 3:
+        # A fold's own curve: the sizes from the smallest up without a gap (a curve cut short
+        # is a prefix); folds that only repeat the small anchors add to the mean, not here.
+        if idx != list(range(len(f))) or len(f) < 3:
             continue
+        fold_se = se[: len(fs)] * np.sqrt(counts[: len(fs)])  # one fold's noise at each size
         fp: dict[str, Params] = {}
         for name in weights:
             if name != "last":
-                q = fit_family(name, fn / n_max, fs, se[: len(fs)] * math.sqrt(len(folds)), lo_asym, hi)
+                q = fit_family(name, fn / n_max, fs, fold_se, lo_asym, hi)
                 if q is None:
                     break
                 fp[name] = q
@@ -326,7 +333,7 @@ def fit_learning_curve(
     band = [interval_at(v) for v in band_rows]
 
     # Flat when the predicted gain from the largest measured size to 10x is within the fold noise.
-    at_max = [f[-1][1] for f in folds if len(f) == depth]
+    at_max = [f[-1][1] for f in folds if len(f) == depth and group[f[-1][0]] == depth - 1]
     spread = float(np.std(at_max, ddof=1)) if len(at_max) > 1 else 0.0
     grid = clip(_mix(weights, params, np.array([1.0, 10.0]), last))
     if float(grid[1] - grid[0]) < max(spread, MIN_GAIN):
@@ -410,6 +417,18 @@ def _first_reach(rows: Sequence[int], gap: Sequence[float]) -> int | None:
     lo, hi = math.log(rows[i - 1]), math.log(rows[i])
     t = float(-g[i - 1] / (g[i] - g[i - 1]))
     return int(round(math.exp(lo + t * (hi - lo))))
+
+
+def _size_groups(sizes: Sequence[float]) -> dict[float, int]:
+    """Each training size's anchor index, ascending: sizes within ``SIZE_TOLERANCE`` of
+    the smallest of their group are one anchor measured on several folds."""
+    out: dict[float, int] = {}
+    start, index = -1.0, -1
+    for n in sorted(set(sizes)):
+        if index < 0 or n > start * SIZE_TOLERANCE:
+            start, index = n, index + 1
+        out[n] = index
+    return out
 
 
 def _banded(fit: CurveFit) -> bool:

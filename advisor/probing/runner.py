@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from collections.abc import Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -61,6 +62,10 @@ MAX_WARNING_NOTES = 3
 FIXED_COST = 0.1  # per-fit overhead, as a fraction of a full-size fit's cost (curve budget split)
 FULL_SHARE = 0.75  # of the probe's budget, shared equally by the full-size fits of every fold
 CURVE_FOLDS = 3  # learning-curve points run on at most this many folds (the first ones)
+# Small anchors are cheap and the noisiest: those at most this share of a fold's training
+# rows are repeated on folds up to SMALL_ANCHOR_FOLDS, after every other fit (LCDB repeats too).
+SMALL_ANCHOR_SHARE = 0.125
+SMALL_ANCHOR_FOLDS = 6
 MAX_CUT_NOTES = 2  # a probe's own "cut at N" texts kept (from full-size fits); the rest are counted
 WARM_UP_ROWS = 40
 WARM_UP_SECONDS = 1.0
@@ -100,20 +105,24 @@ class _Context(FitContext):
             self.cut_texts.append(text)
 
 
-def _schedule(n_folds: int, n_fracs: int) -> list[tuple[int, int]]:
+def _schedule(n_folds: int, fractions: Sequence[float]) -> list[tuple[int, int]]:
     """(fold, fraction index) in order of value: every fold's full-size fit, in
     plan order (the score, its spread, and whether the family converged), then
     the smaller learning-curve sizes on the first ``CURVE_FOLDS`` folds, one fold
-    at a time so that a curve cut short still has whole folds."""
-    last = n_fracs - 1
+    at a time so that a curve cut short still has whole folds; last, the cheap
+    small anchors (at most ``SMALL_ANCHOR_SHARE`` of the rows) again on further
+    folds, up to ``SMALL_ANCHOR_FOLDS``: the noisiest points get the most repeats."""
+    last = len(fractions) - 1
     order = [(fold, last) for fold in range(n_folds)]
     order += [(fold, fi) for fold in range(min(CURVE_FOLDS, n_folds)) for fi in range(last)]
+    small = [fi for fi in range(last) if fractions[fi] <= SMALL_ANCHOR_SHARE]
+    order += [(fold, fi) for fold in range(CURVE_FOLDS, min(SMALL_ANCHOR_FOLDS, n_folds)) for fi in small]
     return order
 
 
 def planned_fits(plan: EvalPlan) -> int:
     """How many fits ``evaluate_probe`` schedules for ``plan`` (for progress displays)."""
-    return len(_schedule(len(plan.folds), len(plan.curve_fractions)))
+    return len(_schedule(len(plan.folds), plan.curve_fractions))
 
 
 def full_time_limit(seconds: float, n_folds: int, n_fracs: int) -> float:
@@ -149,7 +158,7 @@ def evaluate_probe(
     fractions = tuple(plan.curve_fractions)
     last = len(fractions) - 1
     n_folds = len(plan.folds)
-    schedule = _schedule(n_folds, len(fractions))
+    schedule = _schedule(n_folds, fractions)
     curve_weight = sum(_weight(fractions[fi]) for _, fi in schedule if fi != last)
     # Limits are sized for one repeat of the k folds: with repeated k-fold the extra
     # repeats run only in time the first one left (converged fits before more folds).
@@ -281,7 +290,8 @@ def evaluate_probe(
         reason = _partial_reason(fits, n_folds, len(fractions))
         if n_full == n_folds:
             # Every fold's score is in: only curve points were cut, so the score stands.
-            result.notes.append(reason)
+            if reason:
+                result.notes.append(reason)
         else:
             result.status, result.reason = "partial", reason
     if budget.seconds > 0 and budget.elapsed() > 1.5 * budget.seconds:
@@ -509,5 +519,9 @@ def _partial_reason(fits: list[Fit], n_folds: int, n_fracs: int) -> str:
     if full < n_folds:
         return f"time budget reached after {full} of {n_folds} folds"
     curve_folds = min(CURVE_FOLDS, n_folds)
-    complete = sum(1 for fold in range(n_folds) if sum(f.fold == fold for f in fits) == n_fracs)
+    complete = sum(
+        1 for fold in range(curve_folds) if len({f.frac_index for f in fits if f.fold == fold}) == n_fracs
+    )
+    if complete == curve_folds:
+        return ""  # only repeats of the small anchors were left out: nothing is missing
     return f"time budget reached: learning curve measured on {complete} of {curve_folds} folds"

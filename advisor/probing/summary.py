@@ -74,10 +74,9 @@ def summarise(
             (f.frac_index, f.n_train, f.metrics.get(primary, math.nan)) for f in fits if f.fold == fold
         )
         per_fold.append([(n, s) for _, n, s in pts])
-    # The fit groups points by their position in the size order, so only folds
-    # with every size measured can be mixed; else the fullest single fold.
-    complete = [p for p in per_fold if len(p) == len(fractions)]
-    usable = complete or [max(per_fold, key=len)]
+    # Every fold with a curve point: the curve folds, and folds that repeat the small
+    # anchors (the fit groups the points by size).
+    usable = [p for p in per_fold if len(p) > 1] or [max(per_fold, key=len)]
     sampled = plan.n_rows_total > len(data)
     targets = {"2x": 2 * result.n_train, "10x": 10 * result.n_train}
     if sampled:
