@@ -494,15 +494,15 @@ def build_sections(report: Report) -> list[Section]:
         rules_section(report),
     ]
     sections.append(measurement_section(report))
-    leak = leakage_section(report)
-    if leak is not None:
-        sections.append(leak)
-    from advisor.report.scale import cluster_section  # it builds on this module's types
-
-    if (cluster := cluster_section(report)) is not None:
-        sections.append(cluster)
-    return sections
-    from advisor.report.planning import planning_section  # it builds on this module's types
+    # Sections in their own modules build on this one's types, so they are imported here.
+    from advisor.report.planning import planning_section
+    from advisor.report.scale import cluster_section
 
     if (more := planning_section(report)) is not None:
         sections.append(more)
+    leak = leakage_section(report)
+    if leak is not None:
+        sections.append(leak)
+    if (cluster := cluster_section(report)) is not None:
+        sections.append(cluster)
+    return sections
