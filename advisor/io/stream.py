@@ -57,7 +57,8 @@ class BottomKSample:
         chosen = np.flatnonzero(keys < self.threshold)
         if chosen.size == 0:
             return
-        self.batches.append(batch.take(pa.array(chosen)))
+        # Until the first trim every row is kept: no copy then.
+        self.batches.append(batch if chosen.size == batch.num_rows else batch.take(pa.array(chosen)))
         self.keys.append(keys[chosen])
         self.rows.append(chosen + first_row)
         self.size += chosen.size
