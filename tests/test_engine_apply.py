@@ -121,7 +121,7 @@ def test_describe_and_find_rule():
         "reads as: modality in [tabular, mixed] and n_rows < 1,000",
         "effects: linear +2, mlp -2, cnn -1, transformer -1",
         "because: Only {n_rows} rows",
-        "source: FRAMEWORK.md",
+        "source: Varoquaux (2018)",
         "scale.yaml",
     ):
         assert part in text
