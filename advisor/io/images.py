@@ -109,7 +109,7 @@ def image_folder_error(path: str | Path) -> InputError:
         )
     return InputError(
         f"{path} is a folder, not a table or an image folder: point advisor at a CSV, TSV or Parquet "
-        "file, or at a folder with one sub-folder of images per class"
+        "file, a folder of CSV or Parquet shards, or a folder with one sub-folder of images per class"
     )
 
 
