@@ -14,6 +14,7 @@ import importlib.util
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 
+from advisor.facts import Constraints
 from advisor.families import BASELINE
 from advisor.families import NAMES as FAMILIES
 from advisor.probe_api import Probe
@@ -76,6 +77,14 @@ def probe_catalog() -> list[ProbeEntry]:
             continue
         needs = ("torch",) if getattr(probe, "needs_torch", False) else ()
         missing = _missing(needs)
+        # What else it needs on this machine (an optional package, pretrained weights), as a
+        # run with the default settings would find it: the probe's own setup says.
+        why_not = f"{', '.join(missing)} is not installed (pip install {' '.join(missing)})" if missing else ""
+        if not missing:
+            try:
+                why_not = probe.setup(Constraints()) or ""
+            except Exception as exc:  # noqa: BLE001 - a broken plugin is listed, not fatal
+                why_not = f"its setup raised {type(exc).__name__}: {exc}"
         entries.append(
             ProbeEntry(
                 where,
@@ -85,10 +94,8 @@ def probe_catalog() -> list[ProbeEntry]:
                 tuple(sorted(getattr(probe, "modalities", ()))),
                 tuple(sorted(getattr(probe, "tasks", ()))),
                 needs,
-                available=not missing,
-                why_not=f"{', '.join(missing)} is not installed (pip install {' '.join(missing)})"
-                if missing
-                else "",
+                available=not why_not,
+                why_not=why_not,
             )
         )
     return sorted(entries, key=lambda e: (not e.family, family_rank(e.family), e.name))
