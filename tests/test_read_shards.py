@@ -150,3 +150,12 @@ def test_finding_shards_and_help_load_neither_duckdb_nor_pyarrow(tmp_path: Path)
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_empty_parquet_shards_are_left_out(tmp_path: Path) -> None:
+    _shards(
+        tmp_path, "parquet", {"day=1/a": _frame(20, 0), "day=2/b": _frame(0, 1), "day=3/c": _frame(10, 2)}
+    )
+    loaded = read_table(tmp_path)
+    assert loaded.source.n_rows == 30 and sorted(set(loaded.frame["day"])) == [1, 3]
+    assert "1 empty shard(s) left out" in loaded.warnings[0].message

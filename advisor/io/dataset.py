@@ -11,6 +11,7 @@ exact counts and a seeded uniform sample.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -31,6 +32,7 @@ def read_dataset(dataset: Dataset, *, memory_limit_mb: float, sample_rows: int, 
     start = time.perf_counter()
     sniffs = [sniff(p) for p in dataset.shards]
     check_schemas(dataset, sniffs, [_names(s) for s in sniffs])
+    dataset, sniffs, n_empty = _without_empty(dataset, sniffs)
     first = sniffs[0]
     streaming = sum(checked_estimate_mb(s) for s in sniffs) > memory_limit_mb
     if streaming:
@@ -51,7 +53,7 @@ def read_dataset(dataset: Dataset, *, memory_limit_mb: float, sample_rows: int, 
         )
     else:
         raw = _read_each(dataset, sniffs, sample_rows, seed)
-    raw.warnings.insert(0, _shards_note(dataset, streaming))
+    raw.warnings.insert(0, _shards_note(dataset, streaming, n_empty))
     source = SourceInfo(
         path=dataset.spec,
         format=first.format,
@@ -61,6 +63,24 @@ def read_dataset(dataset: Dataset, *, memory_limit_mb: float, sample_rows: int, 
         compression=first.compression,
     )
     return finish(raw, source, name=dataset.spec, seed=seed, start=start)
+
+
+def _without_empty(dataset: Dataset, sniffs: list[Sniffed]) -> tuple[Dataset, list[Sniffed], int]:
+    """Parquet shards with no rows left out (Spark writes one per empty partition); all empty: an error."""
+    if dataset.format != "parquet":
+        return dataset, sniffs, 0
+    keep = [i for i, s in enumerate(sniffs) if pq.ParquetFile(s.path).metadata.num_rows > 0]
+    if not keep:
+        raise InputError(f"every shard of {dataset.spec} has no rows: export the table again with its data")
+    if len(keep) == len(sniffs):
+        return dataset, sniffs, 0
+    partitions = tuple(replace(p, values=tuple(p.values[i] for i in keep)) for p in dataset.partitions)
+    shards = tuple(dataset.shards[i] for i in keep)
+    return (
+        replace(dataset, shards=shards, partitions=partitions),
+        [sniffs[i] for i in keep],
+        len(sniffs) - len(keep),
+    )
 
 
 def _names(s: Sniffed) -> list[str]:
@@ -114,13 +134,14 @@ def _in_shard(warning: DataWarning, s: Sniffed) -> DataWarning:
     return DataWarning(warning.code, f"{s.path.name}: {warning.message}", warning.column, warning.severity)
 
 
-def _shards_note(dataset: Dataset, streaming: bool) -> DataWarning:
+def _shards_note(dataset: Dataset, streaming: bool, n_empty: int) -> DataWarning:
     parts = ", ".join(f"{p.name} ({p.type})" for p in dataset.partitions)
     with_parts = f", with partition column(s) {parts} from the folder names" if parts else ""
     engine = "scanned by DuckDB (larger than the memory limit)" if streaming else "each read whole"
+    empty = f"; {n_empty:,} empty shard(s) left out" if n_empty else ""
     return DataWarning(
         "dataset-shards",
         f"{len(dataset.shards):,} {dataset.format} files under {dataset.root} read as one table{with_parts}; "
-        f"{engine}",
+        f"{engine}{empty}",
         severity="info",
     )
