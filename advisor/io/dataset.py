@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 from advisor.errors import InputError
 from advisor.facts import DataWarning, SourceInfo
 from advisor.io import duck
-from advisor.io.read import RawTable, checked_estimate_mb, finish, read_raw
+from advisor.io.read import RawTable, checked_estimate_mb, finish, read_raw, sample_rows_within
 from advisor.io.shards import Dataset, Partition, check_schemas
 from advisor.io.sniff import Sniffed, sniff
 from advisor.io.stats import StatsAccumulator
@@ -36,6 +36,8 @@ def read_dataset(dataset: Dataset, *, memory_limit_mb: float, sample_rows: int, 
     first = sniffs[0]
     streaming = sum(checked_estimate_mb(s) for s in sniffs) > memory_limit_mb
     if streaming:
+        # Rows like the first shard's: fewer sample rows when long rows would not fit, as for one file.
+        sample_rows = sample_rows_within(first, memory_limit_mb, sample_rows)
         streamed = duck.stream_dataset(
             dataset, first, sample_rows=sample_rows, seed=seed, memory_limit_mb=memory_limit_mb
         )

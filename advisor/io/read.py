@@ -141,7 +141,7 @@ def read_raw(
     try:
         streaming = limit_mb is not None and estimate_memory_mb(s) > limit_mb
         if streaming:
-            sample_rows = _sample_rows_within(s, limit_mb, sample_rows)
+            sample_rows = sample_rows_within(s, limit_mb, sample_rows)
             streamed = _dask_stream(s, dask_client, sample_rows, seed, limit_mb)
             if streamed is None and s.format == "parquet":
                 streamed = stream_parquet(s, sample_rows=sample_rows, seed=seed)
@@ -309,7 +309,7 @@ def memory_per_text_byte(s: Sniffed) -> float:
     return CSV_MEMORY_FACTOR if mix is None else mix.memory_per_text_byte() * MEMORY_MARGIN
 
 
-def _sample_rows_within(s: Sniffed, limit_mb: float, sample_rows: int) -> int:
+def sample_rows_within(s: Sniffed, limit_mb: float, sample_rows: int) -> int:
     """Fewer sample rows when ``sample_rows`` of this file's rows would not fit in half the limit.
 
     The streamed sample holds up to twice its rows while it is drawn, and the
