@@ -38,6 +38,8 @@ if TYPE_CHECKING:
 
 BATCH_ROWS = 65_536
 DUCKDB_MEMORY_SHARE = 0.5  # of the limit; the sample and the profile need the rest
+# DuckDB's CSV scan of eight 23 MB shards on 2 threads fails at 128 MB (it holds ~24 MB buffers per
+# file and thread): below this floor the scan would fail rather than stay within --memory-limit.
 MIN_DUCKDB_MEMORY_MB = 256
 FILE_COLUMN = "__advisor_shard"  # DuckDB's per-row file name, dropped once partitions are filled in
 # The types the CSV reader may infer, as pyarrow's inference would (no TIME, no DECIMAL, no HUGEINT).
@@ -57,12 +59,14 @@ def connect(memory_limit_mb: float):
     spill = tempfile.mkdtemp(prefix="advisor-duckdb-")
     con = duckdb.connect(":memory:")
     con.execute(f"SET threads = {usable_cpus()}")
-    con.execute(
-        f"SET memory_limit = '{max(MIN_DUCKDB_MEMORY_MB, int(memory_limit_mb * DUCKDB_MEMORY_SHARE))}MB'"
-    )
+    con.execute(f"SET memory_limit = '{_duckdb_memory_mb(memory_limit_mb)}MB'")
     con.execute("SET temp_directory = ?", [spill])
     # Insertion order stays on (the default): the sample is drawn in file order, like the single-file streamer.
     return con, spill
+
+
+def _duckdb_memory_mb(memory_limit_mb: float) -> int:
+    return max(MIN_DUCKDB_MEMORY_MB, int(memory_limit_mb * DUCKDB_MEMORY_SHARE))
 
 
 def stream_dataset(
@@ -90,6 +94,12 @@ def stream_dataset(
         # guess again from every row (one more pass), as the pyarrow streamer widens types.
         return _scan_once(con, dataset, first, sample_rows, seed, full_sniff=True)
     except (duckdb.Error, OSError) as exc:
+        if "Out of Memory" in str(exc):
+            raise InputError(
+                f"DuckDB ran out of the memory allowed for scanning the shards of {dataset.spec} "
+                f"({_duckdb_memory_mb(memory_limit_mb)} MB of --memory-limit {memory_limit_mb:g}): "
+                "raise --memory-limit, or merge the shards into fewer, larger files"
+            ) from exc
         raise InputError(
             f"cannot read the shards of {dataset.spec} as one table ({_one_line(exc)}): "
             "run advisor on that shard alone to see what is wrong with it, fix it, and run again"
