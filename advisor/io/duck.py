@@ -5,11 +5,12 @@ file order to the same consumer the single-file streamer uses
 (``advisor.io.stream.consume_batches``): exact counts, and the seeded bottom-k
 sample, so a seed gives the same rows whichever engine read them.
 
-Why not everywhere: on the 2-core machine of docs/benchmarks.md, pyarrow reads
-one file into memory faster than DuckDB hands it over as Arrow (the copy out of
-DuckDB's vectors costs more than its parallel parse saves), and a single big
-file streams about as fast with either. DuckDB wins where one scan spans many
-files, and it keeps memory bounded by ``SET memory_limit`` whatever their size.
+Why not everywhere (measured in docs/benchmarks.md, 2 cores): pyarrow reads
+one file into memory faster than DuckDB hands it over as Arrow, and streams one
+big file as fast. Over many shards DuckDB matches pyarrow on Parquet and is
+about 1.5x slower on CSV (the copy of text out of its vectors), but one scan
+spans every file in order and its memory is bounded by ``SET memory_limit``
+(with a floor, ``MIN_DUCKDB_MEMORY_MB``).
 
 The CSV dialect is never DuckDB's guess: every shard was sniffed by
 ``advisor.io.sniff`` and the result is passed explicitly (delimiter, quote,
