@@ -42,6 +42,9 @@ class AudioFolderReader(Reader):
         return prepare_audio(loaded, profile)
 
 
+AUDIO_PATH_PEEK = 200  # values looked at before a column is scanned whole
+
+
 def audio_path_column(source: Source) -> str | None:
     """The first non-target column whose values (nearly) all end in an audio extension."""
     from advisor.io.audio import AUDIO_EXTENSIONS
@@ -50,8 +53,16 @@ def audio_path_column(source: Source) -> str | None:
     for col in frame.columns:
         if col == profile.target.name or frame[col].dtype.kind in "biufcmM":
             continue
-        values = frame[col].dropna().astype(str).str.strip().str.lower()
-        if len(values) and values.str.endswith(tuple(AUDIO_EXTENSIONS)).mean() >= AUDIO_PATH_MIN_SHARE:
+        ends = tuple(AUDIO_EXTENSIONS)
+        # A seeded look at a few values first: a column of free text or codes is ruled
+        # out without scanning every row of a big table (that scan cost a second per run).
+        column = frame[col].dropna()
+        if not len(column):
+            continue
+        peek = column.sample(min(len(column), AUDIO_PATH_PEEK), random_state=0)
+        if peek.astype(str).str.strip().str.lower().str.endswith(ends).mean() < AUDIO_PATH_MIN_SHARE / 2:
+            continue
+        if column.astype(str).str.strip().str.lower().str.endswith(ends).mean() >= AUDIO_PATH_MIN_SHARE:
             return str(col)
     return None
 
