@@ -317,8 +317,9 @@ def recommend(
     no_color,
     debug,
 ):
-    """Profile PATH (CSV, TSV, .gz, Parquet, or an image folder with one
-    sub-folder per class) and recommend a model family, backed by measurements.
+    """Profile PATH (CSV, TSV, .gz, Parquet, a folder or glob of such shards, or a
+    folder of images or audio clips with one sub-folder per class) and recommend a
+    model family, backed by measurements.
 
     \b
     Examples:
@@ -326,6 +327,7 @@ def recommend(
       advisor recommend data.csv --target label --budget 120 --format md -o report.md
       advisor recommend data.parquet --interpretability required --format json
       advisor recommend images/ --device cuda
+      advisor recommend recordings/ --budget 120
       advisor recommend sales.csv --split time --time-column date
     """
     from advisor.pipeline import recommend as run

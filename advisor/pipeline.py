@@ -241,7 +241,7 @@ def check_input_path(path: str | Path) -> os.stat_result:
         st = os.stat(glob_folder(path) or path)
     except (FileNotFoundError, NotADirectoryError):
         raise InputError(
-            f"{path} does not exist: check the path (a CSV, TSV, Parquet file or an image folder)"
+            f"{path} does not exist: check the path (a CSV, TSV or Parquet file, a folder or glob of shards, or a folder of images or audio clips)"
         ) from None
     except PermissionError:
         raise InputError(
