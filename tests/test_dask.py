@@ -36,7 +36,7 @@ CLUSTER_OPTIONS = ("--cluster", "--workers")
 def cluster():
     from distributed import LocalCluster
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as local:
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as local:
         yield local
 
 
@@ -59,7 +59,7 @@ def table(n: int = 240, seed: int = 0) -> pd.DataFrame:
     return frame
 
 
-def probe_data(n: int = 240) -> ProbeData:
+def probe_data(n: int = 150) -> ProbeData:
     frame = table(n)
     X = frame.drop(columns="target").astype({"colour": "category"})
     kinds = {c: "numeric" for c in X.columns} | {"colour": "categorical"}
@@ -125,7 +125,7 @@ def test_the_profile_pass_of_a_big_file_on_a_cluster_matches_the_local_one(tmp_p
 def test_recommend_on_a_cluster_confirms_at_scale(tmp_path, cluster):
     """--cluster ADDRESS runs the probes there and --confirm-at-scale trains lightgbm.dask."""
     path = tmp_path / "rows.csv"
-    table(3000).to_csv(path, index=False)
+    table(2000).to_csv(path, index=False)
     code, out, err = run_cli(
         "recommend", str(path), "--cluster", cluster.scheduler_address, "--confirm-at-scale",
         "--budget", "5", "--format", "json", "-q",
@@ -135,12 +135,8 @@ def test_recommend_on_a_cluster_confirms_at_scale(tmp_path, cluster):
     assert report["executor"] == {"kind": "dask", "address": cluster.scheduler_address, "n_workers": 2}
     check = report["scale_check"]
     assert check["status"] == "measured" and check["engine"] == "lightgbm.dask", check
-    assert 0.5 < check["measured"] <= 1.0 and check["n_train"] + check["n_test"] == 3000
+    assert 0.5 < check["measured"] <= 1.0 and check["n_train"] + check["n_test"] == 2000
     assert {"projected", "projected_low", "projected_high", "within"} <= set(check)
-    code, md, err = run_cli(
-        "recommend", str(path), "--cluster", cluster.scheduler_address, "--no-probes", "--format", "md", "-q"
-    )
-    assert code == 0 and "Dask tasks on 2 worker(s)" in md
 
 
 def test_confirm_at_scale_puts_the_measured_score_next_to_the_projection(client):
@@ -176,8 +172,6 @@ def test_an_unreachable_scheduler_is_a_one_line_error(tmp_path, monkeypatch):
 def test_workers_starts_a_local_cluster(tmp_path):
     path = tmp_path / "rows.csv"
     table(50).to_csv(path, index=False)
-    code, out, err = run_cli(
-        "recommend", str(path), "--workers", "2", "--no-probes", "--format", "json", "-q"
-    )
+    code, out, err = run_cli("recommend", str(path), "--workers", "2", "--no-probes", "--format", "md", "-q")
     assert code == 0, err
-    assert json.loads(out)["executor"]["n_workers"] == 2
+    assert "## Beyond one machine" in out and "Dask cluster of 2 worker(s)" in out

@@ -230,9 +230,10 @@ class _DaskSession:
 
     def start(self, tasks: list[FitTask]) -> None:
         client, shared = self.executor.client, self.executor.share(self.data)
-        self.last = max((t.frac_index for t in tasks), default=0)
+        if not self.futures:  # the first tasks started are the full-size fits
+            self.last = max((t.frac_index for t in tasks), default=0)
         self.grace = TASK_OVERHEAD_SECONDS * len(tasks)
-        # Earlier tasks first (full-size fits before curve points), as in the local schedule.
+        # Earlier tasks first (in fold order, as the local schedule).
         for i, task in enumerate(tasks):
             keep = self.keep_models and task.frac_index == self.last
             self.futures[(task.fold, task.frac_index)] = client.submit(
@@ -310,7 +311,7 @@ def open_executor(cluster: str | None = None, workers: int | None = None) -> Ite
             n_workers=int(workers or 1),
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",
             silence_logs=logging.ERROR,
         )
         client = Client(local)

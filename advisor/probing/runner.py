@@ -17,7 +17,8 @@ has a spread.
 
 Where the fits run is the executor's (``advisor.probing.executor``): one at a time
 in this process, each decided from the ones before (the default), or the whole
-schedule at once on a Dask cluster, each fit with its planned limit; either way
+schedule on a Dask cluster (the full-size fits at once, then the curve points at once,
+with what the full-size fits left); either way
 ``measure_fit`` measures each fit and the outcomes are taken in plan order.
 
 A fit that the clock stopped before it converged says so with ``ctx.cut``;
@@ -187,8 +188,9 @@ def evaluate_probe(
         executor.warm_up(probe, data, plan, device)
     session = executor.session(probe, data, keep_models=meter is not None, progress=ctx_progress)
     tests = session.tests
-    if not session.in_process:  # a cluster runs the whole schedule at once, each fit with its planned limit
-        session.start(_planned_tasks(data, plan, budget, device, schedule, per_repeat, orders))
+    curves_started = session.in_process  # a cluster starts every full-size fit now, the curves later
+    if not session.in_process:
+        session.start(_planned_tasks(data, plan, budget, device, schedule, per_repeat, orders, full=True))
     with MemoryMonitor(device) as mem, closing(session):
         for step, (fold, fi) in enumerate(schedule):
             frac = fractions[fi]
@@ -221,6 +223,10 @@ def evaluate_probe(
                 # Curve points share what the full-size fits left, by their expected cost.
                 share = _weight(frac) / max(curve_weight - done_curve_weight, _weight(frac))
                 time_limit = max(MIN_TIME_LIMIT, budget.remaining() * share)
+            if not is_full and not curves_started:  # the full-size fits are in: what they left is the curves'
+                curves = _planned_tasks(data, plan, budget, device, schedule, per_repeat, orders, full=False)
+                session.start(curves)
+                curves_started = True
             outcome = session.fit(_task(data, plan, fold, fi, time_limit, device, orders), wait)
             if outcome is None:  # the budget ran out before a cluster's fit finished
                 stopped = True
@@ -458,21 +464,23 @@ def _planned_tasks(
     schedule: list[tuple[int, int]],
     per_repeat: int,
     orders: dict[int, np.ndarray],
+    *,
+    full: bool,
 ) -> list[FitTask]:
-    """Every fit of ``schedule`` with the limit it gets when started at once (a cluster):
-    full-size fits the limit of the local schedule, curve points the curves' share of the
-    budget by their expected cost (the local schedule gives them at least that when the
-    full-size fits take their share)."""
+    """The full-size fits (``full``) or the curve points of ``schedule``, to start at once on a
+    cluster: full-size fits with the limit of the local schedule; curve points, started
+    once the full-size fits are in, with what remains split by their expected cost (the
+    first curve point of the local schedule gets that share too; in parallel, all do)."""
     fractions = tuple(plan.curve_fractions)
     last = len(fractions) - 1
     full_limit = full_time_limit(budget.remaining(), per_repeat, len(fractions))
     curve_weight = sum(_weight(fractions[fi]) for _, fi in schedule if fi != last) or 1.0
-    curve_seconds = budget.remaining() * (1.0 - FULL_SHARE)
     tasks = []
     for fold, fi in schedule:
-        curve_limit = max(MIN_TIME_LIMIT, curve_seconds * _weight(fractions[fi]) / curve_weight)
-        limit = full_limit if fi == last else curve_limit
-        tasks.append(_task(data, plan, fold, fi, limit, device, orders))
+        if (fi == last) != full:
+            continue
+        curve_limit = max(MIN_TIME_LIMIT, budget.remaining() * _weight(fractions[fi]) / curve_weight)
+        tasks.append(_task(data, plan, fold, fi, full_limit if full else curve_limit, device, orders))
     return tasks
 
 

@@ -17,8 +17,9 @@ def cluster_section(report: Report) -> Section | None:
     sec = Section("Beyond one machine")
     if on_cluster:
         sec.paragraphs.append(
-            f"The probe fits ran as Dask tasks on {executor.n_workers} worker(s) at {code(executor.address)}, "
-            "on the same folds and seeds as a local run."
+            f"Ran on a Dask cluster of {executor.n_workers} worker(s) at {code(executor.address)}: the probe "
+            "fits as tasks, on the same folds and seeds as a local run, and a file over --memory-limit "
+            "counted and sampled there."
         )
     if check is not None:
         sec.paragraphs.append(_check_text(check))
