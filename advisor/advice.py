@@ -1,8 +1,9 @@
-"""What would change the verdict, and what to do next.
+"""What would change the verdict, and what to do next: sentences for the report.
 
 Each sentence is derived from a measured number (learning-curve projections,
-scores) or a stated fact (hardware, constraints, warnings); projections are
-labelled as estimates.
+scores) or a stated fact (hardware, constraints, warnings, how the verdict was
+reached); projections are labelled as estimates. The report calls these when it
+writes the verdict's sentences (advisor/report/verdict_text.py).
 """
 
 from __future__ import annotations
@@ -88,6 +89,34 @@ def curve_advice(rec: Recommendation, results: list[ProbeResult]) -> list[str]:
     return out
 
 
+def _decision_changes(rec: Recommendation) -> list[str]:
+    """What would change a verdict that no measurement supports (no signal, nothing measured)."""
+    if rec.decision == "no_signal":
+        return [
+            "Different or more informative features (the current ones carry no measurable signal).",
+            "A different target definition (e.g. a longer horizon or a coarser label).",
+            "More rows only if the learning curves rise; here they do not show a usable gain.",
+        ]
+    if rec.decision == "rules_only" and rec.failures:
+        return [
+            "Probes that run: once the failures above are fixed, the measurement may overturn the rules' choice."
+        ]
+    return []
+
+
+def _decision_steps(rec: Recommendation) -> list[str]:
+    if rec.decision == "no_signal":
+        return [
+            "Check that the target is the column you meant (--target) and is not shuffled or misaligned.",
+            "Do not build a model yet: revisit what is measured before choosing a family.",
+        ]
+    if rec.decision == "rules_only" and rec.failures:
+        return [
+            f"Fix what made the probes fail ({rec.failures[0].reason}) and re-run before relying on this verdict."
+        ]
+    return []
+
+
 def would_change(
     rec: Recommendation,
     profile: DatasetProfile,
@@ -95,7 +124,7 @@ def would_change(
     constraints: Constraints,
     results: list[ProbeResult],
 ) -> list[str]:
-    out = list(rec.would_change)  # decide's own points (no signal, nothing measured) come first
+    out = _decision_changes(rec)  # how the verdict was reached comes first
     out += curve_advice(rec, results) if rec.family != "none" else []
     if not compute.has_gpu and (profile.modality in UNSTRUCTURED or profile.n_rows > 1_000_000):
         out.append(
@@ -146,7 +175,7 @@ def _audio_step(rec: Recommendation, min_per_class: int) -> str:
 
 
 def next_steps(rec: Recommendation, profile: DatasetProfile, compute: ComputeInfo) -> list[str]:
-    steps = list(rec.next_steps)  # decide's own steps (no signal, nothing measured) come first
+    steps = _decision_steps(rec)  # how the verdict was reached comes first
     if profile.leakage_suspects:
         steps.append(
             f"First rule out leakage in {', '.join(profile.leakage_suspects)}: confirm each is known before the "

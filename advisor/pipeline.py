@@ -146,7 +146,7 @@ def _run(
         results, summary, without = _probe(data, profile, constraints, compute, progress, executor)
         timings["probes"] = time.perf_counter() - t
 
-    from advisor.advice import next_steps, would_change
+    from advisor.report.verdict_text import write_verdict
     from advisor.verdict import check_leakage, decide
 
     metric = summary.metric if summary else ""
@@ -160,8 +160,11 @@ def _run(
         )
     else:
         results_headline = results
-    rec.would_change = would_change(rec, profile, compute, constraints, results_headline)
-    rec.next_steps = next_steps(rec, profile, compute)
+    # The verdict is evidence; the report writes its sentences, once, for every format.
+    rec, leakage = write_verdict(
+        rec, leakage, profile=profile, prior=prior, compute=compute, constraints=constraints,
+        probes=results_headline,
+    )  # fmt: skip
     from advisor.verdict.planning import plan_more_data
 
     planning = plan_more_data(rec, results_headline, compute, constraints.target_score, metric) if probes else None

@@ -1,16 +1,32 @@
-"""The reconciliation policy of FRAMEWORK.md, on hand-made probe results."""
+"""The reconciliation policy of FRAMEWORK.md, on hand-made probe results.
 
-from advisor.facts import Constraints
+The verdict hands over evidence (``Recommendation.evidence``, ``agreement``, the
+comparisons); ``written`` adds the sentences the report writes from it.
+"""
+
 import math
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from advisor.engine.model import FiredRule
+from advisor.facts import ComputeInfo, Constraints
+from advisor.report.verdict_text import write_verdict
 from advisor.verdict import check_leakage, compare, decide
 from advisor.verdict.bayes import correlated_ttest
+from advisor.verdict.model import Reason
 from tests.helpers import make_prior, make_profile, result
 
 BASE = result("baseline", "baseline", [0.5, 0.5, 0.5, 0.5, 0.5])
+COMPUTE = ComputeInfo(cpu_cores=2, memory_gb=4.0)
+
+
+def written(rec, leakage=None, prior=None):
+    """The Recommendation (and leakage check) with the report's sentences."""
+    return write_verdict(
+        rec, leakage, profile=make_profile(), prior=prior or make_prior(), compute=COMPUTE,
+        constraints=Constraints(), probes=[],
+    )  # fmt: skip
 
 
 def test_ties_go_to_the_simplest_family():
@@ -22,8 +38,11 @@ def test_ties_go_to_the_simplest_family():
     ]
     rec = decide(make_profile(), make_prior("gbdt"), res, Constraints())
     assert rec.family == "linear" and rec.decision == "measured"
-    assert any("practically equivalent" in r for r in rec.reasons)
-    assert "agree" in rec.decided_by  # the favoured gbdt ties with linear
+    assert Reason("simpler_preferred", "linear", "gbdt") in rec.evidence and rec.agreement == "tie"
+    text, _ = written(rec)
+    assert any("practically equivalent" in r for r in text.reasons)
+    assert "agree" in text.decided_by  # the favoured gbdt ties with linear
+    assert len(text.reasons) == len(rec.evidence) and not rec.reasons  # decide writes no sentence
     gbdt_vs_linear = next(c for c in rec.comparisons if c.other == "linear")
     assert gbdt_vs_linear.outcome == "equivalent" and gbdt_vs_linear.p_equivalent >= 0.95
 
@@ -35,8 +54,8 @@ def test_measurement_overrides_the_prior_beyond_noise():
         result("lightgbm", "gbdt", [0.80, 0.81, 0.79, 0.80, 0.81]),
     ]
     rec = decide(make_profile(), make_prior("linear"), res, Constraints())
-    assert rec.family == "gbdt"
-    assert rec.decided_by.startswith("measurement overrode the rules")
+    assert rec.family == "gbdt" and rec.agreement == "overrode"
+    assert written(rec)[0].decided_by.startswith("measurement overrode the rules")
     assert rec.confidence in ("medium", "low")
 
 
@@ -107,8 +126,8 @@ def test_no_signal_recommends_no_family():
         result("lightgbm", "gbdt", [0.52, 0.50, 0.54]),
     ]
     rec = decide(make_profile(), make_prior("gbdt"), res, Constraints())
-    assert rec.family == "none"
-    assert "no model family is supported" in rec.decided_by
+    assert rec.family == "none" and [r.kind for r in rec.evidence] == ["scores", "signal"]
+    assert "no model family is supported" in written(rec)[0].decided_by
 
 
 def test_interpretability_required_limits_the_choice_and_states_the_cost():
@@ -121,13 +140,26 @@ def test_interpretability_required_limits_the_choice_and_states_the_cost():
     rec = decide(make_profile(), make_prior("gbdt"), res, Constraints(interpretability="required"))
     assert rec.family == "gbdt"
     assert rec.measured_family == "mlp"
-    assert any("Interpretability is required" in r for r in rec.reasons)
+    assert Reason("interpretability_cost", "gbdt", "mlp") in rec.evidence
+    assert any("Interpretability is required" in r for r in written(rec)[0].reasons)
 
 
 def test_rules_only_when_nothing_was_measured():
     rec = decide(make_profile(), make_prior("linear"), [], Constraints())
     assert rec.family == "linear" and rec.confidence == "low"
-    assert rec.decided_by.startswith("rules only")
+    assert written(rec)[0].decided_by.startswith("rules only")
+
+
+def test_the_rules_behind_a_verdict_are_cited_by_id():
+    fired = [
+        FiredRule("scale.small", "t", "scale", {"gbdt": 2}, "Few rows, so boosted trees.", "s"),
+        FiredRule("no.effect", "t", "x", {}, "Nothing.", "s"),
+    ]
+    prior = make_prior("gbdt", fired=fired)
+    res = [BASE, result("lightgbm", "gbdt", [0.80, 0.81, 0.79, 0.80, 0.80])]
+    rec = decide(make_profile(), prior, res, Constraints())
+    assert rec.evidence[-1] == Reason("rule", rule_id="scale.small") and rec.rule_ids == ["scale.small"]
+    assert written(rec, prior=prior)[0].reasons[-1] == "[scale.small] Few rows, so boosted trees."
 
 
 def test_comparison_uses_fold_pairing():
@@ -165,7 +197,8 @@ def test_a_budget_cut_favourite_is_flagged_as_a_lower_bound():
     res = [BASE, result("pixels_gbdt", "gbdt", [0.97, 0.96, 0.98]), cnn]
     rec = decide(make_profile(modality="image"), make_prior("cnn"), res, Constraints())
     assert rec.family == "gbdt" and rec.unfair == ["cnn"]
-    assert "lower bound" in rec.decided_by and "unfair" in rec.decided_by and rec.confidence == "low"
+    decided_by = written(rec)[0].decided_by
+    assert "lower bound" in decided_by and "unfair" in decided_by and rec.confidence == "low"
     assert not next(r for r in rec.ranking if r.family == "cnn").converged
 
 
@@ -189,8 +222,13 @@ def test_a_confirmed_leak_is_excluded_from_the_headline():
     assert headline.family == "linear" and probes is without
     assert check.excluded == ["refund"] and check.kept == [] and check.probes_with is with_leak
     assert check.comparison is not None and check.comparison.p_leader_better >= 0.95
-    assert any("excluded from this verdict" in r for r in headline.reasons)
-    assert any("mlp was measured only with" in r for r in headline.reasons)
+    assert check.not_rechecked == ["mlp"]
+    kinds = [r.kind for r in headline.evidence]
+    assert kinds[:3] == ["scores", "leakage_excluded", "leakage_not_rechecked"]
+    text, check = written(headline, check)
+    assert any("excluded from this verdict" in r for r in text.reasons)
+    assert any("mlp was measured only with" in r for r in text.reasons)
+    assert "confirmed" in check.summary and "not confirmed" not in check.summary
 
 
 def test_a_suspect_that_changes_nothing_stays_in_named():
@@ -207,8 +245,10 @@ def test_a_suspect_that_changes_nothing_stays_in_named():
     profile = make_profile(leakage_suspects=["age"])
     rec = decide(profile, make_prior("gbdt"), res, Constraints())
     headline, check, probes = check_leakage(rec, profile, make_prior("gbdt"), res, without, Constraints())
-    assert headline is rec and probes is res and headline.family == "gbdt"
-    assert check.kept == ["age"] and check.excluded == [] and "not confirmed" in check.summary
+    assert probes is res and headline.family == rec.family == "gbdt"
+    assert headline.evidence[1] == Reason("leakage_kept") and Reason("leakage_kept") not in rec.evidence
+    assert check.kept == ["age"] and check.excluded == [] and not check.summary
+    assert "not confirmed" in written(headline, check)[1].summary
 
 
 def test_few_folds_need_a_larger_gap_to_count_as_signal():
@@ -236,28 +276,31 @@ def test_all_probes_failed_says_nothing_was_measured():
     ]
     rec = decide(make_profile(), make_prior("linear"), res, Constraints())
     assert (rec.family, rec.confidence, rec.measured_family, rec.ranking) == ("linear", "low", "", [])
-    assert rec.decided_by.startswith("rules only, nothing measured")
-    assert f"linear, lightgbm: {boom}" in rec.decided_by  # failures grouped by reason
-    assert "does not handle" not in rec.decided_by  # skipped probes are not failures
-    assert rec.reasons[0].startswith("Nothing was measured: 2 model probe(s) failed")
-    assert rec.next_steps and "Fix what made the probes fail" in rec.next_steps[0]
+    assert [(u.reason, u.probes) for u in rec.failures] == [(boom, ["linear", "lightgbm"])]
+    text, _ = written(rec)
+    assert text.decided_by.startswith("rules only, nothing measured")
+    assert f"linear, lightgbm: {boom}" in text.decided_by  # failures grouped by reason
+    assert "does not handle" not in text.decided_by  # skipped probes are not failures
+    assert text.reasons[0].startswith("Nothing was measured: 2 model probe(s) failed")
+    assert text.next_steps and "Fix what made the probes fail" in text.next_steps[0]
 
 
 def test_models_failing_beside_a_scored_baseline_is_still_unmeasured():
     res = [BASE, failed("linear", "linear", "ValueError: x"), failed("mlp", "mlp", "RuntimeError: y")]
     rec = decide(make_profile(), make_prior("gbdt"), res, Constraints())
     assert rec.family == "gbdt" and rec.confidence == "low"
-    assert "linear: ValueError: x; mlp: RuntimeError: y" in rec.decided_by
+    assert "linear: ValueError: x; mlp: RuntimeError: y" in written(rec)[0].decided_by
 
 
-def test_advice_keeps_the_verdicts_own_steps():
+def test_advice_puts_how_the_verdict_was_reached_first():
     from advisor.advice import next_steps, would_change
-    from advisor.facts import ComputeInfo
 
     rec = decide(make_profile(), make_prior("linear"), [failed("linear", "linear", "boom")], Constraints())
-    compute = ComputeInfo(cpu_cores=2, memory_gb=4.0)
-    assert next_steps(rec, make_profile(), compute)[0] == rec.next_steps[0]
-    assert would_change(rec, make_profile(), compute, Constraints(), [])[0] == rec.would_change[0]
+    assert next_steps(rec, make_profile(), COMPUTE)[0].startswith("Fix what made the probes fail (boom)")
+    assert would_change(rec, make_profile(), COMPUTE, Constraints(), [])[0].startswith("Probes that run")
+    quiet = [result("baseline", "baseline", [0.5] * 3), result("linear", "linear", [0.51, 0.53, 0.50])]
+    none = decide(make_profile(), make_prior("linear"), quiet, Constraints())
+    assert next_steps(none, make_profile(), COMPUTE)[0].startswith("Check that the target")
 
 
 def test_a_simplest_leader_must_be_shown_not_worse_to_be_decided():

@@ -27,6 +27,8 @@ def _schema(tp: Any, defs: dict[str, Any]) -> dict[str, Any]:
     if tp in _SCALARS:
         # NaN and infinities serialise as null (see json_report._clean).
         return {"type": ["number", "null"]} if tp is float else {"type": _SCALARS[tp]}
+    if origin is typing.Literal:
+        return {"enum": list(args)}  # statuses, kinds, decisions: the values a reader can branch on
     if origin in (typing.Union, types.UnionType):
         return {"anyOf": [_schema(a, defs) for a in args]}
     if origin in (list, tuple):

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from advisor.engine.model import Prior
 from advisor.facts import Constraints, DatasetProfile
-from advisor.probe_api import ProbeResult, fmt_score
-from advisor.text import code
-from advisor.verdict.decide import PROBABILITY, best_by_family, compare, decide, probabilities
+from advisor.probe_api import ProbeResult
+from advisor.verdict.comparisons import PROBABILITY, best_by_family, compare
+from advisor.verdict.decide import decide
 from advisor.verdict.explain import dominant
 from advisor.verdict.model import LeakageCheck, Recommendation
 
@@ -39,7 +39,9 @@ def check_leakage(
     """(headline verdict, the leakage check, the probes the headline rests on).
 
     ``rec`` is the verdict decided on ``results`` (every column); ``without``
-    holds the probes re-measured without ``profile.leakage_suspects``.
+    holds the probes re-measured without ``profile.leakage_suspects``. The
+    headline is decided once more, on the run it rests on, with the check as an
+    input: its reasons say what the check found.
     """
     cols = list(profile.leakage_suspects)
     rechecked = {r.family for r in without}
@@ -68,39 +70,10 @@ def check_leakage(
         comparison=comparison,
         probes_with=results if confirmed else [],
         dominant=dominant(best_with, cols),
+        not_rechecked=sorted(set(best_by_family(results)) - rechecked) if confirmed else [],
     )
-    named = ", ".join(code(c) for c in cols)  # a fence no backtick in a name can close
-    evidence = f" ({probabilities(comparison)})" if comparison is not None else ""
-    if confirmed:
-        check.summary = (
-            f"Suspected leakage in {named}, confirmed: with it the best score is {fmt_score(check.best_with)} "
-            f"and the verdict {rec.family}; without it (re-measured on the same folds) the best score is "
-            f"{fmt_score(check.best_without)} and the verdict {rec_without.family}{evidence}. The headline is "
-            "the run without it; if the column is known at prediction time, the run with it is the one to read."
-        )
-        headline = rec_without
-        not_rechecked = sorted({r.family for r in best_by_family(results).values()} - rechecked)
-        headline.reasons.insert(
-            1,
-            f"Leakage: {named} excluded from this verdict; with {'it' if len(cols) == 1 else 'them'} the best "
-            f"score was {fmt_score(check.best_with)} ({rec.family}), without {fmt_score(check.best_without)}.",
-        )
-        if not_rechecked:
-            headline.reasons.insert(
-                2,
-                f"{', '.join(not_rechecked)} {'was' if len(not_rechecked) == 1 else 'were'} measured only with "
-                "the suspected columns; re-run without them to compare.",
-            )
-        return headline, check, without
-    check.summary = (
-        f"Suspected leakage in {named}, not confirmed: without it the verdict is the same "
-        f"({rec_without.family}) and the best score {fmt_score(check.best_without)} against "
-        f"{fmt_score(check.best_with)} with it{evidence}. The column stays in; check that it is known at "
-        "prediction time."
+    headline_probes = without if confirmed else results
+    headline = decide(
+        profile, prior, headline_probes, constraints, metric=metric, partial=partial, leakage=check
     )
-    rec.reasons.insert(
-        1,
-        f"The verdict is the same without the suspected leakage in {', '.join(cols)} "
-        f"(best score {fmt_score(check.best_without)} without it): the column stays in, named.",
-    )
-    return rec, check, results
+    return headline, check, headline_probes

@@ -1,8 +1,10 @@
 """The verdict's types: what it decided and the evidence it decided on.
 
 They live with the verdict that makes them; the report imports them to render.
-Evidence is data (families, numbers, probabilities, rule ids); the sentences
-in ``decided_by`` and ``reasons`` are written from it once, by the verdict.
+Evidence is data (families, numbers, probabilities, rule ids). The sentences
+(``Recommendation.decided_by``, ``reasons``, ``would_change``, ``next_steps`` and
+``LeakageCheck.summary``) are written from it by the report
+(advisor/report/verdict_text.py), the same sentences for every format.
 """
 
 from __future__ import annotations
@@ -23,6 +25,27 @@ Decision = Literal["measured", "leaning", "no_signal", "rules_only"]
 # the required probability.
 Outcome = Literal["leader", "equivalent", "undetermined"]
 Confidence = Literal["high", "medium", "low"]
+# How the rules' favourite met the measured choice (measured and leaning verdicts only):
+#   agree      - the rules' favourite is the choice
+#   tie        - it is practically equivalent to the choice (decided)
+#   overrode   - it was measured and lost
+#   unmeasured - it was not measured
+Agreement = Literal["agree", "tie", "overrode", "unmeasured", ""]
+# What one reason rests on; the fields of ``Reason`` each kind fills are listed there.
+ReasonKind = Literal[
+    "nothing_measured",
+    "scores",
+    "leakage_excluded",
+    "leakage_not_rechecked",
+    "leakage_kept",
+    "signal",
+    "comparison",
+    "simpler_preferred",
+    "leaning",
+    "interpretability_cost",
+    "tiny_data",
+    "rule",
+]
 
 
 @dataclass
@@ -82,7 +105,7 @@ class LeakageCheck:
     family_with: str
     family_without: str
     probes_without: list[ProbeResult] = field(default_factory=list)
-    summary: str = ""
+    summary: str = ""  # written by the report from the fields below (advisor/report/verdict_text.py)
     excluded: list[str] = field(default_factory=list)  # confirmed: left out of the headline
     kept: list[str] = field(default_factory=list)  # removal changed nothing beyond the noise
     how: dict[str, str] = field(default_factory=dict)  # column -> "single" | "combination" | "collapse"
@@ -93,6 +116,8 @@ class LeakageCheck:
     # Suspects that dominate the importance of the best probe with them (rank 1, or half
     # the importance): the score with them rests on them.
     dominant: list[str] = field(default_factory=list)
+    # Excluded: families measured only with the suspects (the re-measure covers the classical ones).
+    not_rechecked: list[str] = field(default_factory=list)
 
 
 # Where a driver's direction comes from: the sign of its standardised coefficient, the
@@ -150,12 +175,50 @@ class Explanation:
 
 
 @dataclass
+class Reason:
+    """One piece of evidence behind the verdict, by kind; the report writes its sentence.
+
+    The numbers live once, in the Recommendation (``ranking``, ``baseline``,
+    ``comparisons``, ``signal``, ``failures``) and the leakage check; a reason names
+    what it rests on. What each kind fills:
+
+    - ``nothing_measured``: ``family``, the rules' favourite (the failures: ``Recommendation.failures``)
+    - ``scores``: nothing (``Recommendation.ranking`` and ``baseline``)
+    - ``leakage_excluded``, ``leakage_not_rechecked``, ``leakage_kept``: nothing (``Report.leakage``)
+    - ``signal``: nothing (``Recommendation.signal``, the best family against the trivial baseline)
+    - ``comparison``: ``family`` (the leader) and ``other``: one of ``Recommendation.comparisons``
+    - ``simpler_preferred``: ``family`` (the simpler, chosen) practically equivalent to ``other`` (the leader)
+    - ``leaning``: ``family`` (chosen, the more probable side) undetermined against ``other``
+    - ``interpretability_cost``: ``family`` (interpretable, chosen) over ``other`` (the measured choice);
+      the cost is ``family``'s row of ``Recommendation.ranking``
+    - ``tiny_data``: ``rows``
+    - ``rule``: ``rule_id``, a fired rule with effects (its sentence: ``Report.prior.fired``)
+    """
+
+    kind: ReasonKind
+    family: str = ""
+    other: str = ""
+    rule_id: str = ""
+    rows: int | None = None
+
+
+@dataclass
+class Unscored:
+    """Probes without a score, grouped by why (the exception of a failure, or why it did not run)."""
+
+    reason: str
+    probes: list[str] = field(default_factory=list)
+
+
+@dataclass
 class Recommendation:
     family: str  # one of advisor.families.NAMES, or "none" when the data shows no signal
     model: str  # the model to start with
     confidence: Confidence
-    decided_by: str  # how prior and measurement were reconciled, one sentence
-    reasons: list[str] = field(default_factory=list)
+    # The sentences, written by the report from the evidence (advisor/report/verdict_text.py);
+    # empty on a Recommendation straight from ``decide``.
+    decided_by: str = ""  # how prior and measurement were reconciled, one sentence
+    reasons: list[str] = field(default_factory=list)  # one per ``evidence`` item, in its order
     rule_ids: list[str] = field(default_factory=list)  # rules supporting the verdict
     would_change: list[str] = field(default_factory=list)
     next_steps: list[str] = field(default_factory=list)
@@ -170,6 +233,21 @@ class Recommendation:
     alternative: str = ""  # when leaning: the family on the other side of the undetermined comparison
     # Families whose training the clock cut that lost to the choice: the comparison is unfair.
     unfair: list[str] = field(default_factory=list)
+    evidence: list[Reason] = field(default_factory=list)  # the reasons, most telling first
+    agreement: Agreement = ""
+    metric: str = ""  # the primary metric of the ranking and the comparisons
+    baseline: Score | None = None  # the trivial baseline's score, when it ran
+    # rules_only: model probes that ran and produced no score, by reason (none: ``unscored``).
+    failures: list[Unscored] = field(default_factory=list)
+    # rules_only without failures: every probe that said why it has no score, in order.
+    unscored: list[Unscored] = field(default_factory=list)
+
+    def comparison(self, leader: str, other: str) -> Comparison:
+        """The comparison of two families, whichever of them leads."""
+        return next(c for c in self.comparisons if {c.leader, c.other} == {leader, other})
+
+    def ranked(self, family: str) -> Ranked:
+        return next(r for r in self.ranking if r.family == family)
 
 
 @dataclass
