@@ -327,3 +327,30 @@ def test_a_simpler_leader_not_worse_than_a_complex_rival_is_decided():
     (c,) = rec.comparisons
     assert c.leader == "linear" and c.p_leader_better < 0.95 <= c.p_leader_better + c.p_equivalent
     assert c.outcome == "equivalent" and rec.decision == "measured" and rec.family == "linear"
+
+
+def test_every_format_shows_the_sentences_written_from_the_evidence(tmp_path):
+    import json
+
+    from advisor.pipeline import recommend
+    from advisor.report.json_report import render_json
+    from advisor.report.markdown import render_markdown
+    from advisor.report.terminal import render_text
+
+    path = tmp_path / "tiny.csv"
+    path.write_text("a,b,y\n" + "".join(f"{i % 7},{i % 3},{'pq'[i % 2]}\n" for i in range(40)))
+    report = recommend(path, probes=False, budget=5)
+    rec = report.recommendation
+    assert rec.decision == "rules_only" and rec.decided_by.startswith(
+        "rules only: no model could be measured"
+    )
+    assert rec.evidence and all(r.kind == "rule" for r in rec.evidence)  # tiny data: rules fire
+    assert len(rec.reasons) == len(rec.evidence)
+    data = json.loads(render_json(report))["recommendation"]
+    assert data["reasons"] == rec.reasons and [r["rule_id"] for r in data["evidence"]] == [
+        r.rule_id for r in rec.evidence
+    ]
+    markdown, text = render_markdown(report), render_text(report)
+    for reason in rec.reasons:  # rule ids and their sentences, the same in each format
+        rule_id = reason.split("]")[0].strip("[")
+        assert rule_id in markdown and rule_id in text
