@@ -97,6 +97,12 @@ def find_dataset(path: str | Path) -> Dataset:
         matches = sorted(Path(p) for p in glob.glob(spec, recursive=True) if Path(p).is_file())
         files = [p for p in matches if _shard_format(p) is not None]
         if not files:
+            if not matches and not any(c in spec for c in "*?"):
+                # Only brackets: more likely a missing file whose name holds "[" than a pattern.
+                raise InputError(
+                    f"{spec} does not exist: check the path (a CSV, TSV or Parquet file, a folder "
+                    "or glob of shards, or a folder of images or audio clips)"
+                )
             what = f"{len(matches)} file(s), none of them CSV or Parquet" if matches else "no files"
             raise InputError(
                 f"the pattern {clip(spec)} matches {what}: check the pattern (quote it so the shell "
