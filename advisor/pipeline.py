@@ -143,7 +143,14 @@ def _run(
     results, summary, without = [], None, None
     if probes:
         t = time.perf_counter()
-        results, summary, without = _probe(data, profile, constraints, compute, progress, executor)
+        import scipy.linalg  # noqa: F401 - loads scipy's own BLAS, so the limit below reaches it too
+        from threadpoolctl import threadpool_limits
+
+        from advisor.compute import blas_threads
+
+        cells = len(data) * max(1, 0 if data.X is None else data.X.shape[1])
+        with threadpool_limits(limits=blas_threads(cells), user_api="blas"):
+            results, summary, without = _probe(data, profile, constraints, compute, progress, executor)
         timings["probes"] = time.perf_counter() - t
 
     from advisor.report.verdict_text import write_verdict
