@@ -111,9 +111,10 @@ class FitSession(Protocol):
     """The fits of one probe, wherever they run."""
 
     in_process: bool  # True: one fit at a time, here; the runner decides each from the ones before
+    tests: dict[int, ProbeData]  # each fold's held-out rows, for what the runner measures on a model
 
     def start(self, tasks: list[FitTask]) -> None:
-        """Start every task of the schedule now (a cluster); nothing in process."""
+        """Start these tasks now, in their order (a cluster); nothing in process."""
         ...
 
     def fit(self, task: FitTask, wait: float | None) -> FitOutcome | None:
