@@ -14,7 +14,13 @@ that version's projection on the same curve points. Summary: share within 1.5
 points, interval coverage, mean absolute error against the last-anchor guess.
 Errors are in points (1 point = 0.01 of the metric).
 
-    python benchmarks/bench_curves.py
+``--dump PATH`` writes every probe's measured fits (per fold and size, with
+whether the clock cut them) and the score on all rows as JSON; ``--replay PATH``
+refits the curves from such a file without running a probe (seconds, not
+minutes: the way to compare two versions of the curve code on the same points).
+
+    python benchmarks/bench_curves.py --dump /tmp/curves.json
+    python benchmarks/bench_curves.py --replay /tmp/curves.json --before /tmp/old_curves.py
     python benchmarks/bench_curves.py --before /tmp/old_curves.py --cases friedman,digits
 """
 
@@ -22,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import math
 import sys
 import time
@@ -41,6 +48,7 @@ from advisor.data import ProbeData  # noqa: E402
 from advisor.probe_api import Budget  # noqa: E402
 from advisor.probing import runner  # noqa: E402
 from advisor.probing import summary as probe_summary  # noqa: E402
+from advisor.probing.executor import IN_PROCESS  # noqa: E402
 from advisor.probing.metrics import METRIC_MAX  # noqa: E402
 from advisor.probing.plan import make_plan  # noqa: E402
 
@@ -146,6 +154,7 @@ class Row:
     measured: float
     family: str
     before: float = math.nan
+    n_cut: int = 0  # curve points the clock cut
 
     @property
     def error(self) -> float:
@@ -156,7 +165,57 @@ class Row:
         return self.low <= self.measured <= self.high
 
 
-def run_case(name: str, make: Callable[[], ProbeData], before: Any, seed: int) -> list[Row]:
+class _CutRecorder:
+    """The in-process executor, recording which fits the clock cut (the runner's
+    ``Fit`` does not carry it yet): (fold, fraction index) -> cut."""
+
+    info = IN_PROCESS.info
+
+    def __init__(self) -> None:
+        self.cut: dict[tuple[int, int], bool] = {}
+
+    def warm_up(self, *args: Any) -> float:
+        return IN_PROCESS.warm_up(*args)
+
+    def session(self, probe: Any, data: Any, *, keep_models: bool, progress: Any = None) -> Any:
+        inner = IN_PROCESS.session(probe, data, keep_models=keep_models, progress=progress)
+        seen = self.cut
+
+        class Session:
+            in_process = True
+            tests = inner.tests
+
+            def start(self, tasks: Any) -> None:
+                inner.start(tasks)
+
+            def fit(self, task: Any, wait: Any) -> Any:
+                out = inner.fit(task, wait)
+                if out is not None:
+                    seen[(task.fold, task.frac_index)] = bool(out.cut)
+                return out
+
+            def close(self) -> None:
+                inner.close()
+
+        return Session()
+
+
+@dataclass
+class Measured:
+    """One probe's curve inputs on the 10% sample and its score on all rows."""
+
+    case: str
+    probe: str
+    metric: str
+    n_folds: int
+    fits: list[dict[str, Any]]  # fold, frac_index, n_train, score, cut
+    n_targets: dict[str, int]
+    anchor: list[float]  # the sample's full-size score per fold
+    measured: float
+    n_train_full: int
+
+
+def measure_case(name: str, make: Callable[[], ProbeData], seed: int) -> list[Measured]:
     data = make()
     n = len(data)
     rng = np.random.default_rng(seed)
@@ -166,58 +225,114 @@ def run_case(name: str, make: Callable[[], ProbeData], before: Any, seed: int) -
     f_data, f_plan = make_plan(data, seed=seed, budget_seconds=60, max_rows=n)
     k = len(f_plan.folds) // max(f_plan.n_repeats, 1)
     f_plan = replace(f_plan, folds=f_plan.folds[:k], n_repeats=1, curve_fractions=(1.0,))
-    rows = []
+    out = []
     for probe in _probes():
         captured: dict[str, Any] = {}
-        original = probe_summary.fit_learning_curve
+        recorder = _CutRecorder()
+        original = runner.summarise
 
-        def spy(points: Any, _seen: dict[str, Any] = captured, _fit: Any = original, **kw: Any) -> Any:
-            _seen["points"], _seen["kw"] = points, kw
-            return _fit(points, **kw)
+        def spy(
+            result: Any, fits: Any, *args: Any, _seen: dict[str, Any] = captured,
+            _cut: dict[tuple[int, int], bool] = recorder.cut, _summarise: Any = original, **kw: Any,
+        ) -> Any:  # fmt: skip
+            for f in fits:
+                f.cut = _cut.get((f.fold, f.frac_index), False)
+            _seen["fits"] = list(fits)
+            return _summarise(result, fits, *args, **kw)
 
-        probe_summary.fit_learning_curve = spy  # the runner's summary step fits the curve
+        runner.summarise = spy  # the runner's summary step fits the curve
         try:
-            res = runner.evaluate_probe(probe, s_data, s_plan, Budget(PROBE_BUDGET), "cpu")
+            res = runner.evaluate_probe(probe, s_data, s_plan, Budget(PROBE_BUDGET), "cpu", executor=recorder)
         finally:
-            probe_summary.fit_learning_curve = original
+            runner.summarise = original
         full = runner.evaluate_probe(probe, f_data, f_plan, Budget(PROBE_BUDGET), "cpu")
         fit = res.curve_fit
-        if res.score is None or full.score is None or fit is None or not fit.ok or "10x" not in fit.predicted:
+        if res.score is None or full.score is None or fit is None or not fit.ok:
             print(
                 f"  {name}/{probe.name}: no projection ({res.status} {res.reason}; {fit.note if fit else ''})"
             )
             continue
-        old = math.nan
-        if before is not None:
-            kw = dict(captured["kw"])
-            kw["metric_max"] = METRIC_MAX.get(s_plan.metric, 1.0)
-            kw.pop("anchor", None)  # the old code had no anchor
-            ofit = before.fit_learning_curve(captured["points"], **kw)
-            old = (
-                ofit.predicted["10x"].mean
-                if ofit.ok and "10x" in ofit.predicted
-                else res.curve[-1].score.mean
-            )
-        rows.append(
-            Row(
+        fits = captured["fits"]
+        out.append(
+            Measured(
                 case=name,
                 probe=probe.name,
                 metric=s_plan.metric,
-                last=res.curve[-1].score.mean,
+                n_folds=len(s_plan.folds),
+                fits=[
+                    {
+                        "fold": f.fold,
+                        "frac_index": f.frac_index,
+                        "n_train": f.n_train,
+                        "score": f.metrics.get(s_plan.metric, math.nan),
+                        "cut": f.cut,
+                    }
+                    for f in fits
+                ],
+                n_targets=dict(fit.predicted_rows),
+                anchor=[float(v) for v in res.score.folds],
+                measured=float(full.score.mean),
+                n_train_full=int(full.n_train),
+            )  # fmt: skip
+        )
+        n_cut = sum(f.cut for f in fits if f.frac_index < len(s_plan.curve_fractions) - 1)
+        print(
+            f"  {name}/{probe.name}: {len(res.curve)} anchors up to {res.n_train:,} rows ({n_cut} cut); "
+            f"measured {full.score.mean:.3f} at {full.n_train:,} rows",
+            flush=True,
+        )
+    return out
+
+
+def project(m: Measured, curves: Any, honour_cut: bool = True) -> tuple[Any, float]:
+    """``curves``' fit of ``m``'s points (``curves``: a curves module), and the last anchor."""
+    from advisor.probing.metrics import aggregate
+
+    fits = [
+        probe_summary.Fit(
+            f["fold"], f["frac_index"], f["n_train"], 0, 0.0, 0.0, {m.metric: f["score"]}, f["cut"]
+        )
+        for f in m.fits
+    ]
+    points, cut = probe_summary.curve_points(fits, m.n_folds, m.metric)
+    anchor = aggregate(m.anchor)
+    kw: dict[str, Any] = {"metric_max": METRIC_MAX.get(m.metric, 1.0), "n_targets": m.n_targets}
+    params = curves.fit_learning_curve.__code__.co_varnames
+    if "anchor" in params:
+        kw["anchor"] = anchor
+    if "cut" in params and honour_cut:
+        kw["cut"] = cut
+    return curves.fit_learning_curve(points, **kw), anchor.mean
+
+
+def rows_of(measured: list[Measured], before: Any) -> list[Row]:
+    from advisor.probing import curves
+
+    rows = []
+    for m in measured:
+        fit, last = project(m, curves)
+        if not fit.ok or "10x" not in fit.predicted:
+            print(f"  {m.case}/{m.probe}: no projection ({fit.note})")
+            continue
+        old = math.nan
+        if before is not None:
+            ofit, _ = project(m, before)
+            old = ofit.predicted["10x"].mean if ofit.ok and "10x" in ofit.predicted else last
+        n_cut = sum(f["cut"] for f in m.fits if f["n_train"] < 0.9 * m.n_targets["10x"] / 10)
+        rows.append(
+            Row(
+                case=m.case,
+                probe=m.probe,
+                metric=m.metric,
+                last=last,
                 projected=fit.predicted["10x"].mean,
                 low=fit.predicted_low["10x"],
                 high=fit.predicted_high["10x"],
-                measured=full.score.mean,
+                measured=m.measured,
                 family=fit.family,
                 before=old,
+                n_cut=n_cut,
             )  # fmt: skip
-        )
-        r = rows[-1]
-        print(
-            f"  {name}/{probe.name}: {len(res.curve)} anchors up to {res.n_train:,} rows; 10% {r.last:.3f}, "
-            f"projected {r.projected:.3f} ({r.low:.3f} to {r.high:.3f}) [{fit.family}], "
-            f"measured {r.measured:.3f} at {full.n_train:,} rows",
-            flush=True,
         )
     return rows
 
@@ -232,6 +347,7 @@ def table(rows: list[Row], with_before: bool) -> str:
         "measured",
         "error",
         "inside",
+        "cut points",
     ]
     if with_before:
         head.insert(4, "before")
@@ -239,7 +355,7 @@ def table(rows: list[Row], with_before: bool) -> str:
     for r in rows:
         cells = [
             r.case, r.probe, r.metric, f"{r.last:.3f}", f"{r.projected:.3f} ({r.low:.3f} to {r.high:.3f}) {r.family}",
-            f"{r.measured:.3f}", f"{r.error:+.1f}", "yes" if r.inside else "**no**",
+            f"{r.measured:.3f}", f"{r.error:+.1f}", "yes" if r.inside else "**no**", str(r.n_cut),
         ]  # fmt: skip
         if with_before:
             cells.insert(4, f"{r.before:.3f}")
@@ -270,14 +386,24 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cases", default=",".join(CASES), help="comma-separated: " + ", ".join(CASES))
     ap.add_argument("--before", default="", help="path of an older curves.py to compare with")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--dump", default="", help="write the measured fits to this JSON file")
+    ap.add_argument("--replay", default="", help="refit the curves of a --dump file; run no probe")
     args = ap.parse_args(argv)
     warnings.simplefilter("ignore")
     before = _load_module(args.before) if args.before else None
     started = time.perf_counter()
-    rows: list[Row] = []
-    for name in args.cases.split(","):
-        print(f"{name}:", flush=True)
-        rows += run_case(name, CASES[name], before, args.seed)
+    measured: list[Measured] = []
+    if args.replay:
+        measured = [Measured(**m) for m in json.loads(Path(args.replay).read_text())]
+        wanted = set(args.cases.split(","))
+        measured = [m for m in measured if m.case in wanted]
+    else:
+        for name in args.cases.split(","):
+            print(f"{name}:", flush=True)
+            measured += measure_case(name, CASES[name], args.seed)
+        if args.dump:
+            Path(args.dump).write_text(json.dumps([m.__dict__ for m in measured], indent=1))
+    rows = rows_of(measured, before)
     print()
     print(table(rows, before is not None))
     print()

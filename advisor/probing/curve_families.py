@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 FAMILIES = ("last", "pow3", "pow4", "logpower", "mmf4", "wbl4")
+SLOPE_ANCHORS = 3  # the local slope is read off the last this many anchors
 
 Params = tuple[float, ...]
 
@@ -145,6 +146,21 @@ def _zoom(axis: np.ndarray, value: float, points: int = 9) -> np.ndarray:
     j = int(np.argmin(np.abs(axis - value)))
     left, right = axis[max(j - 1, 0)], axis[min(j + 1, len(axis) - 1)]
     return np.linspace(left, right, points)
+
+
+def local_slope(x: np.ndarray, y: np.ndarray, sigma: np.ndarray | None) -> tuple[float, float, float]:
+    """(level at the last anchor, slope in ``ln x``, the slope's standard error) of the last
+    ``SLOPE_ANCHORS`` anchors by weighted least squares (weights ``1 / sigma^2``): how fast
+    the curve is still rising where it was last measured."""
+    k = min(SLOPE_ANCHORS, len(x))
+    lx, yy = np.log(x[-k:]), y[-k:]
+    w = 1.0 / np.square(sigma[-k:]) if sigma is not None else np.ones(k)
+    mx, my = float(np.sum(w * lx) / np.sum(w)), float(np.sum(w * yy) / np.sum(w))
+    sxx = float(np.sum(w * (lx - mx) ** 2))
+    if k < 2 or sxx <= 0:
+        return float(y[-1]), 0.0, math.inf
+    slope = float(np.sum(w * (lx - mx) * (yy - my)) / sxx)
+    return my + slope * (float(lx[-1]) - mx), slope, math.sqrt(1.0 / sxx)
 
 
 def fit_family(

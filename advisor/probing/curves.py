@@ -13,7 +13,9 @@ curve, with ``n`` scaled by the largest anchor:
 
 Every asymptote lies between the lowest measured score and the metric's maximum.
 Each point's noise comes from a smooth model of the fold spread in ``log n``
-(small anchors are noisier), which also weights the fit. Families are chosen
+(small anchors are noisier), which also weights the fit. The largest size is
+fitted at the all-folds score (``anchor``), the level the projections start
+from; points whose fit the clock cut are left out (lower bounds, ``_drop_cut``). Families are chosen
 by backtest on this very curve: each is fitted on the early anchors and
 predicts the later ones; every error is weighted by the inverse of the noise
 expected at the held and the starting anchor, so predictions of the large,
@@ -27,6 +29,18 @@ subtracted), ``GAIN_SHARE`` of the projected gain and the level's noise (the
 all-folds score's corrected CV variance), scaled by ``CALIBRATION``: set so
 that seeded simulations of noisy synthetic curves (the tests') are covered
 about 80% of the time, and checked on ``benchmarks/bench_curves.py``.
+
+The local slope (``curve_families.local_slope``: the score against ``ln n`` over
+the last anchors, with its standard error) bounds the families from both sides.
+Its optimistic value (one-sided 90%) caps each family's gain beyond the last
+anchor (a curve does not rise faster in ``log n`` than where it was measured:
+no sigmoid fitted to one lucky last point). And when the curve is still rising
+beyond its noise, the interval's high end reaches the continuation of that
+optimistic slope (``_continuation``: a power law towards the metric's maximum,
+the most optimistic saturating shape with that slope): families fitted to the
+bend of the measured sizes can be too flat where the learner changes with more
+rows ("more is different"), and the interval must not exclude it. The interval
+is then asymmetric.
 
 A curve whose score falls significantly (beyond the fold noise) is flagged
 ``monotone=False``; when it ends below its peak it is projected as the last
@@ -44,7 +58,14 @@ from collections.abc import Sequence
 import numpy as np
 
 from advisor.probe_api import CurveFit, RowsEstimate, Score
-from advisor.probing.curve_families import FAMILIES, FAMILY_SHAPES, Params, family_value, fit_family  # noqa: F401
+from advisor.probing.curve_families import (  # noqa: F401
+    FAMILIES,
+    FAMILY_SHAPES,
+    Params,
+    family_value,
+    fit_family,
+    local_slope,
+)
 
 P_MIN, P_MAX = 0.5, 2.0
 FLAT_NOTE = "flat: more data is not expected to help"
@@ -55,7 +76,7 @@ Z_INTERVAL = 1.2816  # two-sided 80% normal quantile
 BT_SHARE = 0.5  # the backtest error is itself noisy: this share of it enters the interval
 CV_TEST_SHARE = 0.25  # test rows / training rows of the plan's 5-fold CV (the level's corrected variance)
 GAIN_SHARE = 0.2  # a projected gain is uncertain in proportion to its size
-CALIBRATION = 0.9  # interval scale: about 80% coverage on seeded simulations; checked on the benchmark
+CALIBRATION = 0.8  # interval scale: about 80% coverage on seeded simulations; checked on the benchmark
 KEEP_RATIO = 2.0  # a family whose backtest error exceeds the best's by this factor gets no weight
 MAX_CUTS = 3  # backtests: hold out the last 1, 2, ... MAX_CUTS anchors
 NOISE_POINT_SHARE = 0.3  # weight of a point's own fold spread against the noise model
@@ -65,6 +86,7 @@ DIP_MIN = 5e-3  # a fall smaller than this is never called non-monotone
 CROSSING_SPAN = 100.0  # projections, crossings and rows to a target are searched up to this multiple
 SIZE_TOLERANCE = 1.1  # sizes within this ratio of a group's smallest are one anchor (the grid steps by 1.41)
 BAND_POINTS = 41  # sizes of the projection band, geometric from the largest measured size to the span
+Z_ONE_SIDED = 1.2816  # the 80% interval's upper end is the 90% one-sided quantile
 
 
 def _noise(n: np.ndarray, sd: np.ndarray, counts: np.ndarray) -> np.ndarray:
@@ -155,24 +177,47 @@ def _weights(bt: dict[str, float]) -> dict[str, float]:
     return {k: v / total for k, v in sorted(kept.items(), key=lambda kv: -kv[1])}
 
 
-def _mix(weights: dict[str, float], params: dict[str, Params], x: np.ndarray, last: float) -> np.ndarray:
+def _mix(
+    weights: dict[str, float], params: dict[str, Params], x: np.ndarray, last: float, cap: float = math.inf
+) -> np.ndarray:
     """The weighted projection at scaled sizes ``x``, anchored at the last measured
     score: each family contributes its predicted gain from ``x = 1`` (the largest
-    anchor), so a fit that runs a little below the last point does not drag the level."""
+    anchor), so a fit that runs a little below the last point does not drag the level.
+    ``cap``: the most a family may gain per unit of log-size beyond ``x = 1`` (see
+    ``local_slope``)."""
     out = np.full_like(x, last, dtype=np.float64)
+    room = cap * np.log(np.maximum(x, 1.0)) if math.isfinite(cap) else np.inf
     for name, w in weights.items():
         if name != "last":
-            out += w * (family_value(name, params[name], x) - family_value(name, params[name], 1.0))
+            gain = family_value(name, params[name], x) - family_value(name, params[name], 1.0)
+            out += w * np.minimum(gain, room)
     return out
 
 
+def _continuation(last: float, slope: float, hi: float, r: float) -> float:
+    """The score at ``r`` times the largest size if the curve keeps its local ``slope`` in
+    ``ln n`` and bends like a power law towards the metric's maximum ``hi``: the most
+    optimistic saturating shape with that slope (a family with a lower asymptote bends
+    sooner). ``hi - (hi - last) r^(-c)`` with ``c = slope / (hi - last)``."""
+    gap = hi - last
+    if slope <= 0 or gap <= 0 or r <= 1:
+        return last
+    return hi - gap * r ** (-slope / gap)
+
+
 def curve_value(fit: CurveFit, n: float | np.ndarray) -> np.ndarray:
-    """The fitted (weighted) curve at ``n`` training rows; nan when the fit is not ok."""
+    """The fitted (weighted) curve at ``n`` training rows; nan when the fit is not ok.
+    Beyond the largest measured size it follows the projection band (the families'
+    gains capped by the local slope there; held at the band's end beyond it)."""
     ns = np.asarray(n, dtype=np.float64)
     if not fit.ok or fit.n_ref <= 0:
         return np.full_like(ns, math.nan)
     params = {k: tuple(v) for k, v in fit.params.items()}
-    return _mix(fit.weights, params, ns / fit.n_ref, fit.last_score)
+    inside = _mix(fit.weights, params, ns / fit.n_ref, fit.last_score)
+    if not _banded(fit):
+        return inside
+    ahead = np.interp(np.log(np.maximum(ns, 1.0)), np.log(fit.band_rows), fit.band_mid)
+    return np.where(ns > fit.n_ref, ahead, inside)
 
 
 def fit_learning_curve(
@@ -180,12 +225,16 @@ def fit_learning_curve(
     metric_max: float = 1.0,
     n_targets: dict[str, int] | None = None,
     anchor: Score | None = None,
+    cut: Sequence[Sequence[bool]] | None = None,
 ) -> CurveFit:
     """Fit the curve and extrapolate to ``n_targets`` (default: "2x" and "10x"
     the largest measured size). Points are (training rows, primary score);
     each fold's list is in the same size order. ``anchor``: the score at the
     largest size over every fold (the runner measures it on more folds than the
-    curve's), the level the projections start from; default: the curve folds' mean."""
+    curve's), the level the projections start from; default: the curve folds' mean.
+    ``cut``: per point, whether the clock stopped its fit before it converged (the
+    same shape as the points); see ``_drop_cut``."""
+    points_per_fold, cut_note = _drop_cut(points_per_fold, cut)
     folds = [[(float(n), float(s)) for n, s in pts if math.isfinite(s)] for pts in points_per_fold]
     folds = [f for f in folds if f]
     all_pts = [p for f in folds for p in f]
@@ -228,8 +277,16 @@ def fit_learning_curve(
             # Folds of one sample overlap: Nadeau and Bengio's corrected variance of a CV mean,
             # sd^2 (1 / J + n_test / n_train), not sd^2 / J (the sample's own luck stays in).
             se_level = math.hypot(float(anchor.std) * math.sqrt(1.0 / k_all + CV_TEST_SHARE), MIN_NOISE)
+    # The curve's largest anchor is the score over every fold (the curve folds' mean there
+    # is the same size measured on fewer folds): the fits bend towards the better-measured level.
+    y_fit, se_fit = mean_s, se
+    if anchor is not None and math.isfinite(anchor.mean) and len(anchor.folds) > counts[-1]:
+        y_fit, se_fit = mean_s.copy(), se.copy()
+        y_fit[-1] = last
+        if math.isfinite(anchor.std):
+            se_fit[-1] = min(se[-1], math.hypot(float(anchor.std) / math.sqrt(len(anchor.folds)), MIN_NOISE))
 
-    notes: list[str] = []
+    notes: list[str] = [cut_note] if cut_note else []
     dip = _dip(mean_n, mean_s, se)
     monotone = dip is None
     peaked = dip is not None and mean_s[-1] < float(mean_s.max()) - max(
@@ -245,11 +302,11 @@ def fit_learning_curve(
 
     x = mean_n / n_max
     names = ("last",) if peaked else FAMILIES
-    bt, bt_raw = _backtest(names, mean_n, mean_s, se, lo_asym, hi)
+    bt, bt_raw = _backtest(names, mean_n, y_fit, se_fit, lo_asym, hi)
     params: dict[str, Params] = {}
     for name in names:
         if name != "last":
-            p = fit_family(name, x, mean_s, se, lo_asym, hi)
+            p = fit_family(name, x, y_fit, se_fit, lo_asym, hi)
             if p is None:
                 bt[name] = bt_raw[name] = math.inf
             else:
@@ -263,6 +320,14 @@ def fit_learning_curve(
         if all(math.isfinite(bt[k]) for k in weights)
         else math.nan
     )
+
+    # How fast the curve still rises at its end, the level the projections start from as
+    # its last point; its optimistic (one-sided 90%) value caps each family's gain beyond
+    # the last anchor (a curve does not rise faster in log n than where it was measured)
+    # and sets the interval's high end when the families bend sooner than it says.
+    _, slope, slope_se = local_slope(mean_n / n_max, y_fit, se_fit)
+    slope_up = max(slope + Z_ONE_SIDED * slope_se, 0.0) if math.isfinite(slope_se) else math.inf
+    rising = math.isfinite(slope_se) and slope > Z_ONE_SIDED * slope_se
 
     # Per-fold fits of the weighted families, mixed with the same weights: the spread.
     fold_params: list[tuple[dict[str, Params], float, float]] = []
@@ -293,11 +358,11 @@ def fit_learning_curve(
 
     def spread_at(w: dict[str, float], xt: np.ndarray) -> tuple[float, list[float], float, float]:
         """(center, per-fold projections, their sd, the families' disagreement) at ``xt``."""
-        center = float(clip(_mix(w, params, xt, last))[0])
+        center = float(clip(_mix(w, params, xt, last, slope_up))[0])
         # Each fold's gain from the common level: the spread of the trend, not of the level.
-        per_fold = [float(clip(_mix(w, fp, xt, last))[0]) for fp, _, _ in fold_params] or [center]
+        per_fold = [float(clip(_mix(w, fp, xt, last, slope_up))[0]) for fp, _, _ in fold_params] or [center]
         f_sd = float(np.std(per_fold, ddof=1)) if len(per_fold) > 1 else float(se[-1])
-        comps = [float(clip(_mix({k: 1.0}, params, xt, last))[0]) for k in w]
+        comps = [float(clip(_mix({k: 1.0}, params, xt, last, slope_up))[0]) for k in w]
         fam_sd = math.sqrt(sum(wk * (c - center) ** 2 for wk, c in zip(w.values(), comps, strict=True)))
         return center, per_fold, f_sd, fam_sd
 
@@ -311,15 +376,17 @@ def fit_learning_curve(
             bt_part = max(bt_part, float(mean_s.max() - last) / BT_SHARE)
         fold_part = f_sd / math.sqrt(max(len(per_fold), 1))
         gain_part = GAIN_SHARE * abs(center - last)
-        half = (
-            CALIBRATION
-            * Z_INTERVAL
-            * math.sqrt(fold_part**2 + fam_sd**2 + (BT_SHARE * bt_part) ** 2 + gain_part**2 + se_level**2)
+        sd = Z_INTERVAL * math.sqrt(
+            fold_part**2 + fam_sd**2 + (BT_SHARE * bt_part) ** 2 + gain_part**2 + se_level**2
         )
+        half = CALIBRATION * sd
+        top = center + half
+        if rising and math.isfinite(metric_max):
+            top = max(top, _continuation(last, slope_up, hi, n_t / n_max))
         return (
             Score(mean=center, std=f_sd, folds=per_fold),
             float(max(center - half, lo_clip)),
-            float(min(center + half, hi)),
+            float(min(top, hi)),
         )
 
     predicted: dict[str, Score] = {}
@@ -335,7 +402,7 @@ def fit_learning_curve(
     # Flat when the predicted gain from the largest measured size to 10x is within the fold noise.
     at_max = [f[-1][1] for f in folds if len(f) == depth and group[f[-1][0]] == depth - 1]
     spread = float(np.std(at_max, ddof=1)) if len(at_max) > 1 else 0.0
-    grid = clip(_mix(weights, params, np.array([1.0, 10.0]), last))
+    grid = clip(_mix(weights, params, np.array([1.0, 10.0]), last, slope_up))
     if float(grid[1] - grid[0]) < max(spread, MIN_GAIN):
         notes.insert(0, FLAT_NOTE)
     if failed:
@@ -417,6 +484,31 @@ def _first_reach(rows: Sequence[int], gap: Sequence[float]) -> int | None:
     lo, hi = math.log(rows[i - 1]), math.log(rows[i])
     t = float(-g[i - 1] / (g[i] - g[i - 1]))
     return int(round(math.exp(lo + t * (hi - lo))))
+
+
+def _drop_cut(
+    points_per_fold: Sequence[Sequence[tuple[int, float]]], cut: Sequence[Sequence[bool]] | None
+) -> tuple[list[list[tuple[int, float]]], str]:
+    """The points without those whose fit the clock cut, and a note saying how many left.
+
+    A cut fit's score is a lower bound (it stopped before it converged): kept, it drags
+    the curve down where it was cut and can hide a rise that continues. The full-size
+    fits (the largest size, the score itself) stay: the report says when those were
+    cut, and then the score is a lower bound."""
+    if cut is None or not any(any(c) for c in cut):
+        return [list(pts) for pts in points_per_fold], ""
+    n_full = max((n for pts in points_per_fold for n, _ in pts), default=0) / SIZE_TOLERANCE
+    out: list[list[tuple[int, float]]] = []
+    dropped = 0
+    for pts, flags in zip(points_per_fold, cut, strict=True):
+        keep = [p for p, c in zip(pts, flags, strict=True) if not c or p[0] >= n_full]
+        dropped += len(pts) - len(keep)
+        out.append(keep)
+    note = (
+        f"{dropped} learning-curve point{'s' if dropped != 1 else ''} left out of the fit: "
+        "the time budget cut a fit short (its score is a lower bound); raise --budget to measure them"
+    )
+    return out, note if dropped else ""
 
 
 def _size_groups(sizes: Sequence[float]) -> dict[float, int]:

@@ -33,6 +33,22 @@ class Fit:
     fit_seconds: float
     predict_seconds: float
     metrics: dict[str, float]
+    cut: bool = False  # the clock stopped it before it converged (the runner's ``outcome.cut``)
+
+
+def curve_points(
+    fits: list[Fit], n_folds: int, primary: str
+) -> tuple[list[list[tuple[int, float]]], list[list[bool]]]:
+    """Per fold with a curve point, its (training rows, score) in size order, and which of
+    them the clock cut (a cut fit's score is a lower bound: the curve fit discounts it).
+    Every fold with a curve point counts: the curve folds, and folds that repeat the small
+    anchors (the fit groups the points by size)."""
+    per_fold: list[list[Fit]] = [
+        sorted((f for f in fits if f.fold == fold), key=lambda f: f.frac_index) for fold in range(n_folds)
+    ]
+    usable = [fs for fs in per_fold if len(fs) > 1] or [max(per_fold, key=len)]
+    points = [[(f.n_train, f.metrics.get(primary, math.nan)) for f in fs] for fs in usable]
+    return points, [[f.cut for f in fs] for fs in usable]
 
 
 def summarise(
@@ -68,22 +84,14 @@ def summarise(
                 )
             )
 
-    per_fold = []
-    for fold in range(n_folds):
-        pts = sorted(
-            (f.frac_index, f.n_train, f.metrics.get(primary, math.nan)) for f in fits if f.fold == fold
-        )
-        per_fold.append([(n, s) for _, n, s in pts])
-    # Every fold with a curve point: the curve folds, and folds that repeat the small
-    # anchors (the fit groups the points by size).
-    usable = [p for p in per_fold if len(p) > 1] or [max(per_fold, key=len)]
+    usable, cut = curve_points(fits, n_folds, primary)
     sampled = plan.n_rows_total > len(data)
     targets = {"2x": 2 * result.n_train, "10x": 10 * result.n_train}
     if sampled:
         # Train share of the source: the full data's fold-training size.
         targets["full"] = int(round(plan.n_rows_total * result.n_train / len(data)))
     result.curve_fit = fit_learning_curve(
-        usable, metric_max=METRIC_MAX.get(primary, 1.0), n_targets=targets, anchor=result.score
+        usable, metric_max=METRIC_MAX.get(primary, 1.0), n_targets=targets, anchor=result.score, cut=cut
     )
 
     if sampled:
