@@ -66,7 +66,7 @@ def confirm_at_scale(
     data: ProbeData, results: list[ProbeResult], *, seed: int, executor: Executor | None = None
 ) -> ScaleCheck:
     """Train the best GBDT probe of ``results`` on ``data`` (all rows read) and compare."""
-    from advisor.verdict.decide import best_by_family
+    from advisor.verdict.comparisons import best_by_family
 
     best = best_by_family(results).get(GBDT)
     if best is None:
