@@ -215,7 +215,9 @@ class Measured:
     n_train_full: int
 
 
-def measure_case(name: str, make: Callable[[], ProbeData], seed: int) -> list[Measured]:
+def measure_case(
+    name: str, make: Callable[[], ProbeData], seed: int, budget: float = PROBE_BUDGET
+) -> list[Measured]:
     data = make()
     n = len(data)
     rng = np.random.default_rng(seed)
@@ -242,7 +244,7 @@ def measure_case(name: str, make: Callable[[], ProbeData], seed: int) -> list[Me
 
         runner.summarise = spy  # the runner's summary step fits the curve
         try:
-            res = runner.evaluate_probe(probe, s_data, s_plan, Budget(PROBE_BUDGET), "cpu", executor=recorder)
+            res = runner.evaluate_probe(probe, s_data, s_plan, Budget(budget), "cpu", executor=recorder)
         finally:
             runner.summarise = original
         full = runner.evaluate_probe(probe, f_data, f_plan, Budget(PROBE_BUDGET), "cpu")
@@ -305,12 +307,12 @@ def project(m: Measured, curves: Any, honour_cut: bool = True) -> tuple[Any, flo
     return curves.fit_learning_curve(points, **kw), anchor.mean
 
 
-def rows_of(measured: list[Measured], before: Any) -> list[Row]:
+def rows_of(measured: list[Measured], before: Any, honour_cut: bool = True) -> list[Row]:
     from advisor.probing import curves
 
     rows = []
     for m in measured:
-        fit, last = project(m, curves)
+        fit, last = project(m, curves, honour_cut)
         if not fit.ok or "10x" not in fit.predicted:
             print(f"  {m.case}/{m.probe}: no projection ({fit.note})")
             continue
@@ -386,6 +388,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cases", default=",".join(CASES), help="comma-separated: " + ", ".join(CASES))
     ap.add_argument("--before", default="", help="path of an older curves.py to compare with")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--budget", type=float, default=PROBE_BUDGET, help="seconds per probe run on the 10%% sample"
+    )
+    ap.add_argument("--ignore-cut", action="store_true", help="fit cut curve points too (the old behaviour)")
     ap.add_argument("--dump", default="", help="write the measured fits to this JSON file")
     ap.add_argument("--replay", default="", help="refit the curves of a --dump file; run no probe")
     args = ap.parse_args(argv)
@@ -400,10 +406,10 @@ def main(argv: list[str] | None = None) -> int:
     else:
         for name in args.cases.split(","):
             print(f"{name}:", flush=True)
-            measured += measure_case(name, CASES[name], args.seed)
+            measured += measure_case(name, CASES[name], args.seed, args.budget)
         if args.dump:
             Path(args.dump).write_text(json.dumps([m.__dict__ for m in measured], indent=1))
-    rows = rows_of(measured, before)
+    rows = rows_of(measured, before, honour_cut=not args.ignore_cut)
     print()
     print(table(rows, before is not None))
     print()
