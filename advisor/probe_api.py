@@ -143,13 +143,13 @@ class CurveFit:
     backtest_error: float = float(
         "nan"
     )  # RMS error per unit of log-size predicting later anchors from earlier
-
     # The projection band beyond the largest measured size (estimates): training rows on a
     # geometric grid up to 100x, the weighted curve and its 80% interval at each.
     band_rows: list[int] = field(default_factory=list)
     band_mid: list[float] = field(default_factory=list)
     band_low: list[float] = field(default_factory=list)
     band_high: list[float] = field(default_factory=list)
+
 
 @dataclass
 class CostEstimate:
@@ -159,7 +159,6 @@ class CostEstimate:
     fit_seconds: float
     peak_memory_mb: float
     method: str  # how it was made, e.g. "power law in rows fitted to 4 measured sizes"
-
     hardware: str = ""  # what the estimate assumes: the hardware the probe was timed on
 
 
@@ -175,6 +174,7 @@ class RowsEstimate:
     rows_high: int | None
     span: float
     already: bool = False  # reached at the largest measured size: no extrapolation needed
+
 
 # ok: every fold measured. partial: the budget (or an error in a curve point) stopped it
 # after some folds. failed: an error, no score. skipped: it could have run but did not
@@ -320,6 +320,13 @@ class EvalPlan:
     n_repeats: int = 1  # repeated k-fold: folds holds n_repeats x k (train, test) pairs
 
 
+# How a probe is measured. "fits": it implements ``fit`` and the runner measures every
+# fit on the shared plan (folds, curve sizes, time limits, scores): every built-in probe.
+# "own": it implements ``run`` and measures itself, in this process; a subclass that
+# defines ``run`` declares it by doing so.
+ProbeProtocol = Literal["fits", "own"]
+
+
 class Probe(ABC):
     """Subclass, set the class attributes, implement ``fit``, and register the
     class under the ``advisor.probes`` entry point in your package's metadata."""
@@ -332,6 +339,13 @@ class Probe(ABC):
     needs_torch: ClassVar[bool] = False
     # Relative share of the probe-stage budget (a neural net needs more than a baseline).
     cost_weight: ClassVar[float] = 1.0
+    protocol: ClassVar[ProbeProtocol] = "fits"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # A probe written before ``protocol`` existed says "own" by overriding ``run``.
+        if "run" in vars(cls) and "protocol" not in vars(cls):
+            cls.protocol = "own"
 
     def supports(self, data: ProbeData) -> str | None:
         """None when this probe can run on ``data``, else the reason it cannot."""
@@ -354,6 +368,9 @@ class Probe(ABC):
         and return a model whose ``predict`` gives probabilities or values."""
 
     def run(self, data: ProbeData, plan: EvalPlan, budget: Budget, device: str) -> ProbeResult:
-        from advisor.probing.runner import evaluate_probe
-
-        return evaluate_probe(self, data, plan, budget, device)
+        """Protocol "own" only: evaluate on ``plan`` within ``budget`` and return the result
+        (the stage calls it instead of measuring ``fit``)."""
+        raise NotImplementedError(
+            f"{type(self).__name__} is measured by the runner (protocol 'fits'): call "
+            "advisor.probing.runner.evaluate_probe, or override run for a protocol of its own"
+        )

@@ -140,6 +140,35 @@ def test_custom_run_failure_and_probe_interrupted() -> None:
     assert st.partial
 
 
+class DeclaredOwnProbe(MeanProbe):
+    """Declares its own protocol with the class attribute; its run scores without fitting."""
+
+    name: ClassVar[str] = "t-declared"
+    protocol: ClassVar[Any] = "own"
+    calls: ClassVar[list[str]] = []
+
+    def fit(self, train: ProbeData, ctx: FitContext) -> Any:
+        DeclaredOwnProbe.calls.append("fit")  # never: no warm-up, no runner
+        return super().fit(train, ctx)
+
+    def run(self, data: ProbeData, plan: Any, budget: Any, device: str) -> Any:
+        from advisor.probe_api import ProbeResult
+
+        DeclaredOwnProbe.calls.append("run")
+        return ProbeResult(name=self.name, family=self.family, status="ok", metric=plan.metric)
+
+
+def test_the_stage_dispatches_on_the_declared_protocol() -> None:
+    assert MeanProbe.protocol == "fits" and OwnProtocolProbe.protocol == "own"
+    DeclaredOwnProbe.calls.clear()
+    st = stage([DeclaredOwnProbe(), MeanProbe()])
+    assert DeclaredOwnProbe.calls == ["run"]
+    assert [r.status for r in st.results] == ["ok", "ok"]
+    # A probe measured by the runner has no run of its own: the error says where to go.
+    with pytest.raises(NotImplementedError, match="evaluate_probe"):
+        MeanProbe().run(sk_data("iris"), None, None, "cpu")
+
+
 def test_interrupt_during_setup_skips_everything() -> None:
     st = stage([MeanProbe(), InterruptAlways()])
     assert [r.reason for r in st.results] == ["interrupted", "interrupted"] and st.partial

@@ -33,7 +33,7 @@ import warnings
 from collections.abc import Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -134,6 +134,120 @@ def full_time_limit(seconds: float, n_folds: int, n_fracs: int) -> float:
     return max(MIN_TIME_LIMIT, seconds * share / max(n_folds, 1))
 
 
+@dataclass
+class _Next:
+    """The budget's answer for the next scheduled fit: run it with ``time_limit`` (a
+    cluster's fit: wait for it up to ``wait`` seconds), skip it, or stop the probe."""
+
+    action: Literal["fit", "skip", "stop"]
+    time_limit: float = 0.0
+    wait: float | None = None
+
+
+@dataclass
+class _Limits:
+    """The budget's side of the schedule: whether the next fit runs, and its time limit.
+
+    Full-size fits share one limit, fixed when the first one starts, so that folds differ
+    by data, not by time allowed; further repeats run while the full-size fits stay
+    within ``FULL_SHARE`` of the budget they started with; curve points share what is
+    left by their expected cost (``_weight``)."""
+
+    budget: Budget
+    fractions: tuple[float, ...]
+    n_folds: int
+    per_repeat: int  # folds in one repeat of the k folds: what the limits are sized for
+    in_process: bool  # a cluster's fits are started already: only the wait is bounded
+    curve_weight: float  # expected cost of every curve point of the schedule
+    done_curve_weight: float = 0.0
+    full_limit: float | None = None
+    full_budget: float = 0.0  # what remained when the first full-size fit started
+    full_started: float = 0.0
+
+    def next(self, step: int, fold: int, fi: int, full_times: list[float], aside: float) -> _Next:
+        """For the ``step``-th fit of the schedule (``fold``, curve size ``fi``), given the
+        full-size fits' times so far and the seconds spent ``aside`` (importance)."""
+        last = len(self.fractions) - 1
+        frac = self.fractions[fi]
+        wait = None
+        if step >= min(MIN_FULL_FOLDS, self.n_folds):
+            remaining = wait = self.budget.remaining()
+            expected = float(np.mean(full_times)) * frac if full_times else 0.0
+            if self.in_process and (remaining <= 0.0 or expected > remaining):
+                return _Next("stop")
+        if fi != last:
+            share = _weight(frac) / max(self.curve_weight - self.done_curve_weight, _weight(frac))
+            return _Next("fit", max(MIN_TIME_LIMIT, self.budget.remaining() * share), wait)
+        if self.full_limit is None:
+            self.full_budget, self.full_started = self.budget.remaining(), self.budget.elapsed()
+            self.full_limit = full_time_limit(self.full_budget, self.per_repeat, len(self.fractions))
+        spent = self.budget.elapsed() - self.full_started - aside
+        if (
+            fold >= self.per_repeat
+            and last > 0
+            and spent + float(np.mean(full_times)) > FULL_SHARE * self.full_budget
+        ):
+            return _Next("skip")  # a further repeat would eat the curves' share
+        return _Next("fit", self.full_limit, wait)
+
+    def done(self, fi: int) -> None:
+        """A fit of curve size ``fi`` finished: the points left share what remains."""
+        if fi != len(self.fractions) - 1:
+            self.done_curve_weight += _weight(self.fractions[fi])
+
+
+@dataclass
+class _Tally:
+    """What one probe's fits measured so far: the fits, their notes and cuts, an error."""
+
+    last: int  # the full size's index in the plan's curve fractions
+    n_folds: int
+    fits: list[Fit] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    cut_notes: list[str] = field(default_factory=list)  # the probe's first "cut at N" texts
+    full_cut: int = 0
+    curve_cut: int = 0
+    worker_peak: float = 0.0  # the largest peak a cluster's worker measured around one fit
+    params: dict[str, Any] | None = None  # the first fit's, for the report
+    failure: str | None = None  # a full-size fit failed: no score
+    curve_failure: str | None = None  # a curve size failed: the full-size fits go on
+    stopped: bool = False  # the budget left fits out
+
+    def full_times(self) -> list[float]:
+        return [f.fit_seconds for f in self.fits if f.frac_index == self.last]
+
+    def error(self, outcome: FitOutcome) -> bool:
+        """Record a fit's error; True when it ends the probe (a full-size fit)."""
+        where = f"fold {outcome.fold + 1} of {self.n_folds}, {outcome.n_train:,} training rows"
+        if outcome.frac_index != self.last:
+            self.curve_failure = f"{outcome.error} ({where})"
+            return False
+        self.failure = f"{outcome.error} ({where})"
+        return True
+
+    def record(self, outcome: FitOutcome, first: bool) -> None:
+        """Record a measured fit (its model already released)."""
+        is_full = outcome.frac_index == self.last
+        if first and outcome.params is not None:
+            self.params = outcome.params
+        self.worker_peak = max(self.worker_peak, outcome.peak_memory_mb)
+        for text in outcome.notes:
+            if text not in self.notes:
+                self.notes.append(text)
+        if outcome.cut and is_full:
+            self.full_cut += 1
+            for text in outcome.cut_texts:
+                if len(self.cut_notes) < MAX_CUT_NOTES and text not in self.cut_notes:
+                    self.cut_notes.append(text)
+        elif outcome.cut:
+            self.curve_cut += 1
+        _note_warnings(outcome.warnings, self.notes)
+        self.fits.append(
+            Fit(outcome.fold, outcome.frac_index, outcome.n_train, outcome.n_test,
+                outcome.fit_seconds, outcome.predict_seconds, outcome.metrics)
+        )  # fmt: skip
+
+
 def evaluate_probe(
     probe: Probe,
     data: ProbeData,
@@ -157,142 +271,108 @@ def evaluate_probe(
     progress = progress or NullProgress()
     status_fn = getattr(progress, "status", None)
     fractions = tuple(plan.curve_fractions)
-    last = len(fractions) - 1
-    n_folds = len(plan.folds)
+    last, n_folds = len(fractions) - 1, len(plan.folds)
     schedule = _schedule(n_folds, fractions)
-    curve_weight = sum(_weight(fractions[fi]) for _, fi in schedule if fi != last)
     # Limits are sized for one repeat of the k folds: with repeated k-fold the extra
     # repeats run only in time the first one left (converged fits before more folds).
     per_repeat = max(1, n_folds // max(1, int(plan.n_repeats)))
-    result = ProbeResult(
-        name=probe.name, family=probe.family, status="ok", description=probe.description,
-        metric=plan.metric, device=device,
-    )  # fmt: skip
-    notes: list[str] = []
-    cut_notes: list[str] = []
-    fits: list[Fit] = []
+    tally = _Tally(last, n_folds)
     orders: dict[int, np.ndarray] = {}
-    failure: str | None = None
-    curve_failure: str | None = None  # a curve size failed: keep the full-size fits going
-    stopped = False
-    full_cut = curve_cut = 0
-    done_curve_weight = 0.0
-    full_limit: float | None = None
-    full_budget = full_started = 0.0
-    worker_peak = 0.0  # the largest peak a cluster's worker measured around one fit
-    ctx_progress = None if status_fn is None else (lambda detail: status_fn(probe.name, detail))
-    meter = _driver_meter(data, plan, budget, per_repeat, notes)
+    meter = _driver_meter(data, plan, budget, per_repeat, tally.notes)
 
     executor = executor or IN_PROCESS
     if warm:
         executor.warm_up(probe, data, plan, device)
+    ctx_progress = None if status_fn is None else (lambda detail: status_fn(probe.name, detail))
     session = executor.session(probe, data, keep_models=meter is not None, progress=ctx_progress)
-    tests = session.tests
+    curve_weight = sum(_weight(fractions[fi]) for _, fi in schedule if fi != last)
+    limits = _Limits(budget, fractions, n_folds, per_repeat, session.in_process, curve_weight)
     curves_started = session.in_process  # a cluster starts every full-size fit now, the curves later
     if not session.in_process:
         session.start(_planned_tasks(data, plan, budget, device, schedule, per_repeat, orders, full=True))
     with MemoryMonitor(device) as mem, closing(session):
         for step, (fold, fi) in enumerate(schedule):
-            frac = fractions[fi]
-            is_full = fi == last
-            if curve_failure is not None and not is_full:
+            if tally.curve_failure is not None and fi != last:
                 continue
-            full_times = [f.fit_seconds for f in fits if f.frac_index == last]
-            wait = None  # a cluster's fit: how long to wait for it (the session stops the probe)
-            if step >= min(MIN_FULL_FOLDS, n_folds):
-                remaining = wait = budget.remaining()
-                expected = float(np.mean(full_times)) * frac if full_times else 0.0
-                if session.in_process and (remaining <= 0.0 or expected > remaining):
-                    stopped = True
+            nxt = limits.next(step, fold, fi, tally.full_times(), meter.seconds if meter else 0.0)
+            if nxt.action != "fit":
+                tally.stopped = True
+                if nxt.action == "stop":
                     break
-            if is_full:
-                # One limit for every full-size fit, so folds differ by data, not by time allowed.
-                if full_limit is None:
-                    full_budget, full_started = budget.remaining(), budget.elapsed()
-                    full_limit = full_time_limit(full_budget, per_repeat, len(fractions))
-                spent = budget.elapsed() - full_started - (meter.seconds if meter else 0.0)
-                if (
-                    fold >= per_repeat
-                    and last > 0
-                    and spent + float(np.mean(full_times)) > FULL_SHARE * full_budget
-                ):
-                    stopped = True  # a further repeat would eat the curves' share
-                    continue
-                time_limit = full_limit
-            else:
-                # Curve points share what the full-size fits left, by their expected cost.
-                share = _weight(frac) / max(curve_weight - done_curve_weight, _weight(frac))
-                time_limit = max(MIN_TIME_LIMIT, budget.remaining() * share)
-            if not is_full and not curves_started:  # the full-size fits are in: what they left is the curves'
-                curves = _planned_tasks(data, plan, budget, device, schedule, per_repeat, orders, full=False)
-                session.start(curves)
+                continue
+            if fi != last and not curves_started:  # the full-size fits are in: what they left is the curves'
+                session.start(
+                    _planned_tasks(data, plan, budget, device, schedule, per_repeat, orders, full=False)
+                )
                 curves_started = True
-            outcome = session.fit(_task(data, plan, fold, fi, time_limit, device, orders), wait)
+            outcome = session.fit(_task(data, plan, fold, fi, nxt.time_limit, device, orders), nxt.wait)
             if outcome is None:  # the budget ran out before a cluster's fit finished
-                stopped = True
+                tally.stopped = True
                 break
             if outcome.error is not None:
                 if raise_cuda_oom and outcome.cuda_oom:
                     raise CudaOutOfMemory(outcome.error)
-                where = f"fold {fold + 1} of {n_folds}, {outcome.n_train:,} training rows"
-                if not is_full:
-                    curve_failure = f"{outcome.error} ({where})"
-                    continue
-                failure = f"{outcome.error} ({where})"
-                break
-            model, n_train = outcome.model, outcome.n_train
-            fit_s, pred_s = outcome.fit_seconds, outcome.predict_seconds
-            if is_full and meter is not None:
+                if tally.error(outcome):
+                    break
+                continue
+            if fi == last and meter is not None:
+                times = [*tally.full_times(), outcome.fit_seconds]
                 meter = _measure_drivers(
-                    meter, model, tests[fold], fold, pred_s, [*full_times, fit_s], per_repeat, notes
-                )
-            if step == 0 and outcome.params is not None:
-                result.params = outcome.params
-            outcome.model = model = None  # release before the next fit so memory readings stay per-fit
+                    meter, outcome.model, session.tests[fold], fold, outcome.predict_seconds, times, per_repeat,
+                    tally.notes,
+                )  # fmt: skip
+            outcome.model = None  # release before the next fit so memory readings stay per-fit
             mem.sample()
-            worker_peak = max(worker_peak, outcome.peak_memory_mb)
-            for text in outcome.notes:
-                if text not in notes:
-                    notes.append(text)
-            if outcome.cut:
-                if is_full:
-                    full_cut += 1
-                    for text in outcome.cut_texts:
-                        if len(cut_notes) < MAX_CUT_NOTES and text not in cut_notes:
-                            cut_notes.append(text)
-                else:
-                    curve_cut += 1
-            _note_warnings(outcome.warnings, notes)
-            fits.append(Fit(fold, fi, n_train, outcome.n_test, fit_s, pred_s, outcome.metrics))
-            if not is_full:
-                done_curve_weight += _weight(frac)
-            progress.advance(probe.name, f"fold {fold + 1}/{n_folds}, {n_train:,} rows")
+            tally.record(outcome, first=step == 0)
+            limits.done(fi)
+            progress.advance(probe.name, f"fold {fold + 1}/{n_folds}, {outcome.n_train:,} rows")
+    return _finish(
+        ProbeResult(
+            name=probe.name, family=probe.family, status="ok", description=probe.description,
+            metric=plan.metric, device=device, params=tally.params or {},
+        ),
+        tally, mem, meter, data, plan, budget,
+    )  # fmt: skip
 
-    result.peak_memory_mb = max(mem.peak_mb, worker_peak)
+
+def _finish(
+    result: ProbeResult,
+    tally: _Tally,
+    mem: MemoryMonitor,
+    meter: DriverMeter | None,
+    data: ProbeData,
+    plan: EvalPlan,
+    budget: Budget,
+) -> ProbeResult:
+    """The probe's result from what its fits measured: memory, cut counts and their notes,
+    the score and curve (``summarise``), the drivers, and its status."""
+    fractions = tuple(plan.curve_fractions)
+    n_folds, fits, notes = len(plan.folds), tally.fits, tally.notes
+    result.peak_memory_mb = max(mem.peak_mb, tally.worker_peak)
     if mem.gpu_peak_mb > 0:
         notes.append(f"peak memory includes {mem.gpu_peak_mb:,.0f} MB on the GPU")
-    n_full = sum(1 for f in fits if f.frac_index == last)
-    result.fits_cut = full_cut
-    result.converged = full_cut == 0
-    notes.extend(t for t in cut_notes if t not in notes)
-    if full_cut:
+    n_full = sum(1 for f in fits if f.frac_index == tally.last)
+    result.fits_cut = tally.full_cut
+    result.converged = tally.full_cut == 0
+    notes.extend(t for t in tally.cut_notes if t not in notes)
+    if tally.full_cut:
         notes.append(
-            f"the time budget stopped {full_cut} of {n_full} full-size fits before they converged: "
+            f"the time budget stopped {tally.full_cut} of {n_full} full-size fits before they converged: "
             "the score is a lower bound for this model"
         )
-    if curve_cut:
-        notes.append(f"the time budget stopped {curve_cut} learning-curve fits before they converged")
+    if tally.curve_cut:
+        notes.append(f"the time budget stopped {tally.curve_cut} learning-curve fits before they converged")
     result.notes = notes
-    if failure is not None:
-        result.status, result.reason = "failed", failure
+    if tally.failure is not None:
+        result.status, result.reason = "failed", tally.failure
         return result
     summarise(result, fits, data, plan, fractions, n_folds)
     if meter is not None:
         result.drivers = meter.result(n_full)
         result.notes.extend(n for n in meter.notes if n not in result.notes)
-    if curve_failure is not None:
-        result.status, result.reason = "partial", f"learning curve stopped by an error: {curve_failure}"
-    elif stopped:
+    if tally.curve_failure is not None:
+        result.status, result.reason = "partial", f"learning curve stopped by an error: {tally.curve_failure}"
+    elif tally.stopped:
         reason = _partial_reason(fits, n_folds, len(fractions))
         if n_full == n_folds:
             # Every fold's score is in: only curve points were cut, so the score stands.

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from advisor.errors import ProbeInterrupted
-from advisor.probe_api import Budget, EvalPlan, Probe, ProbeResult, ProbeStatus
+from advisor.probe_api import Budget, EvalPlan, Probe, ProbeProtocol, ProbeResult, ProbeStatus
 from advisor.probing.executor import IN_PROCESS, ExecutorInfo
 from advisor.probing.plan import ProbePlan, make_plan
 from advisor.probing.registry import discover_probes
@@ -101,7 +101,7 @@ def run_probes(
         setup = sum(
             executor.warm_up(p, probe_data, plan, devices[i])
             for i, p in enumerate(probes)
-            if i not in skip_reasons and type(p).run is Probe.run
+            if i not in skip_reasons and _protocol(p) == "fits"
         )
     except (KeyboardInterrupt, ProbeInterrupted):
         interrupted, setup = True, 0.0
@@ -178,6 +178,11 @@ def _skip_reason(probe: Probe, data: ProbeData, constraints: Constraints) -> tup
     return ("skipped", missing) if missing else None
 
 
+def _protocol(probe: Probe) -> ProbeProtocol:
+    """How ``probe`` is measured (``Probe.protocol``); "fits" for a duck-typed probe without it."""
+    return getattr(probe, "protocol", "fits")
+
+
 def _skipped(probe: Probe, plan: EvalPlan, reason: str, status: ProbeStatus = "skipped") -> ProbeResult:
     return ProbeResult(
         name=probe.name, family=probe.family, status=status, reason=reason,
@@ -214,7 +219,7 @@ def _evaluate(
     warm: bool,
 ) -> ProbeResult:
     retry_oom = device == "cuda"
-    if type(probe).run is Probe.run:
+    if _protocol(probe) == "fits":
         return evaluate_probe(
             probe,
             data,
