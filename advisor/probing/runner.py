@@ -244,7 +244,7 @@ class _Tally:
         _note_warnings(outcome.warnings, self.notes)
         self.fits.append(
             Fit(outcome.fold, outcome.frac_index, outcome.n_train, outcome.n_test,
-                outcome.fit_seconds, outcome.predict_seconds, outcome.metrics)
+                outcome.fit_seconds, outcome.predict_seconds, outcome.metrics, cut=outcome.cut)
         )  # fmt: skip
 
 
