@@ -142,6 +142,7 @@ def _run(
 
     results, summary, without = [], None, None
     if probes:
+        executor = _fits_executor(executor, data, compute)
         t = time.perf_counter()
         import scipy.linalg  # noqa: F401 - loads scipy's own BLAS, so the limit below reaches it too
         from threadpoolctl import threadpool_limits
@@ -266,6 +267,21 @@ def check_input_path(path: str | Path) -> os.stat_result:
             f"{path} is not a regular file (a pipe, socket or device): save the data to a file and pass its path"
         )
     return st
+
+
+def _fits_executor(executor, data, compute):
+    """Where the probe fits run: the cluster asked for (``--cluster``/``--workers``); else,
+    on small data on the CPU, a pool of forked processes, one per usable core
+    (``advisor.probing.pool``); else this process."""
+    from advisor.probing.executor import IN_PROCESS
+
+    if (executor is not None and executor is not IN_PROCESS) or data is None:
+        return executor
+    from advisor.compute import usable_cpus
+    from advisor.probing.pool import PoolExecutor, pool_workers
+
+    workers = pool_workers(len(data), compute.device, usable_cpus())
+    return PoolExecutor(workers) if workers else executor
 
 
 def _probe(data, profile, constraints, compute, progress, executor=None):

@@ -407,3 +407,48 @@ def test_slow_probe_gets_one_repeat_at_full_time_not_two_starved() -> None:
     assert res.score is not None and len(res.score.folds) == 5 and res.fits_cut == 5
     assert res.fit_seconds == pytest.approx(FULL_SHARE * 1.5 / 5, rel=0.5)
     assert len(res.curve) > 1  # curve points ran in the share left to them
+
+
+# The forked pool (advisor/probing/pool.py): the same scores as in process, for a seed.
+
+fork_only = pytest.mark.skipif(
+    not hasattr(__import__("os"), "sched_setaffinity"), reason="the pool forks (Linux)"
+)
+
+
+@fork_only
+@pytest.mark.parametrize("name", ["cancer", "diabetes"])
+def test_pool_gives_the_in_process_scores(name: str) -> None:
+    from advisor.probing.pool import PoolExecutor
+
+    data, plan = make_plan(sk_data(name), seed=3, budget_seconds=60)
+    here = evaluate_probe(SkLinearProbe(), data, plan, Budget(600), "cpu")
+    pooled = evaluate_probe(SkLinearProbe(), data, plan, Budget(600), "cpu", executor=PoolExecutor(2))
+    assert pooled.status == here.status == "ok"
+    assert pooled.score.folds == here.score.folds and len(pooled.score.folds) == len(plan.folds)
+    assert [(p.n_train, p.score) for p in pooled.curve] == [(p.n_train, p.score) for p in here.curve]
+    assert pooled.drivers is not None and [i.column for i in pooled.drivers.importance] == [
+        i.column for i in here.drivers.importance
+    ]
+    assert "test note" in pooled.notes and pooled.peak_memory_mb > 0  # measured in the workers
+
+
+@fork_only
+def test_pool_reports_a_probe_error_and_passes_ctrl_c_on() -> None:
+    from advisor.probing.pool import PoolExecutor
+
+    data, plan = make_plan(sk_data("iris"), seed=0, budget_seconds=60)
+    failed = evaluate_probe(FailingProbe(), data, plan, Budget(60), "cpu", executor=PoolExecutor(2))
+    assert failed.status == "failed" and failed.reason.startswith("ValueError: boom")
+    with pytest.raises(KeyboardInterrupt):
+        evaluate_probe(InterruptProbe(), data, plan, Budget(60), "cpu", executor=PoolExecutor(2))
+
+
+def test_pool_only_for_small_data_on_several_cpu_cores() -> None:
+    from advisor.probing.pool import POOL_MAX_ROWS, pool_workers
+
+    expected = 2 if hasattr(__import__("os"), "sched_setaffinity") else 0
+    assert pool_workers(569, "cpu", 2) == expected
+    assert pool_workers(POOL_MAX_ROWS + 1, "cpu", 2) == 0  # long fits: their own threads
+    assert pool_workers(569, "cuda", 2) == 0  # a forked child cannot use the parent's CUDA
+    assert pool_workers(569, "cpu", 1) == 0
