@@ -38,8 +38,12 @@ ROOT = Path(__file__).resolve().parent.parent
 LAZYPREDICT = """
 import sys, warnings
 warnings.filterwarnings("ignore")
+class NoTorch:  # import torch raises ImportError, as where it is not installed: LazyPredict skips it
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "torch":
+            raise ImportError("torch blocked by bench_small.py")
 if sys.argv[2] == "no-torch":
-    sys.modules["torch"] = None  # import torch raises ImportError: LazyPredict skips it
+    sys.meta_path.insert(0, NoTorch())
 import pandas as pd
 from sklearn.model_selection import train_test_split
 from lazypredict.Supervised import LazyClassifier
@@ -80,7 +84,7 @@ def measure(cmd: list[str], env: dict[str, str]) -> tuple[float, float, float]:
     err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
-        raise SystemExit(f"{cmd[:3]} exited {proc.returncode}: {err.strip()[-400:]}")
+        raise SystemExit(f"{cmd[-1]!r} run exited {proc.returncode}: {err.strip()[-400:]}")
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
