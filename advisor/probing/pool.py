@@ -94,6 +94,7 @@ class _PoolSession:
         self.last = 0
         self.grace = 0.0
         self.tests: dict[int, ProbeData] = {}  # held-out rows of the folds whose models came back
+        self.local = False  # True once an outcome could not come back: the rest runs in process
 
     def _open(self) -> ProcessPoolExecutor:
         if self.pool is None:
@@ -118,16 +119,37 @@ class _PoolSession:
             self.futures[(task.fold, task.frac_index)] = pool.submit(_pool_fit, task, keep)
 
     def fit(self, task: FitTask, wait: float | None) -> FitOutcome | None:
+        if self.local:  # the pool could not send an outcome back: the rest runs here
+            return self._here(task)
         future = self.futures[(task.fold, task.frac_index)]
         try:
             outcome = future.result(timeout=None if wait is None else max(wait, 0.0) + self.grace)
         except FutureTimeout:
             return None
+        except Exception:  # noqa: BLE001 - measure_fit returns a probe's own errors; this is transport
+            # e.g. a fitted model of a class defined inside a function cannot be pickled back for
+            # the importance step: stop the pool and measure this fit and the rest in process
+            # (fits are seeded, so the scores are the ones the pool would have given).
+            self.local = True
+            self._stop()
+            return self._here(task)
         if outcome.model is not None and task.fold not in self.tests:
             self.tests[task.fold] = self.data.take(task.test_rows)
         return outcome
 
+    def _here(self, task: FitTask) -> FitOutcome:
+        from advisor.probing.runner import measure_fit
+
+        outcome = measure_fit(self.probe, self.data, task, tests=self.tests)
+        if not (self.keep_models and task.frac_index == self.last):
+            outcome.model = None
+        return outcome
+
     def close(self) -> None:
+        self._stop()
+        _WORKER.clear()
+
+    def _stop(self) -> None:
         """Cancel what has not started and stop what still runs: when the budget or Ctrl-C
         ended the probe early, no outcome still to come is wanted."""
         if self.pool is not None:
@@ -136,7 +158,6 @@ class _PoolSession:
                     process.terminate()
             self.pool.shutdown(wait=True, cancel_futures=True)
             self.pool = None
-        _WORKER.clear()
 
 
 def _one_core(counter: Any, cores: list[int]) -> None:
