@@ -452,3 +452,19 @@ def test_pool_only_for_small_data_on_several_cpu_cores() -> None:
     assert pool_workers(POOL_MAX_ROWS + 1, "cpu", 2) == 0  # long fits: their own threads
     assert pool_workers(569, "cuda", 2) == 0  # a forked child cannot use the parent's CUDA
     assert pool_workers(569, "cpu", 1) == 0
+
+
+def test_nets_do_not_repeat_the_small_anchors() -> None:
+    """A net's fit costs its optimizer steps, about as many on 20 rows as on all of them:
+    the small anchors are repeated on more folds only for models whose cost grows with rows."""
+    from advisor.probing.runner import planned_fits, repeats_small_anchors
+
+    class Net(RecordingProbe):
+        family = "mlp"
+
+    data, plan = make_plan(sk_data("cancer"), seed=0, budget_seconds=60)
+    assert repeats_small_anchors(RecordingProbe()) and not repeats_small_anchors(Net())
+    n_folds, fractions = len(plan.folds), plan.curve_fractions
+    assert planned_fits(plan, Net()) == n_folds + min(CURVE_FOLDS, n_folds) * (len(fractions) - 1)
+    assert planned_fits(plan, RecordingProbe()) > planned_fits(plan, Net())
+    assert planned_fits(plan) == planned_fits(plan, RecordingProbe())

@@ -83,7 +83,6 @@ def run_probes(
     notes: list[str] = list(plan.notes) if isinstance(plan, ProbePlan) else []
     if probes is None:
         probes = discover_probes(notes)
-    n_steps = planned_fits(plan)
 
     # Decide which probes run before spending any time, so shares are known.
     skip_reasons: dict[int, tuple[ProbeStatus, str]] = {}
@@ -130,7 +129,7 @@ def run_probes(
         remaining = max(0.0, measure_total - (time.monotonic() - budget_start))
         nominal = total * weights[i] / weight_total
         seconds = max(remaining * weights[i] / remaining_weight, MIN_SHARE * nominal)
-        progress.start_probe(probe.name, n_steps)
+        progress.start_probe(probe.name, planned_fits(plan, probe))
         try:
             result = _run_one(probe, probe_data, plan, Budget(seconds), devices[i], progress, executor)
         except (KeyboardInterrupt, ProbeInterrupted):
