@@ -7,6 +7,7 @@ inside the commands, so ``advisor --help`` stays fast.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
@@ -67,10 +68,12 @@ def rules_show(rule_id, rule_files):
     click.echo(printable(describe_rule(find_rule(_load_rules_safely(load_rules, rule_files), rule_id))))
 
 
-def _load_rules_safely(load_rules, rule_files):
-    """``load_rules`` with the same last line of defence as ``recommend``: one line, never a traceback."""
+@contextlib.contextmanager
+def _last_line_of_defence(what: str = ""):
+    """The same last line of defence as ``recommend``: an unexpected error is one line
+    (``internal error<what>: ...``), Ctrl-C exits quietly, never a traceback."""
     try:
-        return load_rules(list(rule_files))
+        yield
     except AdvisorError:
         raise
     except KeyboardInterrupt:
@@ -80,8 +83,14 @@ def _load_rules_safely(load_rules, rule_files):
         sys.exit(EXIT_INTERRUPTED)
     except Exception as exc:  # noqa: BLE001 - no traceback for users
         raise click.ClickException(
-            f"internal error while loading rules: {type(exc).__name__}: {exc} (please report it)"
+            f"internal error{what}: {type(exc).__name__}: {exc} (please report it)"
         ) from None
+
+
+def _load_rules_safely(load_rules, rule_files):
+    """``load_rules`` behind the last line of defence."""
+    with _last_line_of_defence(" while loading rules"):
+        return load_rules(list(rule_files))
 
 
 @rules.command("test")
@@ -213,20 +222,9 @@ def facts(path, target, task, interpretability, goal, budget, memory_limit):
 
     from advisor.pipeline import recommend as run
 
-    try:
+    with _last_line_of_defence():
         report = run(path, target=target, task=task, interpretability=interpretability, goal=goal,
                      budget=budget, memory_limit_mb=memory_limit, probes=False)  # fmt: skip
-    except AdvisorError:
-        raise
-    except KeyboardInterrupt:
-        from advisor.cli import EXIT_INTERRUPTED
-
-        click.echo("advisor: interrupted", err=True)
-        sys.exit(EXIT_INTERRUPTED)
-    except Exception as exc:  # noqa: BLE001 - no traceback for users
-        raise click.ClickException(
-            f"internal error: {type(exc).__name__}: {exc} (please report it)"
-        ) from None
     clean = {
         k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in report.prior.facts.items()
     }
