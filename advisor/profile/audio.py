@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from advisor.facts import AudioStats, ColumnProfile, DatasetProfile, DataWarning, SourceInfo, TargetInfo
-from advisor.profile.images import IMBALANCE_WARN, imbalance_warning
+from advisor.facts import AudioStats, ColumnProfile, DatasetProfile, DataWarning, TargetInfo
+from advisor.profile.images import IMBALANCE_WARN, imbalance_warning, loaded_source
 
 if TYPE_CHECKING:  # pragma: no cover
     from pathlib import Path
@@ -122,16 +122,7 @@ def profile_audio(
     raw = int(round(stats.sample_rate * stats.clip_seconds))
     frames = 1 + raw // int(stats.sample_rate * HOP_SECONDS)
     return DatasetProfile(
-        source=SourceInfo(
-            path=str(source_path),
-            format=source_format,
-            size_bytes=loaded.size_bytes,
-            n_rows=stats.n_clips,
-            n_rows_profiled=len(loaded),
-            sampled=loaded.sampled,
-            sample_note=loaded.sample_note,
-            read_seconds=loaded.read_seconds,
-        ),
+        source=loaded_source(loaded, source_path, source_format, stats.n_clips),
         n_rows=stats.n_clips,
         n_columns=1,
         columns=[

@@ -120,6 +120,24 @@ def _duplicates(loaded: LoadedImages) -> tuple[int, int, DataWarning | None]:
     )
 
 
+def loaded_source(
+    loaded, source_path, source_format: str, n_rows: int, peak_memory_mb: float = 0.0
+) -> SourceInfo:
+    """The source of a loaded folder or path CSV of images or audio clips (``n_rows``: the
+    readable items in the whole source; the loaded ones may be a seeded sample)."""
+    return SourceInfo(
+        path=str(source_path),
+        format=source_format,
+        size_bytes=loaded.size_bytes,
+        n_rows=n_rows,
+        n_rows_profiled=len(loaded),
+        sampled=loaded.sampled,
+        sample_note=loaded.sample_note,
+        read_seconds=loaded.read_seconds,
+        peak_memory_mb=peak_memory_mb,
+    )
+
+
 def profile_images(
     loaded: LoadedImages,
     source_path: str | Path,
@@ -141,17 +159,7 @@ def profile_images(
     if duplicate_warning is not None:
         warnings.append(duplicate_warning)
     folder = source_format == "image-folder"
-    source = SourceInfo(
-        path=str(source_path),
-        format=source_format,
-        size_bytes=loaded.size_bytes,
-        n_rows=stats.n_images,
-        n_rows_profiled=len(loaded),
-        sampled=loaded.sampled,
-        sample_note=loaded.sample_note,
-        read_seconds=loaded.read_seconds,
-        peak_memory_mb=peak_memory_mb,
-    )
+    source = loaded_source(loaded, source_path, source_format, stats.n_images, peak_memory_mb)
     target = TargetInfo(
         name="label" if folder else None,
         inferred=folder,
