@@ -210,7 +210,7 @@ def test_intervals_cover_the_truth_at_about_the_nominal_rate() -> None:
 
 
 def test_noise_model_makes_small_anchors_noisier() -> None:
-    from advisor.probing.curves import _noise
+    from advisor.probing.curve_anchors import noise as _noise
 
     n = GRID
     sd_true = 0.004 * (1024 / n) ** 0.5
@@ -225,7 +225,7 @@ def test_noise_model_makes_small_anchors_noisier() -> None:
 
 
 def test_backtest_subtracts_the_noise_and_weights_by_precision() -> None:
-    from advisor.probing.curves import _backtest
+    from advisor.probing.curve_backtest import backtest as _backtest
 
     rng = np.random.default_rng(8)
     n = GRID
@@ -385,8 +385,8 @@ def test_flat_curve_that_jumps_at_the_last_anchor_is_not_extrapolated_as_a_sigmo
     shape = [0.52, 0.51, 0.50, 0.48, 0.48, 0.50, 0.49, 0.49, 0.50, 0.50, 0.55]
     folds = [[(n, s + rng.normal(0, 0.01)) for n, s in zip(GRID, shape, strict=True)] for _ in range(3)]
     fit = fit_learning_curve(folds, metric_max=1.0)
+    from advisor.probing.curve_anchors import noise as _noise
     from advisor.probing.curve_families import local_slope
-    from advisor.probing.curves import _noise
 
     mean = np.mean([[s for _, s in f] for f in folds], axis=0)
     sd = np.std([[s for _, s in f] for f in folds], axis=0, ddof=1)

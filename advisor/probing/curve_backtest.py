@@ -1,0 +1,91 @@
+"""Weighting the curve families by backtest, and their weighted mix.
+
+Each family is fitted on the early anchors of this very curve and predicts the later
+ones (``backtest``); every error is weighted by the inverse of the noise expected at
+the held and the starting anchor, so predictions of the large, precise anchors count
+most. The weighted error per unit of log-size weights the families (``weights_of``);
+``mix`` is the weighted projection, each family's gain added to the last score.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from advisor.probing.curve_families import FAMILY_SHAPES, Params, family_value, fit_family
+
+KEEP_RATIO = 2.0  # a family whose backtest error exceeds the best's by this factor gets no weight
+MAX_CUTS = 3  # backtests: hold out the last 1, 2, ... MAX_CUTS anchors
+
+
+def backtest(
+    names: Sequence[str], n: np.ndarray, y: np.ndarray, se: np.ndarray, lo: float, hi: float
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Per family: the systematic error predicting later anchors from earlier ones, per
+    unit of log-size.
+
+    Each prediction (from the anchor before the cut) of a held anchor ``j`` has an
+    error ``e`` and an expected noise variance ``v = se_j^2 + se_cut^2``; errors are
+    weighted by ``1 / v`` (predictions of the large, precise anchors count most; the
+    small anchors' noise does not dominate), and the noise is subtracted:
+    ``s^2 = sum((e^2 - v) / v) / sum(log(n_j / n_cut)^2 / v)``, floored at 0. Also
+    returned, for weighting the families: the same weighted error without the noise
+    subtracted, ``sum(e^2 / v) / sum(log^2 / v)`` (families that differ by less than the
+    noise get about equal weights). inf when a family cannot be backtested."""
+    k = len(n)
+    out: dict[str, float] = {}
+    raw: dict[str, float] = {}
+    for name in names:
+        need = 1 if name == "last" else max(3, FAMILY_SHAPES[name].n_params)
+        num = den = cnt = 0.0
+        for cut in range(k - 1, max(k - 1 - MAX_CUTS, 0), -1):  # fit on anchors [0, cut)
+            if cut < need:
+                break
+            x = n[:cut] / n[cut - 1]
+            xh = n[cut:] / n[cut - 1]
+            if name == "last":
+                pred = np.full(len(xh), y[cut - 1])
+            else:
+                p = fit_family(name, x, y[:cut], se[:cut], lo, hi)
+                if p is None:
+                    num, den = math.inf, 1.0
+                    break
+                pred = y[cut - 1] + family_value(name, p, xh) - family_value(name, p, 1.0)
+            logr = np.log(xh)
+            v = se[cut:] ** 2 + se[cut - 1] ** 2
+            num += float(np.sum(((pred - y[cut:]) ** 2 - v) / v))
+            den += float(np.sum(logr**2 / v))
+            cnt += float(len(v))
+        out[name] = math.sqrt(max(num, 0.0) / den) if den > 0 else math.inf
+        raw[name] = math.sqrt(max(num + cnt, 0.0) / den) if den > 0 else math.inf
+    return out, raw
+
+
+def weights_of(bt: dict[str, float]) -> dict[str, float]:
+    finite = {k: v for k, v in bt.items() if math.isfinite(v)}
+    if not finite:
+        return {"last": 1.0}
+    best = min(finite.values())
+    floor = max(best, 1e-4)
+    kept = {k: 1.0 / max(v, floor * 0.5) ** 2 for k, v in finite.items() if v <= KEEP_RATIO * floor}
+    total = sum(kept.values())
+    return {k: v / total for k, v in sorted(kept.items(), key=lambda kv: -kv[1])}
+
+
+def mix(
+    weights: dict[str, float], params: dict[str, Params], x: np.ndarray, last: float, cap: float = math.inf
+) -> np.ndarray:
+    """The weighted projection at scaled sizes ``x``, anchored at the last measured
+    score: each family contributes its predicted gain from ``x = 1`` (the largest
+    anchor), so a fit that runs a little below the last point does not drag the level.
+    ``cap``: the most a family may gain per unit of log-size beyond ``x = 1`` (see
+    ``local_slope``)."""
+    out = np.full_like(x, last, dtype=np.float64)
+    room = cap * np.log(np.maximum(x, 1.0)) if math.isfinite(cap) else np.inf
+    for name, w in weights.items():
+        if name != "last":
+            gain = family_value(name, params[name], x) - family_value(name, params[name], 1.0)
+            out += w * np.minimum(gain, room)
+    return out
