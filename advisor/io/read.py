@@ -28,6 +28,7 @@ import pyarrow.parquet as pq
 from advisor.errors import InputError
 from advisor.facts import DataWarning, SourceInfo
 from advisor.io import csvparse
+from advisor.io.allocator import use_fast_allocator
 from advisor.io.csvparse import (
     BLOCK_LINES,
     RowRejects,
@@ -114,6 +115,7 @@ def read_table(
     if sample_rows < 1:
         raise ValueError("sample_rows must be at least 1")
     limit = default_memory_limit_mb() if memory_limit_mb is None else memory_limit_mb
+    use_fast_allocator()
     if is_dataset(path):
         from advisor.io.dataset import read_dataset  # it builds on this module
 

@@ -1,0 +1,37 @@
+"""Which allocator Arrow's buffers come from while a table is read.
+
+pyarrow's Linux wheels default to mimalloc. Reading the 1,000,000-row benchmark
+CSV with it spent 1.3-1.8 s of kernel time (the pages of its arenas are given
+back and faulted in again, zeroed, as the parser's buffers grow), against 0.25 s
+with jemalloc and 0.3-0.4 s with the C library's malloc, for the same 0.8-0.9 s
+of user time; the Parquet copy's read went from 0.7-1.2 s of kernel time to
+0.24-0.34 s (docs/benchmarks.md, "Big files", 2026-12-02). The choice only
+changes where memory comes from, never what is read.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pyarrow as pa
+
+# Arrow's own switch: a user who names an allocator keeps it.
+POOL_VARIABLE = "ARROW_DEFAULT_MEMORY_POOL"
+SLOW_BACKENDS = frozenset({"mimalloc"})
+
+
+def use_fast_allocator() -> str:
+    """Make jemalloc (else the C library's malloc) Arrow's default pool, once; the backend in use.
+
+    Process-wide on purpose: Parquet's reader and pandas' Arrow-backed strings
+    take no pool argument and allocate from the default one.
+    """
+    current = pa.default_memory_pool()
+    if os.environ.get(POOL_VARIABLE) or current.backend_name not in SLOW_BACKENDS:
+        return current.backend_name
+    try:
+        pool = pa.jemalloc_memory_pool()
+    except NotImplementedError:  # a pyarrow built without jemalloc (Windows wheels)
+        pool = pa.system_memory_pool()
+    pa.set_memory_pool(pool)
+    return pool.backend_name
