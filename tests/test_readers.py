@@ -83,3 +83,18 @@ def test_a_folder_no_reader_takes_says_why(tmp_path):
     (tmp_path / "notes.txt").write_text("hello")
     with pytest.raises(InputError, match="is a folder, not a table or an image folder"):
         pick(_source(tmp_path))
+
+
+def test_audio_path_column_is_found_among_missing_values_in_a_big_table(tmp_path):
+    from advisor.readers.audio import audio_path_column
+
+    rng = np.random.default_rng(1)
+    n = 20_000  # over the peek's 2 x 200 values, so the seeded look draws positions
+    paths = np.array([f"clips/{i}.WAV " for i in range(n)], dtype=object)
+    paths[rng.random(n) < 0.3] = None  # missing values are not counted against the share
+    words = np.array(["red", "green", "blue"])[rng.integers(0, 3, n)]
+    frame = pd.DataFrame({"colour": words, "clip": paths, "label": rng.integers(0, 2, n)})
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    assert audio_path_column(_source(tmp_path / "t.csv")) == "clip"
+    frame.drop(columns="clip").to_csv(tmp_path / "none.csv", index=False)
+    assert audio_path_column(_source(tmp_path / "none.csv")) is None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from advisor.errors import InputError
 from advisor.readers.base import Reader, Source
@@ -48,23 +48,29 @@ AUDIO_PATH_PEEK = 200  # values looked at before a column is scanned whole
 def audio_path_column(source: Source) -> str | None:
     """The first non-target column whose values (nearly) all end in an audio extension."""
     from advisor.io.audio import AUDIO_EXTENSIONS
+    from advisor.profile.kinds import string_sample
 
     profile, frame = source.table_profile(), source.table().frame
+    ends = tuple(AUDIO_EXTENSIONS)
     for col in frame.columns:
         if col == profile.target.name or frame[col].dtype.kind in "biufcmM":
             continue
-        ends = tuple(AUDIO_EXTENSIONS)
         # A seeded look at a few values first: a column of free text or codes is ruled
         # out without scanning every row of a big table (that scan cost a second per run).
+        # The look draws positions, not a copy of the column without its missing values:
+        # dropna and sample on 1,000,000 rows cost 0.05 s a column (0.5 s on the benchmark file).
+        peek = string_sample(frame[col], AUDIO_PATH_PEEK)
+        if not len(peek) or _share_ending(peek, ends) < AUDIO_PATH_MIN_SHARE / 2:
+            continue
         column = frame[col].dropna()
-        if not len(column):
-            continue
-        peek = column.sample(min(len(column), AUDIO_PATH_PEEK), random_state=0)
-        if peek.astype(str).str.strip().str.lower().str.endswith(ends).mean() < AUDIO_PATH_MIN_SHARE / 2:
-            continue
-        if column.astype(str).str.strip().str.lower().str.endswith(ends).mean() >= AUDIO_PATH_MIN_SHARE:
+        if _share_ending(column.astype(str), ends) >= AUDIO_PATH_MIN_SHARE:
             return str(col)
     return None
+
+
+def _share_ending(values: Any, ends: tuple[str, ...]) -> float:
+    """Share of ``values`` (a pandas ``str`` Series) that end in one of ``ends``, case and spaces aside."""
+    return float(values.str.strip().str.lower().str.endswith(ends).mean())
 
 
 class AudioCsvReader(Reader):
