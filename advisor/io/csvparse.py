@@ -140,12 +140,18 @@ def quote_start_line(s: Sniffed, swallowed: Swallowed) -> int | None:
 
 def csv_options(
     s: Sniffed,
-    rejects: RowRejects,
+    rejects: RowRejects | None,
     column_types: dict[str, pa.DataType] | None = None,
     multiline: bool = True,
     block_size: int | None = None,
 ) -> tuple[pacsv.ReadOptions, pacsv.ParseOptions, pacsv.ConvertOptions]:
-    """Options for ``pyarrow.csv.read_csv``/``open_csv`` from what the sniffer found."""
+    """Options for ``pyarrow.csv.read_csv``/``open_csv`` from what the sniffer found.
+
+    ``rejects``: counts and skips rows with the wrong field count; None: such a
+    row fails the read (``ArrowInvalid``), for a fast first try whose caller reads
+    again with a handler. pyarrow parses a little slower with a handler (0.15 s of
+    user time on the 1,000,000-row benchmark CSV, docs/benchmarks.md "Big files").
+    """
     encoding = "utf8" if s.encoding in (None, "utf-8", "utf-8-sig") else s.encoding
     block_size = block_size or max(BLOCK_BYTES, BLOCK_LINES * s.max_line_bytes)
     read = pacsv.ReadOptions(use_threads=True, block_size=block_size, encoding=encoding)

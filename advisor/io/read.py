@@ -351,15 +351,15 @@ def _read_whole(s: Sniffed) -> tuple[pa.Table, RowRejects]:
     rejects = RowRejects()
     if s.format == "parquet":
         return _read_parquet(s), rejects
-    # Fast path: parse without multi-line quoted values. A quoted value holding a
-    # newline then shows up as ragged rows or a parse error, and the file is read
-    # again with them enabled, so the result is the same either way.
+    # Fast path: parse without multi-line quoted values and without a handler for
+    # ragged rows. A quoted value holding a newline, or a row with the wrong field
+    # count, then fails the parse, and the file is read again with both enabled, so
+    # the result is the same either way.
     try:
-        read, parse, convert = csv_options(s, rejects, multiline=False)
+        read, parse, convert = csv_options(s, None, multiline=False)
         with csv_input(s) as source:
             table = pacsv.read_csv(source, read_options=read, parse_options=parse, convert_options=convert)
-        if not rejects.count:
-            return table, rejects
+        return table, rejects
     except pa.ArrowInvalid:
         pass
     block_size = None
