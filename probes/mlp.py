@@ -36,8 +36,21 @@ def hidden_sizes(n_train: int) -> tuple[int, int]:
     return 64, 32
 
 
+# At most this many rows fitted, one batch holds them all (full-batch training). Batches of
+# 16 gave such a fit 2 to 4 optimizer steps an epoch, each as slow as a step on a big batch
+# (per-step overhead, not arithmetic), so it cost as much as a full-size fit and still ran
+# to the epoch cap. Measured on breast cancer, 3 folds, 23 to 64 rows: 0.13-0.18 s CPU a
+# fit against 0.21-0.41 s, ROC AUC 0.969-0.988 both ways; Friedman R² within 0.03 either
+# side. Above it, full batches stop early too soon (the patience counts epochs, one step
+# each): Friedman at 256 rows, R² 0.70 against 0.80.
+FULL_BATCH_ROWS = 64
+
+
 def batch_size_for(n_train: int) -> int:
-    """256, or about an eighth of the rows on small data so an epoch has several steps."""
+    """Every row up to ``FULL_BATCH_ROWS``; else 256, or about an eighth of the rows on
+    small data so an epoch has several steps."""
+    if n_train <= FULL_BATCH_ROWS:
+        return max(1, n_train)
     return int(min(256, max(16, n_train // 8)))
 
 

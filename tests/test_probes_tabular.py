@@ -305,3 +305,34 @@ def test_predict_zero_rows(probe_cls, dataset) -> None:
     data = DATASETS[dataset]()
     pred = probe_cls().fit(data, _ctx()).predict(data.take(np.arange(0)))
     assert pred.shape == ((0, 3) if data.is_classification else (0,))
+
+
+def test_lightgbm_predicts_small_data_on_one_thread(monkeypatch) -> None:
+    """Prediction takes every core unless told; on small data it must take one, as training."""
+    from advisor_probes import _gbdt
+
+    data = _from_sklearn(datasets.load_breast_cancer, "binary")
+    model = LightGBMProbe().fit(data.take(np.arange(400)), _ctx(time_limit=30.0))
+    seen: list[object] = []
+    predict = model.booster.predict
+
+    def spy(X, **kwargs):
+        seen.append(kwargs.get("num_threads"))
+        return predict(X, **kwargs)
+
+    monkeypatch.setattr(model.booster, "predict", spy)
+    model.predict(data.take(np.arange(400, 569)))
+    assert seen == [1]  # 169 x 30 cells, far below SINGLE_THREAD_CELLS
+    assert 169 * 30 < _gbdt.SINGLE_THREAD_CELLS
+
+
+def test_mlp_trains_full_batch_on_tiny_subsets() -> None:
+    """Up to FULL_BATCH_ROWS fitted rows one batch holds them all (one step an epoch, not
+    2-4 steps of per-step overhead); above, minibatches as before."""
+    from advisor_probes.mlp import FULL_BATCH_ROWS, batch_size_for
+
+    assert batch_size_for(23) == 23 and batch_size_for(FULL_BATCH_ROWS) == FULL_BATCH_ROWS
+    assert batch_size_for(FULL_BATCH_ROWS + 1) == 16 and batch_size_for(455) == 56
+    data = _from_sklearn(datasets.load_breast_cancer, "binary")
+    params = MLPProbe().fit(data.take(np.arange(40)), _ctx(time_limit=30.0)).params
+    assert params["batch_size"] == 34  # 40 rows less the 15% holdout: one step an epoch
