@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import glob
 import os
+import sys
 
 from advisor.errors import AdvisorError
 from advisor.facts import ComputeInfo
@@ -41,16 +43,49 @@ def blas_threads(n_cells: int) -> int:
     return 1 if n_cells < SINGLE_BLAS_THREAD_CELLS else usable_cpus()
 
 
+def no_gpu_visible() -> bool:
+    """True when this machine certainly shows no NVIDIA GPU to this process, found without
+    importing torch (2-3 s, before the file is even read): no NVIDIA driver (neither
+    ``/proc/driver/nvidia`` nor a ``/dev/nvidia*`` device) or ``CUDA_VISIBLE_DEVICES`` set
+    to hide every device. False (ask torch) when torch is imported already or in doubt."""
+    if "torch" in sys.modules:
+        return False  # already paid for: torch's own answer is the exact one
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if visible is not None and visible.strip() in ("", "-1"):
+        return True
+    if not sys.platform.startswith("linux"):
+        return False  # no driver files to look at: torch decides
+    return not (os.path.exists("/proc/driver/nvidia") or glob.glob("/dev/nvidia*"))
+
+
+def _installed_version(package: str) -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(package).split("+")[0]
+    except PackageNotFoundError:
+        return None
+
+
 def detect_compute(device: str = "auto", *, probe_gpu: bool = True) -> ComputeInfo:
     """CPU cores, memory and the GPU torch sees; choose the probe device.
 
-    ``probe_gpu=False`` skips importing torch (used when no probe needs it).
+    ``probe_gpu=False`` skips importing torch (used when no probe needs it); so does a
+    machine with no NVIDIA driver (``no_gpu_visible``): torch is then imported only where
+    a net runs.
     ``device="cuda"`` without a visible GPU is an error the user can fix.
     """
     if device not in DEVICE_CHOICES:
         raise AdvisorError(f"unknown device '{device}': use one of {', '.join(DEVICE_CHOICES)}")
     info = ComputeInfo(cpu_cores=usable_cpus(), memory_gb=round(_memory_gb(), 1))
-    if probe_gpu and device != "cpu":
+    if probe_gpu and device != "cpu" and no_gpu_visible():
+        info.torch_version = _installed_version("torch")
+        info.device_reason = (
+            "no NVIDIA GPU driver or device on this machine"
+            if info.torch_version
+            else "PyTorch is not installed, so no GPU can be used"
+        )
+    elif probe_gpu and device != "cpu":
         try:
             import torch
 
