@@ -9,6 +9,7 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
+from advisor.probe_api import Score
 from advisor.probing.curves import (
     FAMILIES,
     FLAT_NOTE,
@@ -130,8 +131,14 @@ def test_chooser_picks_a_family_that_predicts_as_well_as_the_true_one(name: str)
     truth = float(_curve(name, np.array([10 * 1024.0]))[0])
     # The true family wins, or the weighted mix predicts about as well as it would
     # (pow3 and pow4 are hard to tell apart on 11 anchors), and the interval holds the truth.
+    # Nearly noiseless: the prior against 4-parameter shapes (curve_backtest.prior) fades.
     assert fit.family == name or abs(fit.predicted["10x"].mean - truth) < 0.03
-    assert fit.predicted_low["10x"] <= truth <= fit.predicted_high["10x"]
+    # An 80% interval need not hold every single curve (coverage is the simulations' test):
+    # here the truth lies inside or within a tenth of the interval's width of an end (the
+    # pow4 curve's truth sits 0.2 points below its low end since the prior against 4-parameter
+    # shapes; 0.03 points above it before).
+    slack = 0.1 * (fit.predicted_high["10x"] - fit.predicted_low["10x"])
+    assert fit.predicted_low["10x"] - slack <= truth <= fit.predicted_high["10x"] + slack
     assert fit.interval == 0.8
 
 
@@ -164,7 +171,7 @@ def test_non_monotone_curve_is_flagged_and_not_forced_through_a_power_law() -> N
     assert ok.monotone and "non-monotone" not in ok.note
 
 
-def _random_curve(rng: np.random.Generator) -> Callable[[np.ndarray], np.ndarray]:
+def _random_curve(rng: np.random.Generator, ref: float = 1024.0) -> Callable[[np.ndarray], np.ndarray]:
     name = str(rng.choice(sorted(TRUE)))
     a = rng.uniform(0.75, 0.97)
     if name == "pow3":
@@ -177,7 +184,7 @@ def _random_curve(rng: np.random.Generator) -> Callable[[np.ndarray], np.ndarray
         p = (a, rng.uniform(0.2, 0.5), rng.uniform(-4.0, -1.0), rng.uniform(0.5, 1.5))
     else:
         p = (a, rng.uniform(0.2, 0.5), rng.uniform(-4.0, -1.0), rng.uniform(0.3, 0.8))
-    return lambda n: family_value(name, p, n / 1024.0)
+    return lambda n: family_value(name, p, n / ref)
 
 
 def test_intervals_cover_the_truth_at_about_the_nominal_rate() -> None:
@@ -202,11 +209,88 @@ def test_intervals_cover_the_truth_at_about_the_nominal_rate() -> None:
         widths.append(fit.predicted_high["10x"] - fit.predicted_low["10x"])
         err_last.append(abs(np.mean([f[-1][1] for f in folds]) - truth))
     assert 0.7 <= np.mean(inside) <= 0.9
-    assert np.mean(err) < 0.6 * np.mean(err_last)
+    assert np.mean(err) < 0.5 * np.mean(err_last)
     # Sharp enough to plan with: the median 80% interval spans under 7 points here (the
     # first version's, inflated by the small anchors' noise in the backtest, spanned 8; the
     # high end reaches the local slope's continuation when a curve still rises, by design).
     assert np.median(widths) < 0.07
+
+
+# The runner's curve on a 400-row sample: LCDB's grid up to 0.6 of the fold's training rows,
+# then the full size; the three smallest anchors repeated on 6 folds, the rest on the 3 curve
+# folds, the full size on all 25 folds (the anchor).
+RUNNER_SIZES = np.array([23, 32, 45, 64, 91, 128, 181, 400], dtype=float)
+
+
+def _runner_curve(
+    rng: np.random.Generator, kind: str
+) -> tuple[list[list[tuple[float, float]]], Score, float, float]:
+    """(fold points, the all-folds anchor, the truth at 10x, the truth at the full size) of a
+    seeded curve: ``family`` (one of the five shapes), ``flat`` or ``steep`` (a second,
+    slower term that keeps rising past the measured sizes: the families read the bend of the
+    first). A fold's noise at the full size is 1 to 5 points, growing at small sizes (as
+    measured on bench_curves' probes); the 25 folds of one sample share part of its luck."""
+    ref = RUNNER_SIZES[-1]
+    if kind == "flat":
+        level = rng.uniform(0.55, 0.95)
+
+        def truth(n: np.ndarray) -> np.ndarray:
+            return np.full(np.shape(n), level)
+    elif kind == "steep":
+        top, b1, c1 = rng.uniform(0.75, 0.99), rng.uniform(0.02, 0.1), rng.uniform(0.3, 1.0)
+        b2, c2 = rng.uniform(0.03, 0.12), rng.uniform(0.1, 0.3)
+
+        def truth(n: np.ndarray) -> np.ndarray:
+            x = np.asarray(n, dtype=float) / ref
+            return top - b1 * x**-c1 - b2 * x**-c2
+    else:
+        base = _random_curve(rng, ref)
+
+        def truth(n: np.ndarray) -> np.ndarray:
+            return base(np.asarray(n, dtype=float))
+
+    sigma, growth = rng.uniform(0.01, 0.05), rng.uniform(0.3, 0.8)
+    folds = []
+    for f in range(6):
+        sizes = RUNNER_SIZES if f < 3 else RUNNER_SIZES[:3]
+        folds.append(
+            [(n + f % 2, float(truth(n)) + rng.normal(0, sigma * (ref / n) ** growth)) for n in sizes]
+        )
+    luck = rng.normal(0, 0.5 * sigma)
+    every = [float(truth(ref)) + luck + rng.normal(0, sigma) for _ in range(25)]
+    anchor = Score(float(np.mean(every)), float(np.std(every, ddof=1)), every)
+    return folds, anchor, float(truth(10 * ref)), float(truth(ref))
+
+
+# Bounds on the mean |error| at 10x on the seeded runner-shaped curves below (80 per kind):
+# the fit measures 0.0370, 0.0351 and 0.0195 here; the version without the prior against
+# 4-parameter shapes (curve_backtest.prior) measured 0.0387, 0.0372 and 0.0228 (it fails).
+RUNNER_MAX_ERROR = {"family": 0.0376, "steep": 0.0361, "flat": 0.0205}
+
+
+def test_runner_shaped_simulation_error_and_coverage() -> None:
+    """Seeded curves shaped like the runner's (anchors, folds, noise, the all-folds anchor):
+    the mean error at 10x per kind, the 80% intervals' coverage, and the gain over the last
+    score as a guess. The interval scale ``CALIBRATION`` is set on these (about 80% over the
+    three kinds); bench_curves.py checks it on measured curves. The steep kind is the "more
+    is different" curve: its projection is too low on average (the families read the first
+    bend), and the interval's high end (the local slope's continuation) must still hold it."""
+    inside_all = []
+    for kind, seed in (("family", 21), ("steep", 22), ("flat", 23)):
+        rng = np.random.default_rng(seed)
+        err, err_last, inside = [], [], []
+        for _ in range(80):
+            folds, anchor, truth, _ = _runner_curve(rng, kind)
+            fit = fit_learning_curve(folds, metric_max=1.0, n_targets={"10x": 4000}, anchor=anchor)
+            err.append(fit.predicted["10x"].mean - truth)
+            err_last.append(anchor.mean - truth)
+            inside.append(fit.predicted_low["10x"] <= truth <= fit.predicted_high["10x"])
+        assert np.mean(np.abs(err)) < RUNNER_MAX_ERROR[kind], kind
+        assert 0.65 <= np.mean(inside) <= 0.93, kind  # 80 curves: a standard error of 4.5 points
+        if kind != "flat":  # a flat curve's last score is the truth plus the level's noise
+            assert np.mean(np.abs(err)) < 0.7 * np.mean(np.abs(err_last)), kind
+        inside_all += inside
+    assert 0.74 <= np.mean(inside_all) <= 0.86
 
 
 def test_noise_model_makes_small_anchors_noisier() -> None:

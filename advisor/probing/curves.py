@@ -26,8 +26,10 @@ by backtest on this very curve: each is fitted on the early anchors and
 predicts the later ones; every error is weighted by the inverse of the noise
 expected at the held and the starting anchor, so predictions of the large,
 precise anchors count most and the smallest anchors' noise does not dominate.
-The weighted error per unit of log-size weights the families (inverse square;
-families more than ``KEEP_RATIO`` times worse than the best get no weight).
+The weighted error per unit of log-size weights the families (inverse square,
+times a prior of a tenth per parameter beyond three on noisy curves,
+``curve_backtest.prior``; families more than ``KEEP_RATIO`` times worse than the
+best get no weight).
 The projection is the weighted mix. Its interval (``INTERVAL``, 80%) combines
 the spread of the per-fold fits, the disagreement between the weighted
 families, ``BT_SHARE`` of the backtest's systematic error (the noise
@@ -206,7 +208,7 @@ def fit_learning_curve(
                 bt[name] = bt_raw[name] = math.inf
             else:
                 params[name] = p
-    weights = weights_of(bt_raw)
+    weights = weights_of(bt_raw, se_level)
     if len(params) == 0 and not peaked:
         weights = {"last": 1.0}
         notes.append("no curve family converged: projected as the last measured score")
