@@ -258,3 +258,26 @@ def test_discovery_does_not_import_torch() -> None:
 
     code = "import sys, advisor.probing.stage; assert 'torch' not in sys.modules and 'lightgbm' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_no_gpu_visible_without_a_driver_and_never_once_torch_is_loaded(monkeypatch) -> None:
+    """Looking for a GPU must not import torch where no NVIDIA driver or device exists
+    (2-3 s before the file is read); once torch is loaded, torch answers."""
+    import sys
+
+    from advisor import compute
+
+    monkeypatch.delitem(sys.modules, "torch", raising=False)
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
+    assert compute.no_gpu_visible()
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES")
+    monkeypatch.setattr(compute.os.path, "exists", lambda p: False)
+    monkeypatch.setattr(compute.glob, "glob", lambda p: [])
+    assert compute.no_gpu_visible()
+    info = compute.detect_compute("auto")
+    assert info.device == "cpu" and "torch" not in sys.modules
+    monkeypatch.setattr(compute.glob, "glob", lambda p: ["/dev/nvidia0"])
+    assert not compute.no_gpu_visible()  # a driver's device: ask torch
+    monkeypatch.setitem(sys.modules, "torch", object())
+    monkeypatch.setattr(compute.glob, "glob", lambda p: [])
+    assert not compute.no_gpu_visible()
