@@ -100,6 +100,7 @@ def main() -> None:
     env = dict(os.environ)
     if args.lazypredict_path:
         env["PYTHONPATH"] = os.pathsep.join(p for p in (args.lazypredict_path, env.get("PYTHONPATH")) if p)
+    start_load = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
         data, out = Path(tmp) / "breast_cancer.csv", Path(tmp) / "report.json"
         load_breast_cancer(as_frame=True).frame.to_csv(data, index=False)
@@ -114,7 +115,8 @@ def main() -> None:
     medians = {k: tuple(statistics.median(r[i] for r in v) for i in range(3)) for k, v in results.items()}
     ref = medians.get("lazypredict")
     print(
-        f"\nmedians of {args.turns} turns; load average at the end {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}"
+        f"\nmedians of {args.turns} turns; load average (1, 5, 15 min) at the start {start_load[0]:.1f} "
+        f"{start_load[1]:.1f} {start_load[2]:.1f}, at the end {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}"
     )
     print(
         f"{'command':22} {'wall s':>8} {'cpu s':>8} {'rss MB':>8}"
