@@ -423,7 +423,7 @@ def test_pool_gives_the_in_process_scores(name: str) -> None:
 
     data, plan = make_plan(sk_data(name), seed=3, budget_seconds=60)
     here = evaluate_probe(SkLinearProbe(), data, plan, Budget(600), "cpu")
-    pooled = evaluate_probe(SkLinearProbe(), data, plan, Budget(600), "cpu", executor=PoolExecutor(2))
+    pooled = evaluate_probe(SkLinearProbe(), data, plan, Budget(600), "cpu", executor=PoolExecutor(2, min_pooled_seconds=0.0))
     assert pooled.status == here.status == "ok"
     assert pooled.score.folds == here.score.folds and len(pooled.score.folds) == len(plan.folds)
     assert [(p.n_train, p.score) for p in pooled.curve] == [(p.n_train, p.score) for p in here.curve]
@@ -438,10 +438,36 @@ def test_pool_reports_a_probe_error_and_passes_ctrl_c_on() -> None:
     from advisor.probing.pool import PoolExecutor
 
     data, plan = make_plan(sk_data("iris"), seed=0, budget_seconds=60)
-    failed = evaluate_probe(FailingProbe(), data, plan, Budget(60), "cpu", executor=PoolExecutor(2))
+    failed = evaluate_probe(FailingProbe(), data, plan, Budget(60), "cpu", executor=PoolExecutor(2, min_pooled_seconds=0.0))
     assert failed.status == "failed" and failed.reason.startswith("ValueError: boom")
     with pytest.raises(KeyboardInterrupt):
-        evaluate_probe(InterruptProbe(), data, plan, Budget(60), "cpu", executor=PoolExecutor(2))
+        evaluate_probe(InterruptProbe(), data, plan, Budget(60), "cpu", executor=PoolExecutor(2, min_pooled_seconds=0.0))
+
+
+@fork_only
+def test_pool_only_for_probes_whose_tiny_fit_is_slow() -> None:
+    """Fits too short to pay for the pool's round trips stay in process (LightGBM's and the
+    linear probe's on small data); a probe whose tiny fit, its imports paid, is slow goes to
+    the pool."""
+    from advisor.probing.pool import MIN_POOLED_SECONDS, PoolExecutor
+
+    class SlowTinyFit(MeanProbe):
+        name: ClassVar[str] = "t-slow-tiny"
+
+        def fit(self, train: ProbeData, ctx: FitContext) -> _Const:
+            import time
+
+            time.sleep(MIN_POOLED_SECONDS * 1.5)
+            return super().fit(train, ctx)
+
+    data, plan = make_plan(sk_data("iris"), seed=0, budget_seconds=60)
+    pool = PoolExecutor(2)
+    for probe, pooled in ((MeanProbe(), False), (SlowTinyFit(), True)):
+        seconds = pool.warm_up(probe, data, plan, "cpu")
+        assert seconds >= pool.tiny_fit_seconds[type(probe)]  # both warm-ups are setup time
+        session = pool.session(probe, data, keep_models=False)
+        assert session.in_process is not pooled
+        session.close()
 
 
 def test_pool_only_for_small_data_on_several_cpu_cores() -> None:

@@ -37,10 +37,15 @@ if TYPE_CHECKING:  # pragma: no cover
 
 # Probe samples up to this size: 5 x 5 repeated k-fold, the many short fits of small data.
 POOL_MAX_ROWS = 2_000
-# A probe whose warm-up (a fit and predict on a few rows, first-call costs included) took
-# less stays in process: its fits are cheaper than the pool's round trips (the baseline's
-# are microseconds; with the pool it measured 8 of 25 folds in a 10 s run, in process all).
-MIN_POOLED_SECONDS = 0.005
+# A probe whose tiny fit (a second warm-up, its imports and first-call costs paid by the
+# first) takes less stays in process: its fits are too short for the pool to pay for the
+# round trips and for the work the parent does in plan order meanwhile (importance, the
+# outcomes). Measured on breast cancer, 2 shared cores, 3 turns: LightGBM (tiny fit 25-70 ms
+# under load, 30-70 ms fits) the same wall in the pool and 0.7 s more CPU, the linear probe
+# (25-30 ms) likewise; the MLP (tiny fit 0.12-0.14 s: its 0.1 s warm-up limit reached, 0.3 s
+# fits) 7.2-7.4 s wall against 8.2-10.8 in process; the baseline's microsecond fits measured
+# 8 of 25 folds in a 10 s run with the pool, in process all.
+MIN_POOLED_SECONDS = 0.08
 # A task's round trip beyond the fit (pickling its rows and the outcome): a few ms.
 TASK_OVERHEAD_SECONDS = 0.01
 
@@ -62,22 +67,25 @@ def pool_workers(n_rows: int, device: str, cores: int) -> int:
 class PoolExecutor:
     """Each probe's fits in ``n_workers`` forked processes (one fit at a time each)."""
 
-    def __init__(self, n_workers: int) -> None:
+    def __init__(self, n_workers: int, min_pooled_seconds: float = MIN_POOLED_SECONDS) -> None:
         self.n_workers = n_workers
+        self.min_pooled_seconds = min_pooled_seconds
         self.info = ExecutorInfo("local", n_workers=n_workers)
-        self.warm_seconds: dict[type, float] = {}  # each probe class's warm-up, measured here
+        self.tiny_fit_seconds: dict[type, float] = {}  # each probe class's second warm-up, measured here
 
     def warm_up(self, probe: Probe, data: ProbeData, plan: EvalPlan, device: str) -> float:
         from advisor.probing.runner import warm_up
 
         seconds = warm_up(probe, data, plan, device)  # here: the workers fork from this process
-        self.warm_seconds[type(probe)] = seconds
-        return seconds
+        # Again, without the imports and first-call costs: what one of its fits costs.
+        tiny = warm_up(probe, data, plan, device)
+        self.tiny_fit_seconds[type(probe)] = tiny
+        return seconds + tiny
 
     def session(
         self, probe: Probe, data: ProbeData, *, keep_models: bool, progress: Any = None
     ) -> FitSession:
-        if self.warm_seconds.get(type(probe), float("inf")) < MIN_POOLED_SECONDS:
+        if self.tiny_fit_seconds.get(type(probe), float("inf")) < self.min_pooled_seconds:
             from advisor.probing.executor import IN_PROCESS
 
             return IN_PROCESS.session(probe, data, keep_models=keep_models, progress=progress)
