@@ -22,7 +22,7 @@ def test_mimalloc_is_replaced(monkeypatch, restore_pool):
         pa.set_memory_pool(pa.mimalloc_memory_pool())
     except NotImplementedError:
         pytest.skip("this pyarrow has no mimalloc")
-    backend = allocator.use_fast_allocator()
+    backend = allocator.use_fast_allocator(retain_freed=True)
     assert backend in ("jemalloc", "system")
     assert pa.default_memory_pool().backend_name == backend
 
@@ -33,7 +33,7 @@ def test_a_named_pool_is_kept(monkeypatch, restore_pool):
     except NotImplementedError:
         pytest.skip("this pyarrow has no mimalloc")
     monkeypatch.setenv(allocator.POOL_VARIABLE, "mimalloc")
-    assert allocator.use_fast_allocator() == "mimalloc"
+    assert allocator.use_fast_allocator(retain_freed=True) == "mimalloc"
     assert pa.default_memory_pool().backend_name == "mimalloc"
 
 

@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 from advisor.errors import InputError
 from advisor.facts import DataWarning, SourceInfo
 from advisor.io import duck
+from advisor.io.allocator import use_fast_allocator
 from advisor.io.read import RawTable, checked_estimate_mb, finish, read_raw, sample_rows_within
 from advisor.io.shards import Dataset, Partition, check_schemas
 from advisor.io.sniff import Sniffed, sniff
@@ -35,6 +36,7 @@ def read_dataset(dataset: Dataset, *, memory_limit_mb: float, sample_rows: int, 
     dataset, sniffs, n_empty = _without_empty(dataset, sniffs)
     first = sniffs[0]
     streaming = sum(checked_estimate_mb(s) for s in sniffs) > memory_limit_mb
+    use_fast_allocator(retain_freed=streaming)
     if streaming:
         # Rows like the first shard's: fewer sample rows when long rows would not fit, as for one file.
         sample_rows = sample_rows_within(first, memory_limit_mb, sample_rows)

@@ -115,7 +115,6 @@ def read_table(
     if sample_rows < 1:
         raise ValueError("sample_rows must be at least 1")
     limit = default_memory_limit_mb() if memory_limit_mb is None else memory_limit_mb
-    use_fast_allocator()
     if is_dataset(path):
         from advisor.io.dataset import read_dataset  # it builds on this module
 
@@ -142,6 +141,7 @@ def read_raw(
     streaming = False
     try:
         streaming = limit_mb is not None and estimate_memory_mb(s) > limit_mb
+        use_fast_allocator(retain_freed=streaming)
         if streaming:
             sample_rows = sample_rows_within(s, limit_mb, sample_rows)
             streamed = _dask_stream(s, dask_client, sample_rows, seed, limit_mb)
@@ -195,6 +195,9 @@ def finish(raw: RawTable, source: SourceInfo, *, name: str, seed: int, start: fl
     del columns
     frame = table.to_pandas(split_blocks=split, self_destruct=split)
     del table
+    # The Arrow copy is gone; a pool that keeps freed pages (``allocator``) would hold
+    # them for a second, on top of the frame and the profile's work.
+    pa.default_memory_pool().release_unused()
     source = replace(
         source,
         n_rows=n_rows,
