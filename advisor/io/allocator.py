@@ -1,8 +1,8 @@
 """Which allocator Arrow's buffers come from while a table is read.
 
 pyarrow's Linux wheels default to mimalloc. Reading the 1,000,000-row benchmark
-CSV with it spent 1.3-1.8 s of kernel time (the pages of its arenas are given
-back and faulted in again, zeroed, as the parser's buffers grow), against 0.25 s
+CSV with it spent 1.3-1.8 s of kernel time (it seems to give its pages back and
+fault them in again, zeroed, as the parser's buffers come and go), against 0.25 s
 with jemalloc and 0.3-0.4 s with the C library's malloc, for the same 0.8-0.9 s
 of user time; the Parquet copy's read went from 0.7-1.2 s of kernel time to
 0.24-0.34 s (docs/benchmarks.md, "Big files", 2026-12-02). The choice only
@@ -30,8 +30,8 @@ def use_fast_allocator(*, retain_freed: bool) -> str:
     A streamed read frees and takes its blocks again batch after batch: giving each
     back to the OS cost 1 s more kernel time on the 1,000,000-row file. A whole
     read frees its parse buffers once: giving them back at once kept its peak at
-    594 MB instead of 839 MB, for 0.1-0.15 s more kernel time. jemalloc fixes the
-    decay of its arenas when it makes them, so the first read of a process decides.
+    594 MB instead of 839-860 MB, for 0.08-0.22 s more kernel time. jemalloc fixes
+    the decay of its arenas when it makes them, so the first read of a process decides.
     """
     current = pa.default_memory_pool()
     if os.environ.get(POOL_VARIABLE) or current.backend_name not in SLOW_BACKENDS:
