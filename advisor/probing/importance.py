@@ -252,8 +252,9 @@ class DriverMeter:
         """The metric's drop for each source column, shuffled ``repeats`` times. The shuffled
         copies of several columns go through one ``predict`` call (``BATCH_CELLS`` at most):
         per call, a probe pays its encoding and framework overhead once, not once per copy
-        (breast cancer: 90 calls a fold became one). Permutations are drawn in the same order
-        as one call per copy would, so the numbers are the same for a seed."""
+        (breast cancer: 90 calls a fold became one). The permutations are drawn in the order
+        one call per copy drew them, so a seed gives the same shuffles as before (a model's
+        float arithmetic may differ in the last bits between batch sizes)."""
         assert sub.X is not None and self.columns is not None
         n, width = len(sub), max(1, sub.X.shape[1])
         per_batch = max(1, BATCH_CELLS // (n * width * self.repeats))  # sources per predict call
