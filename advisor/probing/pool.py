@@ -24,6 +24,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import sys
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import TYPE_CHECKING, Any
@@ -37,8 +38,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 # Probe samples up to this size: 5 x 5 repeated k-fold, the many short fits of small data.
 POOL_MAX_ROWS = 2_000
-# A probe whose tiny fit (a second warm-up, its imports and first-call costs paid by the
-# first) takes less stays in process: its fits are too short for the pool to pay for the
+# A probe whose tiny fit (its warm-up; a second one when the first imported modules, which
+# it then paid for) takes less stays in process: its fits are too short for the pool to pay for the
 # round trips and for the work the parent does in plan order meanwhile (importance, the
 # outcomes). Measured on breast cancer, 2 shared cores, 3 turns: LightGBM (tiny fit 25-70 ms
 # under load, 30-70 ms fits) the same wall in the pool and 0.7 s more CPU, the linear probe
@@ -71,16 +72,20 @@ class PoolExecutor:
         self.n_workers = n_workers
         self.min_pooled_seconds = min_pooled_seconds
         self.info = ExecutorInfo("local", n_workers=n_workers)
-        self.tiny_fit_seconds: dict[type, float] = {}  # each probe class's second warm-up, measured here
+        self.tiny_fit_seconds: dict[type, float] = {}  # each probe class's tiny fit, measured here
 
     def warm_up(self, probe: Probe, data: ProbeData, plan: EvalPlan, device: str) -> float:
         from advisor.probing.runner import warm_up
 
-        seconds = warm_up(probe, data, plan, device)  # here: the workers fork from this process
-        # Again, without the imports and first-call costs: what one of its fits costs.
-        tiny = warm_up(probe, data, plan, device)
+        loaded = len(sys.modules)
+        seconds = tiny = warm_up(probe, data, plan, device)  # here: the workers fork from this process
+        if len(sys.modules) > loaded:
+            # It paid for imports: time one tiny fit again without them (only then: a slow
+            # probe's second warm-up is setup time taken from every probe's budget).
+            tiny = warm_up(probe, data, plan, device)
+            seconds += tiny
         self.tiny_fit_seconds[type(probe)] = tiny
-        return seconds + tiny
+        return seconds
 
     def session(
         self, probe: Probe, data: ProbeData, *, keep_models: bool, progress: Any = None
