@@ -58,6 +58,11 @@ SEED = 0
 # Identities, not strong signals: an exact total or ratio fits to rounding error,
 # while the best genuine models on clean data (breast cancer, digits) stay below 0.999.
 FLAG_R2 = 0.9999
+# The counts above bound the search (0.2-0.6 s CPU on 10,000 rows x 40-200 columns), so
+# what it finds depends on the data and the seed only. The clock is a backstop for
+# inputs those bounds did not foresee: at 0.5 s it cut ordinary 60-column tables on a
+# loaded machine, and the same file and seed found different leaks from run to run.
+TIME_BACKSTOP = 10.0
 FLAG_AUC = 0.9999
 # Multiclass: one-vs-rest linear scores place a few boundary rows wrongly even for an
 # exact rule; 0.999 of 5,000 held-out rows is at most 5 errors (0 on a small set).
@@ -100,13 +105,14 @@ def find_combination_leaks(
     target: ColumnProfile,
     task: str,
     *,
-    time_limit: float = 0.5,
+    time_limit: float = TIME_BACKSTOP,
     exclude: tuple[str, ...] | list[str] = (),
 ) -> list[ComboLeak]:
     """Sets of 2-3 columns whose linear (or log-linear) fit reproduces the target on held-out rows.
 
     ``exclude``: columns already flagged alone (``find_leakage``); they take no part.
-    Stops searching when ``time_limit`` seconds have passed and returns what it found.
+    Stops searching when ``time_limit`` seconds have passed (a backstop, see
+    ``TIME_BACKSTOP``) and returns what it found.
     """
     deadline = time.perf_counter() + time_limit
     if task not in _METRIC:
