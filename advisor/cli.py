@@ -338,8 +338,10 @@ def recommend(
     from advisor.progress import make_progress
 
     ctx = click.get_current_context()
+    overridden: set[str] = set()
     if output and _configured(ctx, "fmt") and _format_for(None, output) != "terminal":
         fmt = None  # the suffix of -o FILE, typed in this run, beats a configured format
+        overridden.add("fmt")  # ...so the report does not claim the configured one was used
     fmt = _format_for(fmt, output)
     try:
         if output:  # before any slow work, and never onto an input
@@ -369,7 +371,7 @@ def recommend(
             workers=workers,
             confirm_at_scale=confirm_at_scale,
         )
-        _emit(_with_settings(report, ctx), fmt, output, no_color)
+        _emit(_with_settings(report, ctx, overridden), fmt, output, no_color)
     except AdvisorError:
         raise
     except KeyboardInterrupt:
@@ -400,13 +402,17 @@ def _configured(ctx: click.Context, name: str) -> bool:
     return ctx.get_parameter_source(name) is ParameterSource.DEFAULT_MAP
 
 
-def _with_settings(report, ctx: click.Context):
-    """The report with the options this run set away from their defaults, and where from."""
+def _with_settings(report, ctx: click.Context, overridden: set[str]):
+    """The report with the options this run set away from their defaults, and where from.
+
+    ``overridden``: options whose configured value this run did not use.
+    """
     from dataclasses import replace
 
     from advisor.config import settings_of
 
-    return replace(report, settings=settings_of(ctx, ctx.meta.get(DEFAULTS_KEY)))
+    settings = settings_of(ctx, ctx.meta.get(DEFAULTS_KEY), skip=overridden)
+    return replace(report, settings=settings)
 
 
 def _emit(report, fmt: str, output: str | None, no_color: bool = False) -> None:

@@ -235,13 +235,18 @@ def load_defaults(
     return defaults
 
 
-def settings_of(ctx: click.Context, defaults: Defaults | None) -> list[SettingSource]:
-    """Every option of the command that ``ctx`` ran whose value is not the built-in default."""
+def settings_of(
+    ctx: click.Context, defaults: Defaults | None, *, skip: set[str] | frozenset[str] = frozenset()
+) -> list[SettingSource]:
+    """Every option of the command that ``ctx`` ran whose value is not the built-in default.
+
+    ``skip``: parameter names to leave out (a configured value that this run overrode).
+    """
     from click.core import ParameterSource
 
     settings: list[SettingSource] = []
     for param in ctx.command.params:
-        if not isinstance(param, click.Option) or param.name == "help" or param.name is None:
+        if not isinstance(param, click.Option) or param.name in ("help", None) or param.name in skip:
             continue
         source = ctx.get_parameter_source(param.name)
         if source is ParameterSource.COMMANDLINE:

@@ -151,7 +151,10 @@ def test_format_from_the_file_gives_way_to_the_output_suffix(csv: Path, project:
     out = project / "r.json"
     result = CliRunner().invoke(cli, ["recommend", str(csv), "--no-probes", "-q", "-o", str(out)])
     assert result.exit_code == 0, result.output
-    assert json.loads(out.read_text())["settings"]
+    report = json.loads(out.read_text())
+    assert report["settings"] is not None
+    # The configured md was not used: the report must not list it as a setting of this run.
+    assert "--format" not in {s["option"] for s in report["settings"]}
 
 
 def test_bad_config_is_one_line_exit_2_but_help_still_works(csv: Path, project: Path):
