@@ -16,7 +16,7 @@ from sklearn.model_selection import train_test_split
 
 from advisor.data import ProbeData
 from advisor.probe_api import FitContext
-from advisor.probing.runner import fit_probe
+from advisor.probing.measure import fit_probe
 
 SEED = 0
 MODELS = [LinearProbe, LightGBMProbe, MLPProbe]

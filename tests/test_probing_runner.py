@@ -11,6 +11,7 @@ import pytest
 
 from advisor.data import ProbeData
 from advisor.probe_api import Budget, EvalPlan, FitContext, Probe, ProbeResult
+from advisor.probing.measure import WARM_UP_ROWS, CudaOutOfMemory
 from advisor.probing.plan import make_plan
 from advisor.probing.runner import (
     CURVE_FOLDS,
@@ -18,8 +19,6 @@ from advisor.probing.runner import (
     MIN_FULL_FOLDS,
     SMALL_ANCHOR_FOLDS,
     SMALL_ANCHOR_SHARE,
-    WARM_UP_ROWS,
-    CudaOutOfMemory,
     _schedule,
     evaluate_probe,
 )
@@ -423,7 +422,9 @@ def test_pool_gives_the_in_process_scores(name: str) -> None:
 
     data, plan = make_plan(sk_data(name), seed=3, budget_seconds=60)
     here = evaluate_probe(SkLinearProbe(), data, plan, Budget(600), "cpu")
-    pooled = evaluate_probe(SkLinearProbe(), data, plan, Budget(600), "cpu", executor=PoolExecutor(2, min_pooled_seconds=0.0))
+    pooled = evaluate_probe(
+        SkLinearProbe(), data, plan, Budget(600), "cpu", executor=PoolExecutor(2, min_pooled_seconds=0.0)
+    )
     assert pooled.status == here.status == "ok"
     assert pooled.score.folds == here.score.folds and len(pooled.score.folds) == len(plan.folds)
     assert [(p.n_train, p.score) for p in pooled.curve] == [(p.n_train, p.score) for p in here.curve]
@@ -438,10 +439,14 @@ def test_pool_reports_a_probe_error_and_passes_ctrl_c_on() -> None:
     from advisor.probing.pool import PoolExecutor
 
     data, plan = make_plan(sk_data("iris"), seed=0, budget_seconds=60)
-    failed = evaluate_probe(FailingProbe(), data, plan, Budget(60), "cpu", executor=PoolExecutor(2, min_pooled_seconds=0.0))
+    failed = evaluate_probe(
+        FailingProbe(), data, plan, Budget(60), "cpu", executor=PoolExecutor(2, min_pooled_seconds=0.0)
+    )
     assert failed.status == "failed" and failed.reason.startswith("ValueError: boom")
     with pytest.raises(KeyboardInterrupt):
-        evaluate_probe(InterruptProbe(), data, plan, Budget(60), "cpu", executor=PoolExecutor(2, min_pooled_seconds=0.0))
+        evaluate_probe(
+            InterruptProbe(), data, plan, Budget(60), "cpu", executor=PoolExecutor(2, min_pooled_seconds=0.0)
+        )
 
 
 @fork_only

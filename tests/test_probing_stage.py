@@ -11,12 +11,12 @@ from advisor.errors import ProbeInterrupted
 from advisor.facts import ComputeInfo, Constraints
 from advisor.probe_api import FitContext, Probe
 from advisor.probing import registry
+from advisor.probing.measure import WARM_UP_ROWS
 from advisor.probing.runner import (
     CURVE_FOLDS,
     FULL_SHARE,
     SMALL_ANCHOR_FOLDS,
     SMALL_ANCHOR_SHARE,
-    WARM_UP_ROWS,
     planned_fits,
 )
 from advisor.probing.stage import ProbeStage, run_probes

@@ -3,7 +3,7 @@ tasks on a Dask cluster (``--cluster ADDRESS`` or ``--workers N``).
 
 The seam is one fit: a ``FitTask`` (which rows, which seed, how long it may take)
 goes in, a ``FitOutcome`` (what was measured) comes out, and
-``advisor.probing.runner.measure_fit`` does the work in both places. A task is
+``advisor.probing.measure.measure_fit`` does the work in both places. A task is
 pure: its result depends only on the data, the task and the probe class, so a
 cluster measures the same scores as a local run, and the runner takes the
 outcomes in plan order, so the report is the same apart from timings.
@@ -148,7 +148,7 @@ class LocalExecutor:
     info = ExecutorInfo("local")
 
     def warm_up(self, probe: Probe, data: ProbeData, plan: EvalPlan, device: str) -> float:
-        from advisor.probing.runner import warm_up
+        from advisor.probing.measure import warm_up
 
         return warm_up(probe, data, plan, device)
 
@@ -172,7 +172,7 @@ class _LocalSession:
         pass
 
     def fit(self, task: FitTask, wait: float | None) -> FitOutcome | None:
-        from advisor.probing.runner import measure_fit
+        from advisor.probing.measure import measure_fit
 
         return measure_fit(self.probe, self.data, task, tests=self.tests, progress=self.progress)
 
@@ -253,7 +253,7 @@ class _DaskSession:
         try:
             outcome: FitOutcome = future.result()
         except Exception as exc:  # noqa: BLE001 - e.g. a model that cannot be sent back
-            from advisor.probing.runner import one_line
+            from advisor.probing.measure import one_line
 
             n_train, n_test = len(task.train_rows), len(task.test_rows)
             return FitOutcome(task.fold, task.frac_index, n_train, n_test, error=one_line(exc))
@@ -267,8 +267,8 @@ class _DaskSession:
 
 def _remote_fit(ref: ProbeRef, data: ProbeData, task: FitTask, keep_model: bool) -> FitOutcome:
     """One fit on a worker, with its peak memory (the driver's monitor cannot see it)."""
+    from advisor.probing.measure import measure_fit
     from advisor.probing.resources import MemoryMonitor
-    from advisor.probing.runner import measure_fit
 
     with MemoryMonitor(task.device) as mem:
         outcome = measure_fit(ref.load(), data, task)
@@ -279,7 +279,7 @@ def _remote_fit(ref: ProbeRef, data: ProbeData, task: FitTask, keep_model: bool)
 
 
 def _remote_warm_up(ref: ProbeRef, data: ProbeData, plan: EvalPlan, device: str) -> float:
-    from advisor.probing.runner import warm_up
+    from advisor.probing.measure import warm_up
 
     return warm_up(ref.load(), data, plan, device)
 

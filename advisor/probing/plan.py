@@ -411,3 +411,22 @@ def stratified_subset(y: np.ndarray, size: int, rng: np.random.Generator) -> np.
         for cls, a in zip(classes, alloc, strict=True)
     ]
     return np.sort(np.concatenate(parts))
+
+
+def curve_subset(
+    data: ProbeData,
+    plan: EvalPlan,
+    fold: int,
+    frac: float,
+    train_idx: np.ndarray,
+    orders: dict[int, np.ndarray],
+) -> np.ndarray:
+    """Positions of the training rows for one curve size: a prefix of a seeded order
+    of the fold's training rows, so smaller sets nest inside larger ones."""
+    if frac >= 1.0:
+        return train_idx
+    if fold not in orders:
+        y = data.y[train_idx] if data.is_classification else None
+        orders[fold] = subset_order(y, len(train_idx), seed=[plan.seed, fold])
+    size = max(1, int(round(frac * len(train_idx))))
+    return np.sort(train_idx[orders[fold][:size]])

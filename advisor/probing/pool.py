@@ -75,7 +75,7 @@ class PoolExecutor:
         self.tiny_fit_seconds: dict[type, float] = {}  # each probe class's tiny fit, measured here
 
     def warm_up(self, probe: Probe, data: ProbeData, plan: EvalPlan, device: str) -> float:
-        from advisor.probing.runner import warm_up
+        from advisor.probing.measure import warm_up
 
         loaded = len(sys.modules)
         seconds = tiny = warm_up(probe, data, plan, device)  # here: the workers fork from this process
@@ -151,7 +151,7 @@ class _PoolSession:
         return outcome
 
     def _here(self, task: FitTask) -> FitOutcome:
-        from advisor.probing.runner import measure_fit
+        from advisor.probing.measure import measure_fit
 
         outcome = measure_fit(self.probe, self.data, task, tests=self.tests)
         if not (self.keep_models and task.frac_index == self.last):
@@ -190,8 +190,8 @@ def _one_core(counter: Any, cores: list[int]) -> None:
 
 def _pool_fit(task: FitTask, keep_model: bool) -> FitOutcome:
     """One fit in a worker, with its peak memory (the parent's monitor cannot see it)."""
+    from advisor.probing.measure import measure_fit
     from advisor.probing.resources import MemoryMonitor
-    from advisor.probing.runner import measure_fit
 
     tests: dict[int, ProbeData] = _WORKER.setdefault("tests", {})
     with MemoryMonitor(task.device) as mem:

@@ -19,7 +19,7 @@ Where the fits run is the executor's (``advisor.probing.executor``): one at a ti
 in this process, each decided from the ones before (the default), or the whole
 schedule on a Dask cluster (the full-size fits at once, then the curve points at once,
 with what the full-size fits left); either way
-``measure_fit`` measures each fit and the outcomes are taken in plan order.
+``advisor.probing.measure.measure_fit`` measures each fit and the outcomes are taken in plan order.
 
 A fit that the clock stopped before it converged says so with ``ctx.cut``;
 when any full-size fit did, the result has ``converged=False`` and
@@ -28,8 +28,6 @@ when any full-size fit did, the result has ``converged=False`` and
 
 from __future__ import annotations
 
-import time
-import warnings
 from collections.abc import Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -39,21 +37,16 @@ import numpy as np
 
 from advisor import families
 from advisor.errors import ProbeInterrupted
-from advisor.probe_api import Budget, EvalPlan, FitContext, ProbeResult
+from advisor.probe_api import Budget, EvalPlan, ProbeResult
 from advisor.probing.executor import IN_PROCESS, FitOutcome, FitTask
 from advisor.probing.importance import DriverMeter, not_measured_reason
-from advisor.probing.metrics import (
-    check_predictions,
-    score_predictions,
-)
-from advisor.probing.plan import subset_order
+from advisor.probing.measure import CudaOutOfMemory, one_line
+from advisor.probing.plan import curve_subset
 from advisor.probing.resources import MemoryMonitor
 from advisor.probing.summary import Fit, summarise
 from advisor.progress import NullProgress, ProbeProgress
 
 if TYPE_CHECKING:  # pragma: no cover
-    from collections.abc import Callable
-
     from advisor.data import ProbeData
     from advisor.probe_api import FittedModel, Probe
     from advisor.probing.executor import Executor
@@ -69,45 +62,6 @@ CURVE_FOLDS = 3  # learning-curve points run on at most this many folds (the fir
 SMALL_ANCHOR_SHARE = 0.125
 SMALL_ANCHOR_FOLDS = 6
 MAX_CUT_NOTES = 2  # a probe's own "cut at N" texts kept (from full-size fits); the rest are counted
-WARM_UP_ROWS = 40
-# The warm-up's time limit: enough for one step of every path (a net's first optimizer
-# step, its validation pass, a prediction), never a whole fit: with 1 s, the MLP's warm-up
-# trained 0.3-0.6 s on 40 rows for nothing (0.1 s now, imports excluded).
-WARM_UP_SECONDS = 0.1
-
-
-class CudaOutOfMemory(Exception):
-    """A probe ran out of GPU memory (raised only when the caller asks, to retry on CPU)."""
-
-    def __init__(self, original: BaseException | str) -> None:
-        super().__init__(original if isinstance(original, str) else one_line(original))
-        self.original = original
-
-
-def is_cuda_oom(exc: BaseException) -> bool:
-    """True for torch's CUDA out-of-memory error, recognised without importing torch."""
-    text = str(exc).lower()
-    return type(exc).__name__ == "OutOfMemoryError" or ("cuda" in text and "out of memory" in text)
-
-
-def one_line(exc: BaseException, limit: int = 200) -> str:
-    """``Type: first line of the message``, shortened."""
-    msg = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    text = f"{type(exc).__name__}: {msg}" if msg else type(exc).__name__
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-@dataclass
-class _Context(FitContext):
-    """The runner's ``FitContext``: also keeps the texts given to ``cut``, so the
-    report can count cut fits instead of repeating one note per fold."""
-
-    cut_texts: list[str] = field(default_factory=list)
-
-    def cut(self, text: str) -> None:
-        self.cut_by_budget = True
-        if text not in self.cut_texts:
-            self.cut_texts.append(text)
 
 
 def _schedule(n_folds: int, fractions: Sequence[float], repeat_small: bool = True) -> list[tuple[int, int]]:
@@ -443,100 +397,6 @@ def _weight(frac: float) -> float:
     return frac + FIXED_COST
 
 
-SINGLE_CLASS_NOTE = "a training subset held a single class; predicted its prior"
-
-
-class _Prior:
-    """The baseline's model on a training subset: the class priors for every row."""
-
-    def __init__(self, priors: np.ndarray) -> None:
-        self.priors = priors
-
-    def predict(self, data: ProbeData) -> np.ndarray:
-        return np.tile(self.priors, (len(data), 1))
-
-
-def fit_probe(probe: Probe, train: ProbeData, ctx: FitContext) -> FittedModel:
-    """``probe.fit(train, ctx)``, except on a classification subset that holds a single
-    class (a small learning-curve size), where nothing can be learnt: the baseline's
-    prior, with a note. The guard lives here, once, so no probe needs its own."""
-    if train.is_classification and len(np.unique(train.y)) < 2:
-        ctx.note(SINGLE_CLASS_NOTE)
-        counts = np.bincount(train.y.astype(np.int64), minlength=train.n_classes).astype(np.float64)
-        total = counts.sum()
-        return _Prior(counts / total if total > 0 else np.full(train.n_classes, 1.0 / train.n_classes))
-    return probe.fit(train, ctx)
-
-
-def warm_up(probe: Probe, data: ProbeData, plan: EvalPlan, device: str) -> float:
-    """One unmeasured fit and predict on a few rows before measuring anything.
-
-    Lazy imports (torch, lightgbm) and first-call setup would otherwise be billed
-    to the first measured fit: its time, its deadline (a net cut to one epoch by
-    its own import) and the peak memory. A CUDA out-of-memory error here is
-    ignored too: the measured fits raise it again where the stage can retry. Errors are ignored here; the measured
-    fits report them. Returns the seconds it took.
-    """
-    started = time.perf_counter()
-    train_idx, test_idx = plan.folds[0]
-    n = min(len(train_idx), max(WARM_UP_ROWS, 2 * data.n_classes))
-    idx = _curve_subset(data, plan, 0, n / len(train_idx), train_idx, {})
-    ctx = FitContext(seed=plan.seed, device=device, time_limit=WARM_UP_SECONDS)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            model = probe.fit(data.take(idx), ctx)
-            model.predict(data.take(test_idx[:WARM_UP_ROWS]))
-    except ProbeInterrupted:
-        raise
-    except Exception:  # noqa: BLE001 - reported by the measured fits if it persists
-        pass
-    return time.perf_counter() - started
-
-
-def measure_fit(
-    probe: Probe,
-    data: ProbeData,
-    task: FitTask,
-    *,
-    tests: dict[int, ProbeData] | None = None,
-    progress: Callable[[str], None] | None = None,
-) -> FitOutcome:
-    """Fit ``probe`` on the task's training rows and time it, then time and score its
-    predictions on the fold's held-out rows: the one measurement, wherever it runs
-    (``advisor.probing.executor``). A probe's own error becomes ``FitOutcome.error``;
-    ``tests`` caches each fold's held-out rows."""
-    n_train, n_test = len(task.train_rows), len(task.test_rows)
-    ctx = _Context(seed=task.seed, device=task.device, time_limit=task.time_limit, progress=progress)
-    tests = {} if tests is None else tests
-    try:
-        train = data.take(task.train_rows)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            t0 = time.perf_counter()
-            model = fit_probe(probe, train, ctx)
-            fit_s = time.perf_counter() - t0
-            if task.fold not in tests:
-                tests[task.fold] = data.take(task.test_rows)
-            t0 = time.perf_counter()
-            raw = model.predict(tests[task.fold])
-            pred_s = time.perf_counter() - t0
-        pred = check_predictions(data.task, raw, n_test, data.n_classes)
-        scores = score_predictions(data.task, data.y[task.test_rows], pred, data.n_classes)
-    except ProbeInterrupted:
-        raise
-    except Exception as exc:
-        oom = task.device == "cuda" and is_cuda_oom(exc)
-        return FitOutcome(task.fold, task.frac_index, n_train, n_test, error=one_line(exc), cuda_oom=oom)
-    params = getattr(model, "params", None)
-    return FitOutcome(
-        task.fold, task.frac_index, n_train, n_test, fit_s, pred_s, scores,
-        notes=list(ctx.notes), cut=ctx.cut_by_budget, cut_texts=list(ctx.cut_texts),
-        warnings=_warning_texts(caught), params=dict(params) if isinstance(params, dict) else None,
-        model=model,
-    )  # fmt: skip
-
-
 def _task(
     data: ProbeData,
     plan: EvalPlan,
@@ -547,7 +407,7 @@ def _task(
     orders: dict[int, np.ndarray],
 ) -> FitTask:
     train_idx, test_idx = plan.folds[fold]
-    idx = _curve_subset(data, plan, fold, plan.curve_fractions[fi], train_idx, orders)
+    idx = curve_subset(data, plan, fold, plan.curve_fractions[fi], train_idx, orders)
     return FitTask(fold, fi, idx, test_idx, plan.seed + fold, time_limit, device)
 
 
@@ -577,32 +437,6 @@ def _planned_tasks(
         curve_limit = max(MIN_TIME_LIMIT, budget.remaining() * _weight(fractions[fi]) / curve_weight)
         tasks.append(_task(data, plan, fold, fi, full_limit if full else curve_limit, device, orders))
     return tasks
-
-
-def _curve_subset(
-    data: ProbeData,
-    plan: EvalPlan,
-    fold: int,
-    frac: float,
-    train_idx: np.ndarray,
-    orders: dict[int, np.ndarray],
-) -> np.ndarray:
-    """Positions of the training rows for one curve size: a prefix of a seeded order
-    of the fold's training rows, so smaller sets nest inside larger ones."""
-    if frac >= 1.0:
-        return train_idx
-    if fold not in orders:
-        y = data.y[train_idx] if data.is_classification else None
-        orders[fold] = subset_order(y, len(train_idx), seed=[plan.seed, fold])
-    size = max(1, int(round(frac * len(train_idx))))
-    return np.sort(train_idx[orders[fold][:size]])
-
-
-def _warning_texts(caught: list[warnings.WarningMessage]) -> list[str]:
-    return [
-        f"warning during fit: {w.category.__name__}: {str(w.message).strip().splitlines()[0][:160]}"
-        for w in caught
-    ]
 
 
 def _note_warnings(texts: list[str], notes: list[str]) -> None:

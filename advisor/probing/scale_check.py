@@ -100,7 +100,7 @@ def confirm_at_scale(
     except (KeyboardInterrupt, ProbeInterrupted):
         raise
     except Exception as exc:  # noqa: BLE001 - a failed check leaves the verdict standing
-        from advisor.probing.runner import one_line
+        from advisor.probing.measure import one_line
 
         check.status, check.reason = "failed", one_line(exc)
         return check

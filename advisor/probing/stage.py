@@ -22,15 +22,10 @@ from typing import TYPE_CHECKING
 from advisor.errors import ProbeInterrupted
 from advisor.probe_api import Budget, EvalPlan, Probe, ProbeProtocol, ProbeResult, ProbeStatus
 from advisor.probing.executor import IN_PROCESS, ExecutorInfo
+from advisor.probing.measure import CudaOutOfMemory, is_cuda_oom, one_line
 from advisor.probing.plan import ProbePlan, make_plan
 from advisor.probing.registry import discover_probes
-from advisor.probing.runner import (
-    CudaOutOfMemory,
-    evaluate_probe,
-    is_cuda_oom,
-    one_line,
-    planned_fits,
-)
+from advisor.probing.runner import evaluate_probe, planned_fits
 from advisor.progress import NullProgress, ProbeProgress
 
 if TYPE_CHECKING:  # pragma: no cover
