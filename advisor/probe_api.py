@@ -340,6 +340,10 @@ class Probe(ABC):
     # Relative share of the probe-stage budget (a neural net needs more than a baseline).
     cost_weight: ClassVar[float] = 1.0
     protocol: ClassVar[ProbeProtocol] = "fits"
+    # Training-row counts (a fold's training rows) at which the probe's model grows, e.g. a
+    # net sized by its rows. A learning curve measured below such a step projects the smaller
+    # model, so the report marks projections past it (``summary.growth_note``).
+    grows_at: ClassVar[tuple[int, ...]] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -4,6 +4,7 @@ torch is imported inside functions so that importing the probes stays cheap."""
 
 from __future__ import annotations
 
+import math
 import time
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -27,13 +28,18 @@ VAL_FRACTION = 0.15
 PREDICT_BATCH = 8192
 
 
+# (rows fitted from, hidden sizes): narrower on fewer rows, where a wide net only memorises.
+WIDTHS = ((5000, (256, 128)), (1000, (128, 64)), (0, (64, 32)))
+
+
 def hidden_sizes(n_train: int) -> tuple[int, int]:
     """256-128 from 5,000 rows; narrower below, where a wide net only memorises."""
-    if n_train >= 5000:
-        return 256, 128
-    if n_train >= 1000:
-        return 128, 64
-    return 64, 32
+    return next(hidden for rows, hidden in WIDTHS if n_train >= rows)
+
+
+def _grows_at() -> tuple[int, ...]:
+    """A fold's training rows at which the net widens (it fits on all but the validation split)."""
+    return tuple(sorted(math.ceil(rows / (1 - VAL_FRACTION)) for rows, _ in WIDTHS if rows))
 
 
 # At most this many rows fitted, one batch holds them all (full-batch training). Batches of
@@ -113,6 +119,7 @@ class MLPProbe(Probe):
     modalities: ClassVar[frozenset[str]] = frozenset({"tabular", "mixed", "signal"})
     needs_torch: ClassVar[bool] = True
     cost_weight: ClassVar[float] = 2.0
+    grows_at: ClassVar[tuple[int, ...]] = _grows_at()
 
     def supports(self, data: ProbeData) -> str | None:
         return super().supports(data) or no_tabular_reason(data)

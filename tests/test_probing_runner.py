@@ -499,3 +499,30 @@ def test_nets_do_not_repeat_the_small_anchors() -> None:
     assert planned_fits(plan, Net()) == n_folds + min(CURVE_FOLDS, n_folds) * (len(fractions) - 1)
     assert planned_fits(plan, RecordingProbe()) > planned_fits(plan, Net())
     assert planned_fits(plan) == planned_fits(plan, RecordingProbe())
+
+
+def test_projections_past_a_size_where_the_model_grows_are_marked():
+    """A probe that widens its model at some row count: a curve measured below that size
+    projects the smaller model, and the curve's note says so; below reach, no note."""
+    data, plan = make_plan(sk_data("diabetes"), seed=0, budget_seconds=60)
+    base = evaluate_probe(SkLinearProbe(), data, plan, Budget(60), "cpu")
+    fit = base.curve_fit
+    assert fit is not None and fit.ok and "grows at" not in fit.note
+    step = int(fit.n_ref * 3)  # between the largest measured size and the 10x projection
+
+    class Growing(SkLinearProbe):
+        name: ClassVar[str] = "t-growing"
+        grows_at: ClassVar[tuple[int, ...]] = (step, int(fit.n_ref * 10_000))  # the second beyond reach
+
+    grown = evaluate_probe(Growing(), data, plan, Budget(60), "cpu").curve_fit
+    assert grown is not None and f"grows at about {step:,} training rows" in grown.note
+    assert f"{int(fit.n_ref * 10_000):,}" not in grown.note
+    assert grown.predicted == fit.predicted  # a note, never a changed number
+
+
+def test_the_mlp_declares_where_it_widens():
+    from probes.mlp import VAL_FRACTION, MLPProbe, hidden_sizes
+
+    for rows in MLPProbe.grows_at:
+        before, at = (hidden_sizes(int((n) * (1 - VAL_FRACTION))) for n in (rows - 2, rows + 1))
+        assert before != at, rows

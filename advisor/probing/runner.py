@@ -43,7 +43,7 @@ from advisor.probing.importance import DriverMeter, not_measured_reason
 from advisor.probing.measure import CudaOutOfMemory, one_line
 from advisor.probing.plan import curve_subset
 from advisor.probing.resources import MemoryMonitor
-from advisor.probing.summary import Fit, summarise
+from advisor.probing.summary import Fit, growth_note, summarise
 from advisor.progress import NullProgress, ProbeProgress
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -295,13 +295,16 @@ def evaluate_probe(
             tally.record(outcome, first=step == 0)
             limits.done(fi)
             progress.advance(probe.name, f"fold {fold + 1}/{n_folds}, {outcome.n_train:,} rows")
-    return _finish(
+    result = _finish(
         ProbeResult(
             name=probe.name, family=probe.family, status="ok", description=probe.description,
             metric=plan.metric, device=device, params=tally.params or {},
         ),
         tally, mem, meter, data, plan, budget,
     )  # fmt: skip
+    if (grown := growth_note(result.curve_fit, probe.grows_at)) and result.curve_fit is not None:
+        result.curve_fit.note = "; ".join(filter(None, [result.curve_fit.note, grown]))
+    return result
 
 
 def _finish(

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from advisor.probe_api import CostEstimate, CurvePoint, EvalPlan, ProbeResult
+from advisor.probe_api import CostEstimate, CurveFit, CurvePoint, EvalPlan, ProbeResult
 from advisor.probing.curves import cost_model, fit_cost, fit_learning_curve
 from advisor.probing.metrics import METRIC_MAX, aggregate, undefined_note
 
@@ -107,3 +107,21 @@ def summarise(
                 "linearly in rows (an upper bound when fixed overhead dominates the measured peak)"
             ),
         )
+
+
+def growth_note(fit: CurveFit | None, grows_at: tuple[int, ...]) -> str:
+    """A note when the curve's projections reach a size at which the probe's model grows.
+
+    The curve was measured on the smaller model, so its projections past the step say what
+    that model would do, not what the probe would train there: likely a lower bound."""
+    if fit is None or not fit.ok or not grows_at:
+        return ""
+    reach = max([*fit.predicted_rows.values(), *fit.band_rows], default=0)
+    steps = [n for n in grows_at if fit.n_ref < n <= reach]
+    if not steps:
+        return ""
+    at = ", ".join(f"{n:,}" for n in steps)
+    return (
+        f"this probe's model grows at about {at} training rows: projections beyond are of the smaller "
+        "model measured here, likely a lower bound for what the probe would train there"
+    )
