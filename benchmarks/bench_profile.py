@@ -91,6 +91,8 @@ def child(step: str, path: str, memory_limit_mb: float) -> None:
     from advisor.io.read import read_table
 
     step = step.removesuffix("-parquet") if step.startswith("read") else step  # same code, Parquet path
+    if step.startswith("duckdb"):
+        import duckdb  # noqa: F401  # imported before the clock starts, as pandas is (0.13-0.2 s)
     start, cpu_start = time.perf_counter(), time.process_time()
     info: dict[str, object] = {}
     if step == "pandas":
@@ -122,7 +124,11 @@ def child(step: str, path: str, memory_limit_mb: float) -> None:
 
 
 def _duckdb_aggregate(path: str) -> int:
-    """One DuckDB pass over the file: row count and, per column, non-null count, min and max."""
+    """One DuckDB pass over the file: row count and, per column, non-null count, min and max.
+
+    One query with ``COLUMNS(*)``: a ``DESCRIBE`` first to learn the names sniffed
+    the CSV a second time (0.25 CPU s of 1.75 on the 1,000,000-row file).
+    """
     import duckdb
 
     from advisor.compute import usable_cpus
@@ -130,9 +136,8 @@ def _duckdb_aggregate(path: str) -> int:
     con = duckdb.connect()
     con.execute(f"SET threads = {usable_cpus()}")
     scan = f"read_parquet('{path}')" if path.endswith(".parquet") else f"read_csv('{path}')"
-    names = [row[0] for row in con.sql(f"DESCRIBE SELECT * FROM {scan}").fetchall()]
-    aggregates = ["count(*)"] + [f'count("{n}"), min("{n}"), max("{n}")' for n in names]
-    return int(con.sql(f"SELECT {', '.join(aggregates)} FROM {scan}").fetchall()[0][0])
+    query = f"SELECT count(*), count(COLUMNS(*)), min(COLUMNS(*)), max(COLUMNS(*)) FROM {scan}"
+    return int(con.sql(query).fetchall()[0][0])
 
 
 def _advisor_no_probes(path: str) -> int:
