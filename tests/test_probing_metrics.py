@@ -7,7 +7,14 @@ import math
 import numpy as np
 import pytest
 
-from advisor.probing.metrics import PRIMARY, aggregate, check_predictions, score_predictions, undefined_note
+from advisor.probing.metrics import (
+    PRIMARY,
+    aggregate,
+    check_predictions,
+    score_metric,
+    score_predictions,
+    undefined_note,
+)
 
 
 def test_primary_metrics() -> None:
@@ -85,3 +92,22 @@ def test_numpy_metrics_match_sklearn() -> None:
         proba = rng.dirichlet(np.ones(4), size=60)
         expected = f1_score(y3, proba.argmax(1), labels=range(4), average="macro", zero_division=0)
         assert score_predictions("multiclass", y3, proba, 4)["macro_f1"] == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
+@pytest.mark.parametrize("seed", range(5))
+def test_one_metric_is_the_same_as_every_metric(task, seed) -> None:
+    rng = np.random.default_rng(seed)
+    n, k = int(rng.integers(2, 60)), 2 if task == "binary" else 4
+    if task == "regression":
+        y, pred = rng.normal(size=n), rng.normal(size=n)
+    else:
+        y = rng.integers(0, k, n)
+        pred = rng.dirichlet(np.ones(k), n)
+        pred[: n // 3] = np.round(pred[: n // 3], 1)  # ties in the ranking
+    every = score_predictions(task, y, pred, k)
+    for metric, value in every.items():
+        one = score_metric(task, y, pred, k, metric)
+        assert (math.isnan(one) and math.isnan(value)) or one == value, metric
+    if task == "binary":  # a binary model may give P(class 1) alone
+        assert score_metric(task, y, pred[:, 1], k, "roc_auc") == every["roc_auc"]
