@@ -14,9 +14,12 @@ import pytest
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
-def test_ctrl_c_during_probes_prints_a_partial_report(tmp_path):
+# 20,000 rows: every fit in this process; 600: the MLP's fits in the pool, the other probes
+# in the side lane (advisor/probing/lanes.py), whose finished results must survive Ctrl-C.
+@pytest.mark.parametrize("rows", [20_000, 600])
+def test_ctrl_c_during_probes_prints_a_partial_report(tmp_path, rows):
     rng = np.random.default_rng(0)
-    frame = pd.DataFrame(rng.normal(size=(20_000, 20)), columns=[f"x{i}" for i in range(20)])
+    frame = pd.DataFrame(rng.normal(size=(rows, 20)), columns=[f"x{i}" for i in range(20)])
     frame["y"] = (frame.x0 + frame.x1 * frame.x2 + rng.normal(size=len(frame)) > 0).astype(int)
     path = tmp_path / "data.csv"
     frame.to_csv(path, index=False)

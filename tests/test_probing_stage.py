@@ -260,9 +260,10 @@ def test_discovery_does_not_import_torch() -> None:
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-def test_no_gpu_visible_without_a_driver_and_never_once_torch_is_loaded(monkeypatch) -> None:
+def test_no_gpu_visible_without_a_driver_whether_torch_is_loaded_or_not(monkeypatch) -> None:
     """Looking for a GPU must not import torch where no NVIDIA driver or device exists
-    (2-3 s before the file is read); once torch is loaded, torch answers."""
+    (2-3 s before the file is read), and gives the same answer once torch is loaded (the
+    report's device line must not depend on an earlier run in the process)."""
     import sys
 
     from advisor import compute
@@ -276,8 +277,104 @@ def test_no_gpu_visible_without_a_driver_and_never_once_torch_is_loaded(monkeypa
     assert compute.no_gpu_visible()
     info = compute.detect_compute("auto")
     assert info.device == "cpu" and "torch" not in sys.modules
+    monkeypatch.setitem(sys.modules, "torch", object())
+    assert compute.no_gpu_visible()
     monkeypatch.setattr(compute.glob, "glob", lambda p: ["/dev/nvidia0"])
     assert not compute.no_gpu_visible()  # a driver's device: ask torch
-    monkeypatch.setitem(sys.modules, "torch", object())
     monkeypatch.setattr(compute.glob, "glob", lambda p: [])
-    assert not compute.no_gpu_visible()
+    monkeypatch.setattr(compute.os.path, "exists", lambda p: p == "/dev/dxg")
+    assert not compute.no_gpu_visible()  # WSL 2's GPU: ask torch
+
+
+# The side lane (advisor/probing/lanes.py): with the pool, the in-process probes run in a
+# forked process while this one runs the pooled ones; the same results as one lane.
+
+
+class SlowTinyLinear(SkLinearProbe):
+    """Pooled: its tiny fit is slower than the pool's threshold."""
+
+    name: ClassVar[str] = "t-slow-linear"
+
+    def fit(self, train: ProbeData, ctx: FitContext) -> Any:
+        import time
+
+        if len(train) <= WARM_UP_ROWS:
+            time.sleep(0.1)
+        return super().fit(train, ctx)
+
+
+def _pool_stage(side_lane: bool, probes: list[Probe], progress: Any = None) -> ProbeStage:
+    from advisor.probing.pool import PoolExecutor
+
+    pool = PoolExecutor(2, min_pooled_seconds=0.05)
+    pool.side_lane = side_lane  # type: ignore[misc]
+    return run_probes(
+        sk_data("cancer"), constraints=Constraints(budget_seconds=120, seed=4), compute=CPU,
+        probes=probes, executor=pool, progress=progress,
+    )  # fmt: skip
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "sched_setaffinity"), reason="forks (Linux)")
+def test_side_lane_gives_the_one_lane_results() -> None:
+    def probes() -> list[Probe]:
+        return [MeanProbe(), SkLinearProbe(), ImageOnlyProbe(), SlowTinyLinear()]
+
+    progress = RecordingProgress()
+    two = _pool_stage(True, probes(), progress)
+    one = _pool_stage(False, probes())
+    assert [r.name for r in two.results] == [r.name for r in one.results]
+    for a, b in zip(two.results, one.results, strict=True):
+        assert a.status == b.status and a.reason == b.reason
+        if a.score is not None:
+            assert a.score.folds == b.score.folds
+            assert [(p.n_train, p.score) for p in a.curve] == [(p.n_train, p.score) for p in b.curve]
+    assert [r.status for r in two.results] == ["ok", "ok", "not_applicable", "ok"]
+    # The lane's events reached this process's display: every probe started and ended once.
+    for r in two.results[:2] + two.results[3:]:
+        kinds = [e[0] for e in progress.events if e[1] == r.name]
+        assert kinds[0] == "start" and kinds[-1] == "end" and set(kinds[1:-1]) == {"advance"}, r.name
+    assert not two.partial and not any("side lane" in n for n in two.notes)
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "sched_setaffinity"), reason="forks (Linux)")
+def test_side_lane_runs_the_in_process_probes_elsewhere_meanwhile() -> None:
+    import os
+
+    parent = os.getpid()
+
+    class WhereMean(MeanProbe):
+        name: ClassVar[str] = "t-where"
+
+        def fit(self, train: ProbeData, ctx: FitContext) -> Any:
+            if len(train) > WARM_UP_ROWS:
+                ctx.note("in this process" if os.getpid() == parent else "in another process")
+            return super().fit(train, ctx)
+
+    for side_lane, where in ((True, "in another process"), (False, "in this process")):
+        result = _pool_stage(side_lane, [WhereMean(), SlowTinyLinear()])
+        assert where in result.results[0].notes and [r.status for r in result.results] == ["ok", "ok"]
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "sched_setaffinity"), reason="forks (Linux)")
+def test_side_lane_interrupted_with_the_stage() -> None:
+    class InterruptSlow(SlowTinyLinear):
+        name: ClassVar[str] = "t-interrupt-slow"
+
+        def fit(self, train: ProbeData, ctx: FitContext) -> Any:
+            if len(train) > WARM_UP_ROWS:
+                raise KeyboardInterrupt
+            return super().fit(train, ctx)
+
+    class SlowMean(MeanProbe):
+        name: ClassVar[str] = "t-slow-mean"
+
+        def fit(self, train: ProbeData, ctx: FitContext) -> Any:
+            import time
+
+            if len(train) > WARM_UP_ROWS:
+                time.sleep(0.2)  # still running in the lane when this process is interrupted
+            return super().fit(train, ctx)
+
+    result = _pool_stage(True, [SlowMean(), InterruptSlow()])
+    assert result.partial
+    assert [(r.status, r.reason) for r in result.results] == [("skipped", "interrupted")] * 2

@@ -87,10 +87,17 @@ class PoolExecutor:
         self.tiny_fit_seconds[type(probe)] = tiny
         return seconds
 
+    # The probes kept in process run in a side lane meanwhile (advisor.probing.lanes).
+    side_lane = True
+
+    def pooled(self, probe: Probe) -> bool:
+        """Whether ``probe``'s fits go to the pool (after its warm-up; else in process)."""
+        return self.tiny_fit_seconds.get(type(probe), float("inf")) >= self.min_pooled_seconds
+
     def session(
         self, probe: Probe, data: ProbeData, *, keep_models: bool, progress: Any = None
     ) -> FitSession:
-        if self.tiny_fit_seconds.get(type(probe), float("inf")) < self.min_pooled_seconds:
+        if not self.pooled(probe):
             from advisor.probing.executor import IN_PROCESS
 
             return IN_PROCESS.session(probe, data, keep_models=keep_models, progress=progress)

@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import importlib.util
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from advisor.errors import ProbeInterrupted
 from advisor.probe_api import Budget, EvalPlan, Probe, ProbeProtocol, ProbeResult, ProbeStatus
 from advisor.probing.executor import IN_PROCESS, ExecutorInfo
+from advisor.probing.lanes import SideLane, side_lane_available
 from advisor.probing.measure import CudaOutOfMemory, is_cuda_oom, one_line
 from advisor.probing.plan import ProbePlan, make_plan
 from advisor.probing.registry import discover_probes
@@ -87,53 +89,85 @@ def run_probes(
             skip_reasons[i] = skip
     devices = {i: compute.device if getattr(p, "needs_torch", False) else "cpu" for i, p in enumerate(probes)}
 
-    results: list[ProbeResult] = []
-    interrupted = False
+    runnable = [i for i in range(len(probes)) if i not in skip_reasons]
+    for i in skip_reasons:  # said first: they take no time
+        progress.end_probe(probes[i].name, skip_reasons[i][0])
+    weights = {i: max(float(getattr(probes[i], "cost_weight", 1.0)), 0.0) for i in runnable}
+    done: dict[int, ProbeResult] = {}
+    interrupted, setup, lane = False, 0.0, None
+    side: list[int] = []
+    warmed: list[int] = []
     # Setup before splitting the budget: imports and first-call costs (torch alone
     # takes seconds) are shared by the stage, not billed to the probe that needs them.
     try:
-        setup = sum(
+        side = warmed = _side_lane_probes(probes, runnable, devices, executor)
+        if side:  # warmed up first, then forked off, while this process warms up the rest
+            setup += sum(executor.warm_up(probes[i], probe_data, plan, devices[i]) for i in side)
+            side = [i for i in side if not executor.pooled(probes[i])]
+        if side and len(side) < len(runnable):
+            lane_total = max(0.0, total - (time.monotonic() - started))
+            lane_start = time.monotonic()
+
+            def run_side(lane_progress: ProbeProgress, emit: Callable[[int, ProbeResult], None]) -> None:
+                _run_sequence(
+                    side, probes, probe_data, plan, devices, weights, total, lane_total, lane_start,
+                    lane_progress, executor, emit,
+                )  # fmt: skip
+
+            lane = SideLane(run_side, progress)
+        else:
+            side = []
+        setup += sum(
             executor.warm_up(p, probe_data, plan, devices[i])
             for i, p in enumerate(probes)
-            if i not in skip_reasons and _protocol(p) == "fits"
+            if i in runnable and _protocol(p) == "fits" and i not in warmed
         )
     except (KeyboardInterrupt, ProbeInterrupted):
-        interrupted, setup = True, 0.0
+        interrupted = True
     if setup > 1.0:
         notes.append(f"probe setup (imports, a first tiny fit) took {setup:.1f} s, outside every fit time")
 
-    weights = {
-        i: max(float(getattr(p, "cost_weight", 1.0)), 0.0)
-        for i, p in enumerate(probes)
-        if i not in skip_reasons
-    }
-    weight_total = sum(weights.values()) or 1.0
-    budget_start = time.monotonic()
-    measure_total = max(0.0, total - (budget_start - started))
-    for i, probe in enumerate(probes):
+    here = [i for i in runnable if i not in side]
+    if not interrupted:
+        budget_start = time.monotonic()
+        measure_total = max(0.0, total - (budget_start - started))
+        ran, interrupted = _run_sequence(
+            here, probes, probe_data, plan, devices, weights, total, measure_total, budget_start, progress,
+            executor,
+        )  # fmt: skip
+        done.update(ran)
+    if lane is not None:
+        finished = False
         if interrupted:
-            results.append(_skipped(probe, plan, INTERRUPTED))
-            continue
+            lane.stop()
+        else:
+            try:
+                _, finished = lane.join()
+            except (KeyboardInterrupt, ProbeInterrupted):
+                lane.stop()
+                interrupted = True
+        done.update(lane.results)  # what it finished, interrupted or not
+        if not finished and not interrupted:  # the lane failed: the rest of its probes run here
+            notes.append(f"the side lane failed ({lane.error}); its probes ran in this process")
+            rest = [i for i in side if i not in lane.results]
+            left = max(0.0, total - (time.monotonic() - started))
+            ran, interrupted = _run_sequence(
+                rest, probes, probe_data, plan, devices, weights, total, left, time.monotonic(), progress,
+                executor,
+            )  # fmt: skip
+            done.update(ran)
+    results: list[ProbeResult] = []
+    for i, probe in enumerate(probes):
         if i in skip_reasons:
             status, reason = skip_reasons[i]
             results.append(_skipped(probe, plan, reason, status))
-            progress.end_probe(probe.name, status)
-            continue
-        # A share of what remains, so time an earlier probe left unused rolls on.
-        remaining_weight = sum(w for j, w in weights.items() if j >= i) or 1.0
-        remaining = max(0.0, measure_total - (time.monotonic() - budget_start))
-        nominal = total * weights[i] / weight_total
-        seconds = max(remaining * weights[i] / remaining_weight, MIN_SHARE * nominal)
-        progress.start_probe(probe.name, planned_fits(plan, probe))
-        try:
-            result = _run_one(probe, probe_data, plan, Budget(seconds), devices[i], progress, executor)
-        except (KeyboardInterrupt, ProbeInterrupted):
-            interrupted = True
+        elif i in done:
+            results.append(done[i])
+        else:
             results.append(_skipped(probe, plan, INTERRUPTED))
             progress.end_probe(probe.name, INTERRUPTED)
-            continue
-        results.append(result)
-        progress.end_probe(probe.name, result.status)
+    if any(r.status == "skipped" and r.reason == INTERRUPTED for r in results):
+        interrupted = True
 
     elapsed = time.monotonic() - started
     if interrupted:
@@ -152,6 +186,59 @@ def run_probes(
         elapsed_seconds=elapsed,
         executor=executor.info,
     )
+
+
+def _side_lane_probes(
+    probes: list[Probe], runnable: list[int], devices: dict[int, str], executor: Executor
+) -> list[int]:
+    """The probes that may run in a side lane (``advisor.probing.lanes``): with an executor
+    that keeps some probes in this process (the pool), the ones measured by fits on the CPU
+    without torch; torch is imported, and its probes warmed up, after the lane forks."""
+    if not getattr(executor, "side_lane", False) or not side_lane_available():
+        return []
+    return [
+        i for i in runnable
+        if _protocol(probes[i]) == "fits" and devices[i] == "cpu" and not getattr(probes[i], "needs_torch", False)
+    ]  # fmt: skip
+
+
+def _run_sequence(
+    ids: list[int],
+    probes: list[Probe],
+    data: ProbeData,
+    plan: EvalPlan,
+    devices: dict[int, str],
+    weights: dict[int, float],
+    total: float,
+    measure_total: float,
+    budget_start: float,
+    progress: ProbeProgress,
+    executor: Executor,
+    emit: Callable[[int, ProbeResult], None] | None = None,
+) -> tuple[dict[int, ProbeResult], bool]:
+    """Evaluate the probes ``ids`` one after the other within ``measure_total`` seconds from
+    ``budget_start``, each a share of what remains by its weight among them (``emit`` gets
+    each result as it ends). Returns their results and whether Ctrl-C stopped it (the probes
+    not reached are then left out)."""
+    results: dict[int, ProbeResult] = {}
+    weight_total = sum(weights[i] for i in ids) or 1.0
+    for k, i in enumerate(ids):
+        probe = probes[i]
+        # A share of what remains, so time an earlier probe left unused rolls on.
+        remaining_weight = sum(weights[j] for j in ids[k:]) or 1.0
+        remaining = max(0.0, measure_total - (time.monotonic() - budget_start))
+        nominal = total * weights[i] / weight_total
+        seconds = max(remaining * weights[i] / remaining_weight, MIN_SHARE * nominal)
+        progress.start_probe(probe.name, planned_fits(plan, probe))
+        try:
+            result = _run_one(probe, data, plan, Budget(seconds), devices[i], progress, executor)
+        except (KeyboardInterrupt, ProbeInterrupted):
+            return results, True
+        results[i] = result
+        if emit is not None:
+            emit(i, result)
+        progress.end_probe(probe.name, result.status)
+    return results, False
 
 
 def _skip_reason(probe: Probe, data: ProbeData, constraints: Constraints) -> tuple[ProbeStatus, str] | None:
