@@ -43,19 +43,24 @@ def blas_threads(n_cells: int) -> int:
     return 1 if n_cells < SINGLE_BLAS_THREAD_CELLS else usable_cpus()
 
 
+# Where a Linux machine shows an NVIDIA GPU to processes: the native driver, its device
+# nodes, or WSL 2's paravirtual GPU (CUDA there goes through /dev/dxg, without /dev/nvidia*).
+GPU_PATHS = ("/proc/driver/nvidia", "/dev/dxg")
+GPU_DEVICE_GLOB = "/dev/nvidia*"
+
+
 def no_gpu_visible() -> bool:
     """True when this machine certainly shows no NVIDIA GPU to this process, found without
-    importing torch (2-3 s, before the file is even read): no NVIDIA driver (neither
-    ``/proc/driver/nvidia`` nor a ``/dev/nvidia*`` device) or ``CUDA_VISIBLE_DEVICES`` set
-    to hide every device. False (ask torch) when torch is imported already or in doubt."""
-    if "torch" in sys.modules:
-        return False  # already paid for: torch's own answer is the exact one
+    importing torch (2-3 s, before the file is even read): none of ``GPU_PATHS`` nor a
+    ``/dev/nvidia*`` device, or ``CUDA_VISIBLE_DEVICES`` set to hide every device. False
+    (ask torch) where in doubt. The same answer whether torch is loaded or not, so a
+    report's device line does not depend on what ran before in the process."""
     visible = os.environ.get("CUDA_VISIBLE_DEVICES")
     if visible is not None and visible.strip() in ("", "-1"):
         return True
     if not sys.platform.startswith("linux"):
         return False  # no driver files to look at: torch decides
-    return not (os.path.exists("/proc/driver/nvidia") or glob.glob("/dev/nvidia*"))
+    return not (any(os.path.exists(p) for p in GPU_PATHS) or glob.glob(GPU_DEVICE_GLOB))
 
 
 def _installed_version(package: str) -> str | None:
