@@ -43,7 +43,9 @@ the last anchors, with its standard error) bounds the families from both sides.
 Its optimistic value (one-sided 90%) caps each family's gain beyond the last
 anchor (a curve does not rise faster in ``log n`` than where it was measured:
 no sigmoid fitted to one lucky last point). And when the curve is still rising
-beyond its noise, the interval's high end reaches the continuation of that
+beyond its noise, or was measured across less of ``log n`` than the projection
+reaches beyond it (4 anchors over 2.25x projected 10x: too short a span to call it
+flat), the interval's high end reaches the continuation of that
 optimistic slope (``_continuation``: a power law towards the metric's maximum,
 the most optimistic saturating shape with that slope): families fitted to the
 bend of the measured sizes can be too flat where the learner changes with more
@@ -278,7 +280,10 @@ def fit_learning_curve(
         )
         half = CALIBRATION * sd
         top = center + half
-        if rising and math.isfinite(metric_max):
+        # A curve measured across less of ``ln n`` than it is projected across cannot show
+        # that it is flat: its slope's optimistic value is as possible as the families' bend.
+        short = math.log(n_max / float(mean_n.min())) < logr
+        if (rising or short) and math.isfinite(metric_max):
             top = max(top, _continuation(last, slope_up, hi, n_t / n_max))
         return (
             Score(mean=center, std=f_sd, folds=per_fold),
