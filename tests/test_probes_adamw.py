@@ -34,7 +34,11 @@ def test_same_update_as_torch_optim(freeze) -> None:
     opt = adamw(ours.parameters(), 1e-2, 1e-2)
     assert isinstance(opt, FusedAdamW)
     _train(ours, opt, freeze_last_every=freeze)
-    _train(theirs, torch.optim.AdamW(theirs.parameters(), lr=1e-2, weight_decay=1e-2, fused=True), freeze_last_every=freeze)
+    _train(
+        theirs,
+        torch.optim.AdamW(theirs.parameters(), lr=1e-2, weight_decay=1e-2, fused=True),
+        freeze_last_every=freeze,
+    )
     for a, b in zip(ours.parameters(), theirs.parameters(), strict=True):
         torch.testing.assert_close(a, b, rtol=1e-6, atol=1e-7)
     start = [p.detach().clone() for p in _net().parameters()]

@@ -93,6 +93,7 @@ def run_probes(
     for i in skip_reasons:  # said first: they take no time
         progress.end_probe(probes[i].name, skip_reasons[i][0])
     weights = {i: max(float(getattr(probes[i], "cost_weight", 1.0)), 0.0) for i in runnable}
+    sequence = _Sequence(probes, probe_data, plan, devices, weights, total, executor)
     done: dict[int, ProbeResult] = {}
     interrupted, setup, lane = False, 0.0, None
     side: list[int] = []
@@ -109,10 +110,7 @@ def run_probes(
             lane_start = time.monotonic()
 
             def run_side(lane_progress: ProbeProgress, emit: Callable[[int, ProbeResult], None]) -> None:
-                _run_sequence(
-                    side, probes, probe_data, plan, devices, weights, total, lane_total, lane_start,
-                    lane_progress, executor, emit,
-                )  # fmt: skip
+                sequence.run(side, lane_total, lane_start, lane_progress, emit)
 
             lane = SideLane(run_side, progress)
         else:
@@ -131,10 +129,7 @@ def run_probes(
     if not interrupted:
         budget_start = time.monotonic()
         measure_total = max(0.0, total - (budget_start - started))
-        ran, interrupted = _run_sequence(
-            here, probes, probe_data, plan, devices, weights, total, measure_total, budget_start, progress,
-            executor,
-        )  # fmt: skip
+        ran, interrupted = sequence.run(here, measure_total, budget_start, progress)
         done.update(ran)
     if lane is not None:
         finished = False
@@ -151,10 +146,7 @@ def run_probes(
             notes.append(f"the side lane failed ({lane.error}); its probes ran in this process")
             rest = [i for i in side if i not in lane.results]
             left = max(0.0, total - (time.monotonic() - started))
-            ran, interrupted = _run_sequence(
-                rest, probes, probe_data, plan, devices, weights, total, left, time.monotonic(), progress,
-                executor,
-            )  # fmt: skip
+            ran, interrupted = sequence.run(rest, left, time.monotonic(), progress)
             done.update(ran)
     results: list[ProbeResult] = []
     for i, probe in enumerate(probes):
@@ -202,43 +194,52 @@ def _side_lane_probes(
     ]  # fmt: skip
 
 
-def _run_sequence(
-    ids: list[int],
-    probes: list[Probe],
-    data: ProbeData,
-    plan: EvalPlan,
-    devices: dict[int, str],
-    weights: dict[int, float],
-    total: float,
-    measure_total: float,
-    budget_start: float,
-    progress: ProbeProgress,
-    executor: Executor,
-    emit: Callable[[int, ProbeResult], None] | None = None,
-) -> tuple[dict[int, ProbeResult], bool]:
-    """Evaluate the probes ``ids`` one after the other within ``measure_total`` seconds from
-    ``budget_start``, each a share of what remains by its weight among them (``emit`` gets
-    each result as it ends). Returns their results and whether Ctrl-C stopped it (the probes
-    not reached are then left out)."""
-    results: dict[int, ProbeResult] = {}
-    weight_total = sum(weights[i] for i in ids) or 1.0
-    for k, i in enumerate(ids):
-        probe = probes[i]
-        # A share of what remains, so time an earlier probe left unused rolls on.
-        remaining_weight = sum(weights[j] for j in ids[k:]) or 1.0
-        remaining = max(0.0, measure_total - (time.monotonic() - budget_start))
-        nominal = total * weights[i] / weight_total
-        seconds = max(remaining * weights[i] / remaining_weight, MIN_SHARE * nominal)
-        progress.start_probe(probe.name, planned_fits(plan, probe))
-        try:
-            result = _run_one(probe, data, plan, Budget(seconds), devices[i], progress, executor)
-        except (KeyboardInterrupt, ProbeInterrupted):
-            return results, True
-        results[i] = result
-        if emit is not None:
-            emit(i, result)
-        progress.end_probe(probe.name, result.status)
-    return results, False
+@dataclass
+class _Sequence:
+    """What the probes of a lane share: the probes, the plan, their devices and budget
+    weights, the stage budget and where the fits run."""
+
+    probes: list[Probe]
+    data: ProbeData
+    plan: EvalPlan
+    devices: dict[int, str]
+    weights: dict[int, float]
+    total: float
+    executor: Executor
+
+    def run(
+        self,
+        ids: list[int],
+        measure_total: float,
+        budget_start: float,
+        progress: ProbeProgress,
+        emit: Callable[[int, ProbeResult], None] | None = None,
+    ) -> tuple[dict[int, ProbeResult], bool]:
+        """Evaluate the probes ``ids`` one after the other within ``measure_total`` seconds
+        from ``budget_start``, each a share of what remains by its weight among them
+        (``emit`` gets each result as it ends). Returns their results and whether Ctrl-C
+        stopped it (the probes not reached are then left out)."""
+        results: dict[int, ProbeResult] = {}
+        weight_total = sum(self.weights[i] for i in ids) or 1.0
+        for k, i in enumerate(ids):
+            probe = self.probes[i]
+            # A share of what remains, so time an earlier probe left unused rolls on.
+            remaining_weight = sum(self.weights[j] for j in ids[k:]) or 1.0
+            remaining = max(0.0, measure_total - (time.monotonic() - budget_start))
+            nominal = self.total * self.weights[i] / weight_total
+            seconds = max(remaining * self.weights[i] / remaining_weight, MIN_SHARE * nominal)
+            progress.start_probe(probe.name, planned_fits(self.plan, probe))
+            try:
+                result = _run_one(
+                    probe, self.data, self.plan, Budget(seconds), self.devices[i], progress, self.executor
+                )
+            except (KeyboardInterrupt, ProbeInterrupted):
+                return results, True
+            results[i] = result
+            if emit is not None:
+                emit(i, result)
+            progress.end_probe(probe.name, result.status)
+        return results, False
 
 
 def _skip_reason(probe: Probe, data: ProbeData, constraints: Constraints) -> tuple[ProbeStatus, str] | None:
