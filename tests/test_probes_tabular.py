@@ -163,6 +163,21 @@ def test_ample_time_converges(probe_cls) -> None:
         assert p["early_stopping"] and p["rounds_trained"] == p["best_iteration"] + 50
 
 
+def test_mlp_width_changes_only_where_grows_at_says() -> None:
+    """``grows_at`` (a fold's training rows) and ``hidden_sizes`` (rows fitted, the fold less
+    its validation split) describe the same steps: a curve's note is true to the model."""
+    from advisor_probes.mlp import VAL_FRACTION, hidden_sizes
+
+    def width(rows: int) -> tuple[int, int]:
+        return hidden_sizes(int(rows * (1 - VAL_FRACTION)))
+
+    sizes = [int(16 * 2 ** (k / 4)) for k in range(60)]  # 16 to about 500,000 rows
+    pairs = list(zip(sizes, sizes[1:], strict=False))
+    changes = [b for a, b in pairs if width(a) != width(b)]
+    steps = [b for a, b in pairs if any(a < g <= b for g in MLPProbe.grows_at)]
+    assert changes == steps
+
+
 def test_lightgbm_rate_and_threads_follow_the_data_and_the_machine() -> None:
     import os
 
