@@ -291,9 +291,11 @@ def test_no_gpu_visible_without_a_driver_whether_torch_is_loaded_or_not(monkeypa
 
 
 class SlowTinyLinear(SkLinearProbe):
-    """Pooled: its tiny fit is slower than the pool's threshold."""
+    """Stands for a net: it "needs torch" (so it runs in this process's lane, not the side
+    lane) and its tiny fit is slower than the pool's threshold (so its fits go to the pool)."""
 
     name: ClassVar[str] = "t-slow-linear"
+    needs_torch: ClassVar[bool] = True
 
     def fit(self, train: ProbeData, ctx: FitContext) -> Any:
         import time
@@ -378,3 +380,20 @@ def test_side_lane_interrupted_with_the_stage() -> None:
     result = _pool_stage(True, [SlowMean(), InterruptSlow()])
     assert result.partial
     assert [(r.status, r.reason) for r in result.results] == [("skipped", "interrupted")] * 2
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "sched_setaffinity"), reason="forks (Linux)")
+def test_a_failed_side_lane_runs_its_probes_here() -> None:
+    class Unpicklable(MeanProbe):
+        """Its result cannot come back from the lane: a lambda among the model's parameters."""
+
+        name: ClassVar[str] = "t-unpicklable"
+
+        def fit(self, train: ProbeData, ctx: FitContext) -> Any:
+            model = super().fit(train, ctx)
+            model.params = {"scorer": lambda: 0}
+            return model
+
+    result = _pool_stage(True, [Unpicklable(), SlowTinyLinear()])
+    assert [r.status for r in result.results] == ["ok", "ok"]
+    assert any(n.startswith("the side lane failed (") and "ran in this process" in n for n in result.notes)

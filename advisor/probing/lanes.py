@@ -35,8 +35,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from advisor.probe_api import ProbeResult
     from advisor.progress import ProbeProgress
 
-# The lane's work: given its progress and a callback for each probe's result as it ends.
-LaneRun = Callable[["ProbeProgress", "Callable[[int, ProbeResult], None]"], None]
+# The lane's work, given what it reports through (``LaneOut``).
+LaneRun = Callable[["LaneOut"], None]
 PROGRESS_EVENTS = ("start_probe", "advance", "end_probe", "status")
 
 
@@ -67,10 +67,25 @@ class _PipeProgress:
         self._event("status", name, detail)
 
 
+class LaneOut:
+    """What the lane's work reports through: its ``progress``, each probe's ``result`` as it
+    ends (by the probe's index in the stage), and its ``setup`` seconds (warm-ups)."""
+
+    def __init__(self, send: Any) -> None:
+        self.send = send
+        self.progress = _PipeProgress(send)
+
+    def result(self, index: int, result: ProbeResult) -> None:
+        self.send.send(("result", index, result))
+
+    def setup(self, seconds: float) -> None:
+        self.send.send(("setup", seconds))
+
+
 def _lane_main(run: LaneRun, send: Any) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it stops the lane
     try:
-        run(_PipeProgress(send), lambda i, result: send.send(("result", i, result)))
+        run(LaneOut(send))
         send.send(("done",))
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, which runs the probes itself
         try:
@@ -82,16 +97,18 @@ def _lane_main(run: LaneRun, send: Any) -> None:
 
 
 class SideLane:
-    """``run(progress, emit)`` in a forked process; ``join`` returns the results it emitted
-    (by probe index) and whether it finished (False: ``error`` says why)."""
+    """``run(out)`` in a forked process; ``join`` returns the results it sent (by probe
+    index) and whether it finished (False: ``error`` says why)."""
 
     def __init__(self, run: LaneRun, progress: ProbeProgress) -> None:
         context = multiprocessing.get_context("fork")
         self._recv, send = context.Pipe(duplex=False)
         self.results: dict[int, ProbeResult] = {}
         self.finished = False
+        self.setup_seconds = 0.0
         self.error: str | None = None
-        self._process = context.Process(target=_lane_main, args=(run, send), daemon=True)
+        # Not a daemon: a side probe slow enough for the pool forks its own workers from the lane.
+        self._process = context.Process(target=_lane_main, args=(run, send), daemon=False)
         self._process.start()
         send.close()  # the child holds the sending end now: its exit ends the pipe
         self._reader = threading.Thread(target=self._read, args=(progress,), daemon=True)
@@ -103,6 +120,9 @@ class SideLane:
                 kind, *args = self._recv.recv()
                 if kind == "result":
                     self.results[args[0]] = args[1]
+                    continue
+                if kind == "setup":
+                    self.setup_seconds = float(args[0])
                     continue
                 if kind == "done":
                     self.finished = True

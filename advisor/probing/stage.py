@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from advisor.errors import ProbeInterrupted
 from advisor.probe_api import Budget, EvalPlan, Probe, ProbeProtocol, ProbeResult, ProbeStatus
 from advisor.probing.executor import IN_PROCESS, ExecutorInfo
-from advisor.probing.lanes import SideLane, side_lane_available
+from advisor.probing.lanes import LaneOut, SideLane, side_lane_available
 from advisor.probing.measure import CudaOutOfMemory, is_cuda_oom, one_line
 from advisor.probing.plan import ProbePlan, make_plan
 from advisor.probing.registry import discover_probes
@@ -97,20 +97,19 @@ def run_probes(
     done: dict[int, ProbeResult] = {}
     interrupted, setup, lane = False, 0.0, None
     side: list[int] = []
-    warmed: list[int] = []
     # Setup before splitting the budget: imports and first-call costs (torch alone
     # takes seconds) are shared by the stage, not billed to the probe that needs them.
     try:
-        side = warmed = _side_lane_probes(probes, runnable, devices, executor)
-        if side:  # warmed up first, then forked off, while this process warms up the rest
-            setup += sum(executor.warm_up(probes[i], probe_data, plan, devices[i]) for i in side)
-            side = [i for i in side if not executor.pooled(probes[i])]
+        side = _side_lane_probes(probes, runnable, devices, executor)
         if side and len(side) < len(runnable):
-            lane_total = max(0.0, total - (time.monotonic() - started))
-            lane_start = time.monotonic()
-
-            def run_side(lane_progress: ProbeProgress, emit: Callable[[int, ProbeResult], None]) -> None:
-                sequence.run(side, lane_total, lane_start, lane_progress, emit)
+            # Forked before the side probes' warm-ups: their imports (LightGBM, scikit-learn's
+            # estimators) and tiny fits run there, beside this process's torch import.
+            def run_side(out: LaneOut) -> None:
+                out.setup(sum(executor.warm_up(probes[i], probe_data, plan, devices[i]) for i in side))
+                lane_start = time.monotonic()
+                sequence.run(
+                    side, max(0.0, total - (lane_start - started)), lane_start, out.progress, out.result
+                )
 
             lane = SideLane(run_side, progress)
         else:
@@ -118,12 +117,10 @@ def run_probes(
         setup += sum(
             executor.warm_up(p, probe_data, plan, devices[i])
             for i, p in enumerate(probes)
-            if i in runnable and _protocol(p) == "fits" and i not in warmed
+            if i in runnable and _protocol(p) == "fits" and i not in side
         )
     except (KeyboardInterrupt, ProbeInterrupted):
         interrupted = True
-    if setup > 1.0:
-        notes.append(f"probe setup (imports, a first tiny fit) took {setup:.1f} s, outside every fit time")
 
     here = [i for i in runnable if i not in side]
     if not interrupted:
@@ -148,6 +145,9 @@ def run_probes(
             left = max(0.0, total - (time.monotonic() - started))
             ran, interrupted = sequence.run(rest, left, time.monotonic(), progress)
             done.update(ran)
+    setup += lane.setup_seconds if lane is not None else 0.0
+    if setup > 1.0:
+        notes.append(f"probe setup (imports, a first tiny fit) took {setup:.1f} s, outside every fit time")
     results: list[ProbeResult] = []
     for i, probe in enumerate(probes):
         if i in skip_reasons:
@@ -184,8 +184,10 @@ def _side_lane_probes(
     probes: list[Probe], runnable: list[int], devices: dict[int, str], executor: Executor
 ) -> list[int]:
     """The probes that may run in a side lane (``advisor.probing.lanes``): with an executor
-    that keeps some probes in this process (the pool), the ones measured by fits on the CPU
-    without torch; torch is imported, and its probes warmed up, after the lane forks."""
+    that offers one (the pool), the ones measured by fits on the CPU without torch, when a
+    torch probe runs too: the lane forks before their warm-ups, and this process imports
+    torch and runs the torch probes meanwhile. A side probe slow enough for the pool gets
+    one of its own, forked from the lane."""
     if not getattr(executor, "side_lane", False) or not side_lane_available():
         return []
     return [
