@@ -10,6 +10,11 @@ budget even when setup or an earlier probe overran, and the runner always
 completes two full-size fits, so a probe is never reported without a score
 (and its spread) merely for running last. The stage can therefore overrun a
 tiny budget; it says so in its notes.
+
+With the pool (small data on the CPU) and a torch probe to run, the stage runs two
+lanes at once (``advisor.probing.lanes``): the other probes in a forked side lane, the
+torch probes here, each lane splitting the budget among its own probes as above. Both
+lanes end within the budget, so the stage's wall time is still the budget's.
 """
 
 from __future__ import annotations
