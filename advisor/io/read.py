@@ -29,6 +29,7 @@ from advisor.errors import InputError
 from advisor.facts import DataWarning, SourceInfo
 from advisor.io import csvparse
 from advisor.io.allocator import use_fast_allocator
+from advisor.io.cparse import pandas_frame
 from advisor.io.csvparse import (
     BLOCK_LINES,
     RowRejects,
@@ -52,7 +53,7 @@ DEFAULT_MEMORY_FRACTION = 0.25  # of total RAM, when no limit is given
 # ``advisor recommend --no-probes``) above the interpreter's own, per cell and
 # per byte of text, measured with benchmarks/bench_memory.py (docs/benchmarks.md,
 # "Memory per text byte"), rounded up. The head of the file gives the mix.
-BYTES_PER_NUMBER_CELL = 24.0  # numbers, booleans, dates: any non-text cell
+BYTES_PER_NUMBER_CELL = 26.0  # numbers, booleans, dates: any non-text cell (25.1-25.4 with pandas' parser)
 BYTES_PER_TEXT_CELL = 12.0
 BYTES_PER_TEXT_BYTE = 6.0
 # Per byte of text when the head cannot be parsed: the worst measured kind
@@ -94,6 +95,7 @@ class RawTable:
     stats: StatsAccumulator  # exact, whole file, by column position
     warnings: list[DataWarning]
     sampled: bool  # True: ``table`` is a sample of the file's rows
+    frame: pd.DataFrame | None = None  # pandas' parser read the file (``cparse``); ``table`` is a view of it
 
 
 def read_table(
@@ -138,7 +140,7 @@ def read_raw(
 ) -> RawTable:
     """Read one sniffed file whole, or stream it (exact counts, seeded sample) when its estimate
     passes ``limit_mb`` (None: always whole); check what came out."""
-    streaming = False
+    streaming, frame = False, None
     try:
         streaming = limit_mb is not None and estimate_memory_mb(s) > limit_mb
         use_fast_allocator(retain_freed=streaming)
@@ -154,10 +156,17 @@ def read_raw(
             table, n_rows, stats, rejects = streamed.sample, streamed.n_rows, streamed.stats, streamed.rejects
             repeats = streamed.repeats
         else:
-            table, rejects = _read_whole(s)
-            repeats = RepeatedHeaders(table.column_names)
-            if s.format != "parquet":
-                table = repeats.reparse(repeats.drop(table))
+            frame = pandas_frame(s) if s.format != "parquet" else None
+            if frame is not None:  # the same table pyarrow would read (cparse), for less CPU
+                # Without pandas' metadata: shards' views are joined and converted like pyarrow's tables.
+                table = pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
+                rejects = RowRejects()
+                repeats = RepeatedHeaders(table.column_names)  # none: cparse checked
+            else:
+                table, rejects = _read_whole(s)
+                repeats = RepeatedHeaders(table.column_names)
+                if s.format != "parquet":
+                    table = repeats.reparse(repeats.drop(table))
             n_rows, stats = table.num_rows, StatsAccumulator(table.num_columns)
             stats.add(table)
     except InputError:
@@ -166,7 +175,9 @@ def read_raw(
         raise _read_error(s, exc) from exc
     warnings = _check_swallowed(s, n_rows, stats, rejects)
     warnings += _check_shape(s, table, n_rows, rejects) + repeats.warnings()
-    return RawTable(table, n_rows, stats, warnings, sampled=streaming and n_rows > table.num_rows)
+    return RawTable(
+        table, n_rows, stats, warnings, sampled=streaming and n_rows > table.num_rows, frame=frame
+    )
 
 
 def finish(raw: RawTable, source: SourceInfo, *, name: str, seed: int, start: float) -> LoadedTable:
@@ -185,16 +196,12 @@ def finish(raw: RawTable, source: SourceInfo, *, name: str, seed: int, start: fl
     kept = set(table.column_names)  # nested columns are dropped
     column_stats = {name: st for name, st in stats.result(names).items() if name in kept}
     warnings = raw.warnings + renames + repairs + _infinity_warnings(column_stats)
-    # One block per column avoids a consolidation copy; very wide tables convert faster consolidated.
-    split = table.num_columns <= WIDE_TABLE_COLUMNS
-    columns, schema = table.columns, table.schema
-    del table
-    raw.table = None  # type: ignore[assignment]  # the caller's reference must not keep the Arrow copy alive
-    _text_in_one_chunk(columns)
-    table = pa.Table.from_arrays(columns, names=schema.names, metadata=schema.metadata)
-    del columns
-    frame = table.to_pandas(split_blocks=split, self_destruct=split)
-    del table
+    if raw.frame is not None:  # pandas' parser read it: the frame is there, ``table`` only a view
+        frame, raw.frame, raw.table = raw.frame, None, None  # type: ignore[assignment]
+        frame.columns = table.column_names
+        del table
+    else:
+        frame = _to_pandas(raw, table)
     # The Arrow copy is gone; a pool that keeps freed pages (``allocator``) would hold
     # them for a second, on top of the frame and the profile's work.
     pa.default_memory_pool().release_unused()
@@ -213,6 +220,19 @@ def finish(raw: RawTable, source: SourceInfo, *, name: str, seed: int, start: fl
         peak_memory_mb=peak_memory_mb(),
     )
     return LoadedTable(frame=frame, source=source, column_stats=column_stats, warnings=warnings)
+
+
+def _to_pandas(raw: RawTable, table: pa.Table) -> pd.DataFrame:
+    """``table`` as the pandas frame, text columns in one chunk; the Arrow copy freed as it goes."""
+    # One block per column avoids a consolidation copy; very wide tables convert faster consolidated.
+    split = table.num_columns <= WIDE_TABLE_COLUMNS
+    columns, schema = table.columns, table.schema
+    del table
+    raw.table = None  # type: ignore[assignment]  # the caller's reference must not keep the Arrow copy alive
+    _text_in_one_chunk(columns)
+    table = pa.Table.from_arrays(columns, names=schema.names, metadata=schema.metadata)
+    del columns
+    return table.to_pandas(split_blocks=split, self_destruct=split)
 
 
 def _dask_stream(s: Sniffed, client: Any, sample_rows: int, seed: int, limit_mb: float) -> Any:
