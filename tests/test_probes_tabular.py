@@ -297,6 +297,40 @@ def test_torch_helpers_generic_loop(precision) -> None:
     assert (out.argmax(1).numpy() == y).mean() > 0.8
 
 
+@pytest.mark.parametrize("floor", [True, False])
+def test_early_stopping_ends_on_a_validation_split_the_net_separates(floor, monkeypatch) -> None:
+    """Cross-entropy on a separated validation split falls towards zero for ever, a few per
+    cent of itself at a time: the absolute floor on a gain (``MIN_LOSS_GAIN``) ends such a
+    fit; with a relative test alone it runs to the epoch cap."""
+    import torch
+    from advisor_probes import _torch
+    from advisor_probes._torch import TensorBatches, train_torch_model
+
+    if not floor:
+        monkeypatch.setattr(_torch, "MIN_LOSS_GAIN", 0.0)
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(60, 3)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(np.int64)
+    X[:, 0] += np.where(y == 1, 2.0, -2.0)  # a wide margin: every row is soon classified with confidence
+    cpu = torch.device("cpu")
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(3, 16), torch.nn.ReLU(), torch.nn.Linear(16, 2))
+    result = train_torch_model(
+        net,
+        TensorBatches([X[:50], y[:50]], 50, cpu, shuffle=True, generator=torch.Generator().manual_seed(0)),
+        lambda m, b: torch.nn.functional.cross_entropy(m(b[0]), b[1]),
+        _ctx(),
+        max_epochs=400,
+        val_batches=TensorBatches([X[50:], y[50:]], 10, cpu),
+        lr=1e-2,
+    )
+    assert result.history[-1] < 0.02  # the validation rows are separated
+    if floor:
+        assert result.stopped_early and result.epochs_run < 200
+    else:
+        assert result.epochs_run == 400 and not result.stopped_early
+
+
 def test_oom_retry_halves_batch_once() -> None:
     import torch
     from advisor_probes._torch import fit_with_oom_retry
