@@ -229,7 +229,6 @@ def train_torch_model(
     loss; ``train_batches`` is re-iterated every epoch (e.g. a ``TensorBatches``).
     When the deadline stops it before early stopping or ``max_epochs`` does, calls
     ``ctx.cut("epochs cut at N by the time budget")``: the fit did not converge."""
-    import torch
 
     deadline = time.monotonic() + ctx.time_limit if deadline is None else deadline
     device_type = next(model.parameters()).device.type
