@@ -519,10 +519,3 @@ def test_projections_past_a_size_where_the_model_grows_are_marked():
     assert f"{int(fit.n_ref * 10_000):,}" not in grown.note
     assert grown.predicted == fit.predicted  # a note, never a changed number
 
-
-def test_the_mlp_declares_where_it_widens():
-    from probes.mlp import VAL_FRACTION, MLPProbe, hidden_sizes
-
-    for rows in MLPProbe.grows_at:
-        before, at = (hidden_sizes(int((n) * (1 - VAL_FRACTION))) for n in (rows - 2, rows + 1))
-        assert before != at, rows
