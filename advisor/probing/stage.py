@@ -110,7 +110,7 @@ def run_probes(
             # Forked before the side probes' warm-ups: their imports (LightGBM, scikit-learn's
             # estimators) and tiny fits run there, beside this process's torch import.
             def run_side(out: LaneOut) -> None:
-                out.setup(sum(executor.warm_up(probes[i], probe_data, plan, devices[i]) for i in side))
+                out.setup(sum(sequence.warm_up(i) for i in side))
                 lane_start = time.monotonic()
                 sequence.run(
                     side, max(0.0, total - (lane_start - started)), lane_start, out.progress, out.result
@@ -120,9 +120,7 @@ def run_probes(
         else:
             side = []
         setup += sum(
-            executor.warm_up(p, probe_data, plan, devices[i])
-            for i, p in enumerate(probes)
-            if i in runnable and _protocol(p) == "fits" and i not in side
+            sequence.warm_up(i) for i in runnable if _protocol(probes[i]) == "fits" and i not in side
         )
     except (KeyboardInterrupt, ProbeInterrupted):
         interrupted = True
@@ -134,23 +132,9 @@ def run_probes(
         ran, interrupted = sequence.run(here, measure_total, budget_start, progress)
         done.update(ran)
     if lane is not None:
-        finished = False
-        if interrupted:
-            lane.stop()
-        else:
-            try:
-                _, finished = lane.join()
-            except (KeyboardInterrupt, ProbeInterrupted):
-                lane.stop()
-                interrupted = True
-        done.update(lane.results)  # what it finished, interrupted or not
-        if not finished and not interrupted:  # the lane failed: the rest of its probes run here
-            notes.append(f"the side lane failed ({lane.error}); its probes ran in this process")
-            rest = [i for i in side if i not in lane.results]
-            left = max(0.0, total - (time.monotonic() - started))
-            ran, interrupted = sequence.run(rest, left, time.monotonic(), progress)
-            done.update(ran)
-    setup += lane.setup_seconds if lane is not None else 0.0
+        ran, interrupted = _end_lane(lane, side, interrupted, sequence, started + total, progress, notes)
+        done.update(ran)
+        setup += lane.setup_seconds
     if setup > 1.0:
         notes.append(f"probe setup (imports, a first tiny fit) took {setup:.1f} s, outside every fit time")
     results: list[ProbeResult] = []
@@ -214,6 +198,10 @@ class _Sequence:
     total: float
     executor: Executor
 
+    def warm_up(self, i: int) -> float:
+        """Probe ``i``'s unmeasured tiny fit (imports, first calls): seconds, setup time."""
+        return self.executor.warm_up(self.probes[i], self.data, self.plan, self.devices[i])
+
     def run(
         self,
         ids: list[int],
@@ -247,6 +235,44 @@ class _Sequence:
                 emit(i, result)
             progress.end_probe(probe.name, result.status)
         return results, False
+
+
+def _end_lane(
+    lane: SideLane,
+    side: list[int],
+    interrupted: bool,
+    sequence: _Sequence,
+    deadline: float,
+    progress: ProbeProgress,
+    notes: list[str],
+) -> tuple[dict[int, ProbeResult], bool]:
+    """Wait for the side lane (stop it on Ctrl-C) and take the results it sent. A lane that
+    failed has the rest of its probes warmed up and run here, in what is left until
+    ``deadline`` (monotonic seconds, the stage budget's end). Returns the results and
+    whether Ctrl-C stopped the stage."""
+    finished = False
+    if interrupted:
+        lane.stop()
+    else:
+        try:
+            _, finished = lane.join()
+        except (KeyboardInterrupt, ProbeInterrupted):
+            lane.stop()
+            interrupted = True
+    done = dict(lane.results)  # what it finished, interrupted or not
+    if finished or interrupted:
+        return done, interrupted
+    notes.append(f"the side lane failed ({lane.error}); its probes ran in this process")
+    rest = [i for i in side if i not in lane.results]
+    try:
+        for i in rest:
+            sequence.warm_up(i)
+    except (KeyboardInterrupt, ProbeInterrupted):
+        return done, True
+    started = time.monotonic()  # after the warm-ups, as for the other probes
+    ran, interrupted = sequence.run(rest, max(0.0, deadline - started), started, progress)
+    done.update(ran)
+    return done, interrupted
 
 
 def _skip_reason(probe: Probe, data: ProbeData, constraints: Constraints) -> tuple[ProbeStatus, str] | None:
