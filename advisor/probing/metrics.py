@@ -53,18 +53,14 @@ def score_predictions(task: str, y_true: np.ndarray, pred: np.ndarray, n_classes
     if task == "regression":
         y = y.astype(np.float64)
         resid = y - p
-        sst = float(np.sum((y - y.mean()) ** 2))
-        # R2 is undefined on a constant target; sklearn would return 0 or 1 silently.
-        r2 = 1.0 - float(np.sum(resid**2)) / sst if sst > 0 else math.nan
         return {
-            "r2": r2,
+            "r2": r2(y, p),
             "rmse": float(np.sqrt(np.mean(resid**2))),
             "mae": float(np.mean(np.abs(resid))),
         }
 
     y = y.astype(np.int64)
-    if p.ndim == 1:  # P(class 1) of a binary model
-        p = np.column_stack([1.0 - p, p])
+    p = _two_columns(p)
     hard = np.argmax(p, axis=1)
     out: dict[str, float] = {}
     if task == "binary":
@@ -80,23 +76,27 @@ def score_metric(task: str, y_true: np.ndarray, pred: np.ndarray, n_classes: int
     """One metric of ``score_predictions`` alone, the same value: for callers that score many
     copies of one fold on a single metric (permutation importance scores 90 copies a fold on
     breast cancer, where computing every metric of each copy was most of the step's time)."""
-    y = np.asarray(y_true)
     p = np.asarray(pred, dtype=np.float64)
-    if task != "regression":
-        if p.ndim == 1:
-            p = np.column_stack([1.0 - p, p])
-        y = y.astype(np.int64)
-        if metric == "roc_auc" and task == "binary":
-            return roc_auc(y, p[:, 1])
+    if task == "regression" and metric == "r2":
+        return r2(np.asarray(y_true, dtype=np.float64), p)
+    if task != "regression" and metric in ("roc_auc", "macro_f1"):
+        y, p = np.asarray(y_true).astype(np.int64), _two_columns(p)
         if metric == "macro_f1":
             return macro_f1(y, np.argmax(p, axis=1), n_classes)
-        if metric == "accuracy":
-            return float(np.mean(np.argmax(p, axis=1) == y))
-    elif metric == "r2":
-        y = y.astype(np.float64)
-        sst = float(np.sum((y - y.mean()) ** 2))
-        return 1.0 - float(np.sum((y - p) ** 2)) / sst if sst > 0 else math.nan
+        if task == "binary":
+            return roc_auc(y, p[:, 1])
     return score_predictions(task, y_true, pred, n_classes).get(metric, math.nan)
+
+
+def _two_columns(p: np.ndarray) -> np.ndarray:
+    """(n, k) class probabilities; a binary model's (n,) P(class 1) widened to (n, 2)."""
+    return np.column_stack([1.0 - p, p]) if p.ndim == 1 else p
+
+
+def r2(y: np.ndarray, pred: np.ndarray) -> float:
+    """R2 of float arrays; NaN on a constant target, where sklearn would return 0 or 1 silently."""
+    sst = float(np.sum((y - y.mean()) ** 2))
+    return 1.0 - float(np.sum((y - pred) ** 2)) / sst if sst > 0 else math.nan
 
 
 # Metrics in numpy: scikit-learn's input validation costs more than the metric

@@ -68,6 +68,9 @@ def pool_workers(n_rows: int, device: str, cores: int) -> int:
 class PoolExecutor:
     """Each probe's fits in ``n_workers`` forked processes (one fit at a time each)."""
 
+    # The probes kept in process run in a side lane meanwhile (advisor.probing.lanes).
+    side_lane = True
+
     def __init__(self, n_workers: int, min_pooled_seconds: float = MIN_POOLED_SECONDS) -> None:
         self.n_workers = n_workers
         self.min_pooled_seconds = min_pooled_seconds
@@ -86,9 +89,6 @@ class PoolExecutor:
             seconds += tiny
         self.tiny_fit_seconds[type(probe)] = tiny
         return seconds
-
-    # The probes kept in process run in a side lane meanwhile (advisor.probing.lanes).
-    side_lane = True
 
     def pooled(self, probe: Probe) -> bool:
         """Whether ``probe``'s fits go to the pool (after its warm-up; else in process)."""
