@@ -5,11 +5,19 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from advisor.facts import SourceInfo
 from advisor.io.read import ColumnStats, LoadedTable
 from advisor.profile.build import profile_table
-from advisor.profile.kinds import detect_kind, name_hints_identifier, profile_columns, to_float
+from advisor.profile.kinds import (
+    detect_kind,
+    name_hints_identifier,
+    profile_columns,
+    sorted_distinct,
+    to_float,
+)
 
 
 def make_table(frame: pd.DataFrame, *, sampled: bool = False, n_rows: int | None = None) -> LoadedTable:
@@ -102,3 +110,24 @@ def test_sampled_frame_keeps_row_number_an_identifier():
     profile = profile_table(make_table(frame, sampled=True, n_rows=1_000_000))
     assert profile.column("row").kind == "identifier"
     assert any(w.code == "sampled" for w in profile.warnings)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    dtype=st.sampled_from(["int8", "int16", "int32", "int64", "uint8", "uint64", "float64"]),
+    data=st.data(),
+)
+def test_sorted_distinct_counts_what_np_unique_counts(dtype, data):
+    info = np.iinfo(dtype) if dtype != "float64" else None
+    low, high = (int(info.min), int(info.max)) if info else (-1e6, 1e6)
+    # Narrow spans take the bin count, wide ones the sort; the ends of each integer type included.
+    span = data.draw(st.sampled_from([3, 300, None]))
+    if span is not None and info:
+        start = data.draw(st.integers(min_value=low, max_value=max(low, high - span)))
+        elements = st.integers(min_value=start, max_value=min(high, start + span))
+    elif info:
+        elements = st.integers(min_value=low, max_value=high)
+    else:
+        elements = st.floats(min_value=low, max_value=high, allow_nan=False)
+    values = np.array(data.draw(st.lists(elements, max_size=400)), dtype=dtype)
+    assert sorted_distinct(values) == len(np.unique(values))

@@ -46,7 +46,9 @@ _PANDAS_ERRORS = (pd.errors.ParserError, UnicodeError, ValueError, OverflowError
 
 
 def pandas_frame(s: Sniffed) -> pd.DataFrame | None:
-    """The whole CSV read by pandas' C parser, text columns in one chunk; None where pyarrow must read it."""
+    """The whole CSV read by pandas' C parser; None where pyarrow must read it.
+
+    Text columns keep the parser's chunks: samples come through ``advisor.io.take``."""
     if not _plain(s):
         return None
     head = _first_block_types(s)
@@ -67,7 +69,7 @@ def pandas_frame(s: Sniffed) -> pd.DataFrame | None:
         return None
     if not _same_table(frame, head):
         return None
-    return _text_in_one_chunk(frame)
+    return frame
 
 
 def _plain(s: Sniffed) -> bool:
@@ -124,16 +126,3 @@ def _same_table(frame: pd.DataFrame, head: dict[str, pa.DataType]) -> bool:
 def _integral(values: np.ndarray) -> bool:
     present = values[~np.isnan(values)]
     return bool(np.all(np.isfinite(present)) and np.all(np.mod(present, 1) == 0))
-
-
-def _text_in_one_chunk(frame: pd.DataFrame) -> pd.DataFrame:
-    """Each text column as one ``large_string`` chunk, as ``read.finish`` makes pyarrow's (samples take from it)."""
-    text = [n for n in frame.columns if str(frame[n].dtype) == "str"]
-    if not text:
-        return frame
-    joined = pa.table(
-        {n: pa.chunked_array([frame[n].array._pa_array.combine_chunks()]) for n in text}
-    ).to_pandas()
-    for name in text:
-        frame[name] = joined[name]
-    return frame

@@ -206,7 +206,7 @@ def finish(raw: RawTable, source: SourceInfo, *, name: str, seed: int, start: fl
         columns, schema = table.columns, table.schema
         del table
         raw.table = None  # type: ignore[assignment]  # the caller's reference must not keep the Arrow copy alive
-        _text_in_one_chunk(columns)
+        _text_as_large_string(columns)
         table = pa.Table.from_arrays(columns, names=schema.names, metadata=schema.metadata)
         del columns
         frame = table.to_pandas(split_blocks=split, self_destruct=split)
@@ -241,19 +241,13 @@ def _dask_stream(s: Sniffed, client: Any, sample_rows: int, seed: int, limit_mb:
     return dask_stream(s, client, sample_rows=sample_rows, seed=seed, block_bytes=block)
 
 
-def _text_in_one_chunk(columns: list[pa.ChunkedArray]) -> None:
-    """Join each text column's chunks into one ``large_string`` chunk, in place, a column
-    at a time (bounded extra memory).
-
-    pandas keeps Arrow's chunks for text, and taking a few rows from a column of
-    many chunks copies the whole column first; the profiler and the probes take
-    samples from every text column. ``large_string`` is what pandas holds (it
-    would cast again) and has no 2 GiB limit per chunk.
-    """
+def _text_as_large_string(columns: list[pa.ChunkedArray]) -> None:
+    """Each text column as ``large_string``, in place, chunk by chunk: what pandas holds (it would
+    cast again) and no 2 GiB limit per chunk. The chunks stay: samples come through ``advisor.io.take``."""
     for i, column in enumerate(columns):
-        if column.num_chunks > 1 and _is_text(column.type):
-            columns[i] = pa.chunked_array([column.cast(pa.large_string()).combine_chunks()])
-        del column  # the old chunks are freed before the next column is copied
+        if pa.types.is_string(column.type):
+            columns[i] = column.cast(pa.large_string())
+        del column  # the old chunks are freed before the next column is cast
 
 
 def _is_text(dtype: pa.DataType) -> bool:

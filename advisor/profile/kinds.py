@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from advisor.facts import ColumnProfile
+from advisor.io.take import take_rows
 
 if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Mapping
@@ -85,19 +86,35 @@ def storage_family(series: pd.Series) -> str:
     return "string"
 
 
-def string_sample(series: pd.Series, size: int = SAMPLE_SIZE) -> pd.Series:
-    """Up to ``size`` non-missing values as ``str``, drawn with a fixed seed."""
+def string_sample(series: pd.Series, size: int = SAMPLE_SIZE, *, drawn: pd.Series | None = None) -> pd.Series:
+    """Up to ``size`` non-missing values as ``str``, drawn with a fixed seed.
+
+    ``drawn``: the column's values at ``_sample_rows`` when already taken (``string_samples``).
+    """
     n = len(series)
     picked = None
     if n > 2 * size:
-        rng = np.random.default_rng(SAMPLE_SEED)
-        picked = series.iloc[rng.choice(n, size=2 * size, replace=False)].dropna()  # in random order
+        drawn = take_rows(series, _sample_rows(n, size)) if drawn is None else drawn
+        picked = drawn.dropna()  # in random order
         picked = picked.iloc[:size] if len(picked) >= size // 2 else None  # mostly missing: None
     if picked is None:
         picked = series.dropna()
         if len(picked) > size:
             picked = picked.sample(n=size, random_state=SAMPLE_SEED)
     return picked.astype(str).reset_index(drop=True)
+
+
+def string_samples(frame: pd.DataFrame, names: list[str], size: int = SAMPLE_SIZE) -> dict[str, pd.Series]:
+    """``string_sample`` of each named column; the seeded rows are the same for every column,
+    so they are taken once for all (one take per Arrow chunk, not one per chunk and column)."""
+    drawn = take_rows(frame[names], _sample_rows(len(frame), size)) if len(frame) > 2 * size else None
+    return {
+        name: string_sample(frame[name], size, drawn=None if drawn is None else drawn[name]) for name in names
+    }
+
+
+def _sample_rows(n: int, size: int) -> np.ndarray:
+    return np.random.default_rng(SAMPLE_SEED).choice(n, size=2 * size, replace=False)
 
 
 def name_hints_identifier(name: str) -> bool:
@@ -271,7 +288,9 @@ def _numeric_kind(
     return "numeric", f"{dtype} with {n_unique} distinct values: numeric"
 
 
-def _string_kind(series: pd.Series, name: str, n_unique: int, n_present: int) -> tuple[str, str]:
+def _string_kind(
+    series: pd.Series, name: str, n_unique: int, n_present: int, sample: pd.Series | None
+) -> tuple[str, str]:
     dtype = str(series.dtype)
     unique_ratio = n_unique / n_present
     if n_unique == 2:
@@ -279,7 +298,7 @@ def _string_kind(series: pd.Series, name: str, n_unique: int, n_present: int) ->
         flags = {BOOL_TOKENS.get(v) for v in values}
         if flags == {True, False}:
             return "boolean", f"string with the 2 values {values[0]!r}/{values[1]!r}: boolean"
-    sample = string_sample(series)
+    sample = string_sample(series) if sample is None else sample
     tokens = mean_tokens(sample)
     if (
         unique_ratio >= ID_HINTED_MIN_UNIQUE_RATIO
@@ -338,10 +357,17 @@ def _datetime_share(sample: pd.Series) -> float:
 
 
 def detect_kind(
-    series: pd.Series, *, name: str, n_unique: int, n_rows_total: int, n_present: int | None = None
+    series: pd.Series,
+    *,
+    name: str,
+    n_unique: int,
+    n_rows_total: int,
+    n_present: int | None = None,
+    sample: pd.Series | None = None,
 ) -> tuple[str, str]:
     """``(kind, kind_reason)`` for one column; ``n_unique`` counts distinct non-missing values,
-    ``n_present`` the non-missing values (counted here when not given)."""
+    ``n_present`` the non-missing values (counted here when not given), ``sample`` its
+    ``string_sample`` (drawn here when needed and not given)."""
     family = storage_family(series)
     n_present = int(series.notna().sum()) if n_present is None else n_present
     if n_present == 0:
@@ -357,14 +383,23 @@ def detect_kind(
         return "numeric", f"{series.dtype} dtype: numeric (seconds)"
     if family == "numeric":
         return _numeric_kind(series, name, n_unique, n_present, n_rows_total)
-    return _string_kind(series, name, n_unique, n_present)
+    return _string_kind(series, name, n_unique, n_present, sample)
 
 
 def sorted_distinct(values: np.ndarray) -> int:
     """Distinct values of a NaN-free numeric array by sorting: on a million values
-    it is several times faster than a hash table (or np.unique in numpy 2.4)."""
+    it is several times faster than a hash table (or np.unique in numpy 2.4).
+
+    Integers spanning no more values than the array holds are counted in bins instead
+    (1.5 ms against 3 ms for a million codes or counts)."""
     if len(values) == 0:
         return 0
+    if values.dtype.kind in "iu":
+        low, high = int(values.min()), int(values.max())
+        if high - low < len(values):
+            # The difference wraps in the array's own width; read as unsigned it is exact (< len).
+            shifted = (values - values.dtype.type(low)).view(f"u{values.dtype.itemsize}")
+            return int(np.count_nonzero(np.bincount(shifted.astype(np.intp, copy=False))))
     ordered = np.sort(values, kind="quicksort")
     return 1 + int(np.count_nonzero(ordered[1:] != ordered[:-1]))
 
@@ -392,8 +427,9 @@ def profile_columns(
     # columns already counted (detection stays here: it touches global warning filters).
     with ThreadPoolExecutor(max_workers=max(1, min(MAX_THREADS, os.cpu_count() or 1))) as pool:
         counts = [pool.submit(_counts, frame[name]) for name in names]
+        samples = string_samples(frame, [n for n in names if storage_family(frame[n]) == "string"])
         return [
-            _profile_column(frame[name], name, *c.result(), column_stats, n_rows_total)
+            _profile_column(frame[name], name, *c.result(), column_stats, n_rows_total, samples.get(name))
             for name, c in zip(names, counts, strict=True)
         ]
 
@@ -405,9 +441,10 @@ def _profile_column(
     n_present: int,
     column_stats: Mapping[str, Any],
     n_rows_total: int,
+    sample: pd.Series | None,
 ) -> ColumnProfile:
     kind, reason = detect_kind(
-        series, name=name, n_unique=n_unique, n_rows_total=n_rows_total, n_present=n_present
+        series, name=name, n_unique=n_unique, n_rows_total=n_rows_total, n_present=n_present, sample=sample
     )
     stats = column_stats.get(name)
     if stats is not None and n_rows_total > 0:

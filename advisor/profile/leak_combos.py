@@ -123,7 +123,7 @@ def find_combination_leaks(
     if len(candidates) < 2:
         return []
     rng = np.random.default_rng(SEED)
-    sample = scan_sample(frame, len(candidates), rng, CELL_BUDGET)
+    sample = scan_sample(frame, [*(c.name for c in candidates), target.name], rng, CELL_BUDGET)
     encoded = encode_target(sample[target.name], target.kind, task)
     if encoded.keep.sum() < 2 * MIN_HELD_OUT or (task != "regression" and len(encoded.class_names) < 2):
         return []

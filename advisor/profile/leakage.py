@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from advisor.facts import ColumnProfile, DataWarning
+from advisor.io.take import take_rows
 from advisor.profile.kinds import to_float
 from advisor.profile.target import encode_target
 
@@ -50,13 +51,18 @@ class Suspect:
 
 
 def scan_sample(
-    frame: pd.DataFrame, n_candidates: int, rng: np.random.Generator, cell_budget: int = CELL_BUDGET
+    frame: pd.DataFrame,
+    names: list[str],
+    rng: np.random.Generator,
+    cell_budget: int = CELL_BUDGET,
 ) -> pd.DataFrame:
-    """The seeded rows a leakage scan reads: fewer on wide tables, so the cells scanned stay bounded."""
+    """The seeded rows of the named columns a leakage scan reads: fewer rows on wide tables, so
+    the cells scanned stay bounded. ``names``: the candidates, then the target."""
+    n_candidates = max(1, len(names) - 1)
     n_rows = min(MAX_ROWS, len(frame), max(cell_budget // n_candidates, MIN_SAMPLE_ROWS))
     if n_rows >= len(frame):
-        return frame
-    return frame.iloc[np.sort(rng.choice(len(frame), size=n_rows, replace=False))]
+        return frame[names]
+    return take_rows(frame[names], np.sort(rng.choice(len(frame), size=n_rows, replace=False)))
 
 
 def find_leakage(
@@ -67,7 +73,7 @@ def find_leakage(
     if not candidates:
         return []
     rng = np.random.default_rng(SEED)
-    sample = scan_sample(frame, len(candidates), rng)
+    sample = scan_sample(frame, [*(c.name for c in candidates), target.name], rng)
     encoded = encode_target(sample[target.name], target.kind, task)
     if encoded.keep.sum() < MIN_ROWS or (task != "regression" and len(encoded.class_names) < 2):
         return []

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from advisor.facts import ColumnProfile, DataWarning, SourceInfo
+from advisor.io.take import take_rows
 from advisor.profile.kinds import sorted_distinct
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -40,7 +41,7 @@ def count_duplicate_rows(frame: pd.DataFrame, columns: list[ColumnProfile]) -> i
     combined = np.zeros(n, dtype="uint64")
     check_at = 1  # checks after 1, 2, 4, ... columns: a table of repeats costs log2(columns) sorts
     for i, column in enumerate(order, start=1):
-        series = frame[column.name] if rows is None else frame[column.name].iloc[rows]
+        series = frame[column.name] if rows is None else take_rows(frame[column.name], rows)
         hashed = pd.util.hash_pandas_object(_hashable(series), index=False).to_numpy()
         # Mix like boost::hash_combine so column order matters and values don't cancel out.
         combined ^= (
