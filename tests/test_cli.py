@@ -222,3 +222,13 @@ def test_data_without_signal_gets_no_family(tmp_path):
     rec = run_json(path)["recommendation"]
     assert rec["family"] == "none"
     assert "no model family is supported" in rec["decided_by"]
+
+
+def test_python_dash_m_advisor_is_the_same_command(tmp_path):
+    # Where the script is not on PATH (a venv not activated), `python -m advisor` must work alike.
+    missing = tmp_path / "missing.csv"
+    run = subprocess.run(
+        [sys.executable, "-m", "advisor", "recommend", str(missing)], capture_output=True, text=True
+    )
+    assert run.returncode == 2
+    assert "missing.csv" in run.stderr and "Traceback" not in run.stderr
