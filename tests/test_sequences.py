@@ -13,7 +13,7 @@ from advisor.io.read import read_table
 from advisor.probing.plan import make_plan
 from advisor.profile.build import profile_table
 from advisor.profile.prepare import prepare
-from advisor.report.sections import dataset_section
+from advisor.report.sections_dataset import dataset_section
 
 BUDGET = 8.0
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from advisor.probe_api import Drivers, ProbeResult
 from advisor.report.model import Report
-from advisor.report.sections import Section, Table
+from advisor.report.section_types import Section, Table
 from advisor.text import code, md_text
 from advisor.verdict.model import Driver, Explanation, LeakageCheck
 

@@ -14,7 +14,8 @@ from html import escape
 
 from advisor.report.figures import DrawnFigure, FiguresUnavailable, draw_figures
 from advisor.report.model import Report
-from advisor.report.sections import Section, Table, build_sections
+from advisor.report.section_types import Section, Table
+from advisor.report.sections import build_sections
 from advisor.text import one_line, parse_inline
 
 _TAGS = {"text": ("", ""), "bold": ("<strong>", "</strong>"), "code": ("<code>", "</code>")}

@@ -17,7 +17,8 @@ from urllib.parse import quote
 
 from advisor.report.figures import Figure, FiguresUnavailable, write_figures
 from advisor.report.model import Report
-from advisor.report.sections import Section, Table, build_sections
+from advisor.report.section_types import Section, Table
+from advisor.report.sections import build_sections
 from advisor.text import md_inline, md_line, md_text, one_line
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from advisor.probe_api import CostEstimate, fmt_rows
 from advisor.report.model import Report
-from advisor.report.sections import Section, Table
+from advisor.report.section_types import Section, Table
 from advisor.text import md_text
 
 

@@ -4,7 +4,7 @@ and ``--confirm-at-scale``'s measured score next to the learning curve's project
 from __future__ import annotations
 
 from advisor.report.model import Report
-from advisor.report.sections import Section
+from advisor.report.section_types import Section
 from advisor.text import code, md_text
 
 

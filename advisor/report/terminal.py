@@ -23,7 +23,8 @@ from rich.text import Text
 from advisor.families import BASELINE
 from advisor.probe_api import ProbeResult
 from advisor.report.model import Report
-from advisor.report.sections import Section, Table, build_sections
+from advisor.report.section_types import Section, Table
+from advisor.report.sections import build_sections
 from advisor.text import one_line, parse_inline
 
 _CONFIDENCE_STYLE = {"high": "green", "medium": "yellow", "low": "red"}
