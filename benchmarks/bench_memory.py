@@ -103,7 +103,8 @@ def child(step: str, path: str) -> None:
     import advisor.pipeline  # noqa: F401  (imports counted in the baseline, as in a real run)
     import advisor.profile.build  # noqa: F401
     from advisor.io.gzsize import inflate_count
-    from advisor.io.read import estimate_memory_mb, read_table, text_mix
+    from advisor.io.memory import estimate_memory_mb, text_mix
+    from advisor.io.read import read_table
     from advisor.io.sniff import sniff
 
     s = sniff(path)

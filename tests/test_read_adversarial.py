@@ -8,7 +8,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import advisor.io.csvparse as csvparse
-import advisor.io.read as read
+import advisor.io.memory as memory
 from advisor.errors import InputError
 from advisor.io.read import read_table
 from advisor.io.tidy import clip
@@ -64,7 +64,7 @@ def test_parquet_of_only_nested_columns_is_a_one_line_error(tmp_path):
 def test_cell_bigger_than_a_block_is_read(tmp_path, monkeypatch, limit):
     monkeypatch.setattr(csvparse, "BLOCK_BYTES", 16 * 1024)
     monkeypatch.setattr(
-        read, "MIN_SAMPLE_ROWS", 30_000
+        memory, "MIN_SAMPLE_ROWS", 30_000
     )  # keep every row although the tiny limit would cut the sample
     rows = ["a,text,label"] + [f"{i},x{i % 7},{i % 2}" for i in range(20_000)]
     rows[19_000] = f'18999,"{"y" * 200_000}",0'  # far past the sniffed head, 12 blocks long

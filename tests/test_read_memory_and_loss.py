@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from advisor.errors import InputError
-from advisor.io.read import CSV_MEMORY_FACTOR, estimate_memory_mb, memory_per_text_byte, read_table, text_mix
+from advisor.io.memory import CSV_MEMORY_FACTOR, estimate_memory_mb, memory_per_text_byte, text_mix
+from advisor.io.read import read_table
 from advisor.io.sniff import sniff
 from tests.conftest import run_cli
 

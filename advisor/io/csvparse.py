@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import zlib
 from dataclasses import dataclass, field
 
 import pyarrow as pa
@@ -25,6 +26,9 @@ NULL_VALUES = [
     "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
     "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null",
 ]  # fmt: skip
+# What pyarrow (and the gzip and text decoding under it) raises on a broken file: the
+# reader turns these into an InputError, the memory estimate's head parse into "no estimate".
+READ_ERRORS = (pa.ArrowException, OSError, EOFError, zlib.error, UnicodeError, ValueError)
 MAX_REJECT_SAMPLES = 100  # rejected row texts kept to find the first one's line number
 MAX_LOCATE_LINES = 50_000_000
 # Swallowed rows: a quote that is never closed (or closed far away) makes one

@@ -20,7 +20,8 @@ from advisor.errors import InputError
 from advisor.facts import DataWarning, SourceInfo
 from advisor.io import duck
 from advisor.io.allocator import use_fast_allocator
-from advisor.io.read import RawTable, checked_estimate_mb, finish, read_raw, sample_rows_within
+from advisor.io.memory import sample_rows_within
+from advisor.io.read import RawTable, checked_estimate_mb, finish, read_raw
 from advisor.io.shards import Dataset, Partition, check_schemas
 from advisor.io.sniff import Sniffed, sniff
 from advisor.io.stats import StatsAccumulator

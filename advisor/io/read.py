@@ -1,16 +1,15 @@
 """Read a CSV/TSV/Parquet file (optionally gzipped) into a DataFrame, fast and within a memory limit.
 
-A file that fits the memory limit is read whole with pyarrow's multithreaded
-reader. A bigger one is streamed: the row count and per-column missing and
-infinity counts are exact over the whole file, and ``frame`` is a seeded
-uniform sample of rows. Every problem with the input is an ``InputError`` with
+A file that fits the memory limit (as ``advisor.io.memory`` estimates it) is
+read whole with pyarrow's multithreaded reader. A bigger one is streamed: the
+row count and per-column missing and infinity counts are exact over the whole
+file, and ``frame`` is a seeded uniform sample of rows. Every problem with the input is an ``InputError`` with
 a one-line message, or a ``DataWarning`` when the data is still usable.
 """
 
 from __future__ import annotations
 
 import csv
-import sys
 import time
 import zlib
 from collections import Counter
@@ -19,19 +18,16 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import psutil
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from advisor.errors import InputError
 from advisor.facts import DataWarning, SourceInfo
-from advisor.io import csvparse
 from advisor.io.allocator import use_fast_allocator
 from advisor.io.cparse import pandas_frame
 from advisor.io.csvparse import (
-    BLOCK_LINES,
+    READ_ERRORS,
     RowRejects,
     csv_input,
     csv_options,
@@ -39,6 +35,13 @@ from advisor.io.csvparse import (
     larger_block,
     quote_start_line,
     swallowed_rows,
+)
+from advisor.io.memory import (
+    default_memory_limit_mb,
+    estimate_memory_mb,
+    peak_memory_mb,
+    sample_rows_within,
+    stream_block_bytes,
 )
 from advisor.io.shards import find_dataset, is_dataset
 from advisor.io.sniff import DELIMITERS, Sniffed, _one_line, sniff
@@ -48,32 +51,7 @@ from advisor.io.tidy import RepeatedHeaders, clip, normalise_types, unique_names
 
 __all__ = ["ColumnStats", "LoadedTable", "read_table", "default_memory_limit_mb"]
 
-DEFAULT_MEMORY_FRACTION = 0.25  # of total RAM, when no limit is given
-# Peak memory of a whole in-memory run (read, the pandas copy, profile, report:
-# ``advisor recommend --no-probes``) above the interpreter's own, per cell and
-# per byte of text, measured with benchmarks/bench_memory.py (docs/benchmarks.md,
-# "Memory per text byte"), rounded up. The head of the file gives the mix.
-BYTES_PER_NUMBER_CELL = 26.0  # numbers, booleans, dates: any non-text cell (25.1-25.4 with pandas' parser)
-BYTES_PER_TEXT_CELL = 12.0
-BYTES_PER_TEXT_BYTE = 6.0
-# Per byte of text when the head cannot be parsed: the worst measured kind
-# (one-digit numbers, estimated as below), so the guard never underestimates.
-CSV_MEMORY_FACTOR = 15.0
-MEMORY_MARGIN = 1.2  # on the estimate from the head: the rest of the file may differ a little
-ESTIMATE_HEAD_BYTES = 1024 * 1024  # text parsed to see the mix of column kinds
-PARQUET_MEMORY_FACTOR = 2.0  # per uncompressed byte
-SAMPLE_SHARE = (
-    0.5  # of the limit, for the streamed sample (the reader's blocks and the profile need the rest)
-)
-SAMPLE_ROW_OVERHEAD = 1.5  # a sample row's memory while drawing (twice the rows, as Arrow) and profiling
-MIN_SAMPLE_ROWS = 1_000
-# Peak memory of pyarrow's streaming CSV reader per byte of its block (blocks in
-# flight and parse buffers): 92 MB with 1 MB blocks, 222 MB with 4 MB (short rows).
-STREAM_MEMORY_PER_BLOCK_BYTE = 100
-MIN_STREAM_BLOCK = 256 * 1024
 WIDE_TABLE_COLUMNS = 1_000
-MB = 1024 * 1024
-_READ_ERRORS = (pa.ArrowException, OSError, EOFError, zlib.error, UnicodeError, ValueError)
 FIELD_COUNT_ROWS = 100  # rows sampled to count fields per row for error messages
 _DELIMITER_NAMES = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
 
@@ -110,7 +88,7 @@ def read_table(
 
     ``path`` may also be a folder of CSV or Parquet shards or a glob
     (``advisor.io.shards``): they are read as one table.
-    ``memory_limit_mb=None`` means ``DEFAULT_MEMORY_FRACTION`` of total RAM.
+    ``memory_limit_mb=None`` means ``memory.DEFAULT_MEMORY_FRACTION`` of total RAM.
     ``dask_client``: a file over the limit is streamed by that Dask cluster (``io.dask_stats``).
     Raises ``InputError`` for anything that is not a usable table.
     """
@@ -151,7 +129,7 @@ def read_raw(
                 streamed = stream_parquet(s, sample_rows=sample_rows, seed=seed)
             elif streamed is None:
                 streamed = stream_csv(
-                    s, sample_rows=sample_rows, seed=seed, block_bytes=_stream_block_bytes(s, limit_mb)
+                    s, sample_rows=sample_rows, seed=seed, block_bytes=stream_block_bytes(s, limit_mb)
                 )
             table, n_rows, stats, rejects = streamed.sample, streamed.n_rows, streamed.stats, streamed.rejects
             repeats = streamed.repeats
@@ -171,7 +149,7 @@ def read_raw(
             stats.add(table)
     except InputError:
         raise
-    except _READ_ERRORS as exc:
+    except READ_ERRORS as exc:
         raise _read_error(s, exc) from exc
     warnings = _check_swallowed(s, n_rows, stats, rejects)
     warnings += _check_shape(s, table, n_rows, rejects) + repeats.warnings()
@@ -237,7 +215,7 @@ def _dask_stream(s: Sniffed, client: Any, sample_rows: int, seed: int, limit_mb:
         return None
     from advisor.io.dask_stats import dask_stream
 
-    block = _stream_block_bytes(s, limit_mb)
+    block = stream_block_bytes(s, limit_mb)
     return dask_stream(s, client, sample_rows=sample_rows, seed=seed, block_bytes=block)
 
 
@@ -250,114 +228,12 @@ def _text_as_large_string(columns: list[pa.ChunkedArray]) -> None:
         del column  # the old chunks are freed before the next column is cast
 
 
-def _is_text(dtype: pa.DataType) -> bool:
-    return pa.types.is_string(dtype) or pa.types.is_large_string(dtype)
-
-
-def default_memory_limit_mb() -> float:
-    return psutil.virtual_memory().total * DEFAULT_MEMORY_FRACTION / MB
-
-
-def peak_memory_mb() -> float:
-    """Peak resident memory of this process so far."""
-    try:
-        import resource
-    except ImportError:  # Windows
-        return psutil.Process().memory_info().rss / MB
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / MB if sys.platform == "darwin" else peak / 1024  # bytes on macOS, KB on Linux
-
-
-@dataclass
-class TextMix:
-    """What the head of a CSV holds: its text size, rows, cells by kind and bytes of text values."""
-
-    text_bytes: int
-    rows: int
-    number_cells: int
-    text_cells: int
-    text_value_bytes: int
-
-    def memory_per_text_byte(self) -> float:
-        """Estimated peak memory of an in-memory run per byte of the file's text."""
-        used = (
-            self.number_cells * BYTES_PER_NUMBER_CELL
-            + self.text_cells * BYTES_PER_TEXT_CELL
-            + self.text_value_bytes * BYTES_PER_TEXT_BYTE
-        )
-        return used / max(self.text_bytes, 1)
-
-
-def text_mix(s: Sniffed) -> TextMix | None:
-    """Parse the head of a CSV (about ESTIMATE_HEAD_BYTES of text); None when that is not possible."""
-    if s.format == "parquet" or (s.encoding or "").startswith(("utf-16", "utf-32")):
-        return None  # no byte-wise cut at a line end for these encodings
-    want = min(max(ESTIMATE_HEAD_BYTES, 4 * s.max_line_bytes), 64 * ESTIMATE_HEAD_BYTES)
-    try:
-        with csv_input(s) as source:
-            head = source.read(want + 1)
-        if len(head) > want:  # cut after the last full line
-            head = head[: head.rfind(b"\n", 0, want) + 1]
-        read, parse, convert = csv_options(s, RowRejects(), block_size=max(len(head), 1))
-        table = pacsv.read_csv(
-            pa.BufferReader(head), read_options=read, parse_options=parse, convert_options=convert
-        )
-    except _READ_ERRORS:
-        return None
-    if not table.num_rows:
-        return None
-    texts = [c for c in table.columns if _is_text(c.type) or pa.types.is_binary(c.type)]
-    text_bytes = sum(pc.sum(pc.binary_length(c)).as_py() or 0 for c in texts)
-    text_cells = len(texts) * table.num_rows
-    return TextMix(
-        text_bytes=len(head),
-        rows=table.num_rows,
-        number_cells=table.num_rows * table.num_columns - text_cells,
-        text_cells=text_cells,
-        text_value_bytes=int(text_bytes),
-    )
-
-
-def memory_per_text_byte(s: Sniffed) -> float:
-    """Peak memory of reading and profiling ``s`` whole, per byte of its text (a CSV)."""
-    mix = text_mix(s)
-    return CSV_MEMORY_FACTOR if mix is None else mix.memory_per_text_byte() * MEMORY_MARGIN
-
-
-def sample_rows_within(s: Sniffed, limit_mb: float, sample_rows: int) -> int:
-    """Fewer sample rows when ``sample_rows`` of this file's rows would not fit in half the limit.
-
-    The streamed sample holds up to twice its rows while it is drawn, and the
-    profile then needs the full per-row memory of an in-memory run.
-    """
-    mix = text_mix(s)
-    if mix is None:
-        return sample_rows
-    per_row = mix.memory_per_text_byte() * MEMORY_MARGIN * mix.text_bytes / mix.rows * SAMPLE_ROW_OVERHEAD
-    return min(sample_rows, max(MIN_SAMPLE_ROWS, int(limit_mb * MB * SAMPLE_SHARE / per_row)))
-
-
-def _stream_block_bytes(s: Sniffed, limit_mb: float) -> int:
-    """The streaming parser's block: its memory (about STREAM_MEMORY_PER_BLOCK_BYTE per byte) in the other half of the limit."""
-    fit = max(int(limit_mb * MB * (1 - SAMPLE_SHARE) / STREAM_MEMORY_PER_BLOCK_BYTE), MIN_STREAM_BLOCK)
-    return max(BLOCK_LINES * s.max_line_bytes, min(fit, csvparse.BLOCK_BYTES))
-
-
 def checked_estimate_mb(s: Sniffed) -> float:
     """``estimate_memory_mb``, a broken file (a Parquet footer that lies) an ``InputError``."""
     try:
         return estimate_memory_mb(s)
-    except _READ_ERRORS as exc:
+    except READ_ERRORS as exc:
         raise _read_error(s, exc) from exc
-
-
-def estimate_memory_mb(s: Sniffed) -> float:
-    """Peak memory (MB, above the interpreter's own) of reading and profiling ``s`` whole."""
-    if s.format == "parquet":
-        metadata = pq.ParquetFile(s.path).metadata
-        uncompressed = sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups))
-        return uncompressed * PARQUET_MEMORY_FACTOR / MB
-    return s.text_bytes * memory_per_text_byte(s) / MB
 
 
 def _read_whole(s: Sniffed) -> tuple[pa.Table, RowRejects]:
