@@ -263,9 +263,10 @@ def _runner_curve(
 
 
 # Bounds on the mean |error| at 10x on the seeded runner-shaped curves below (80 per kind):
-# the fit measures 0.0370, 0.0351 and 0.0195 here; the version without the prior against
-# 4-parameter shapes (curve_backtest.prior) measured 0.0387, 0.0372 and 0.0228 (it fails).
-RUNNER_MAX_ERROR = {"family": 0.0376, "steep": 0.0361, "flat": 0.0205}
+# the fit measures 0.0312, 0.0335 and 0.0192 here; without the prior for pow3 and the damped
+# gain (curve_backtest.prior, curves.DAMPING) 0.0370, 0.0351 and 0.0195 (it fails); without
+# the prior against 4-parameter shapes either, 0.0387, 0.0372 and 0.0228.
+RUNNER_MAX_ERROR = {"family": 0.0330, "steep": 0.0345, "flat": 0.0205}
 
 
 def test_runner_shaped_simulation_error_and_coverage() -> None:
