@@ -22,6 +22,7 @@ minutes: the way to compare two versions of the curve code on the same points).
     python benchmarks/bench_curves.py --dump /tmp/curves.json
     python benchmarks/bench_curves.py --replay /tmp/curves.json --before /tmp/old_curves.py
     python benchmarks/bench_curves.py --before /tmp/old_curves.py --cases friedman,digits
+    python benchmarks/bench_curves.py --simulate 150 --before /tmp/old_curves.py   # seeded curves, no probe
 """
 
 from __future__ import annotations
@@ -389,6 +390,37 @@ def summary(rows: list[Row], with_before: bool) -> str:
     return "\n".join(out)
 
 
+def simulate(curves: Any, per_kind: int) -> str:
+    """Mean |error| at 10x (points, signed in brackets) and 80% coverage of ``curves``' fit on
+    the seeded runner-shaped curves of tests/test_probing_curve_weights.py: 10% samples of
+    3,000 to 10,000 rows (fold training rows 240 to 800, 6 to 8 anchors on the planner's
+    grid), ``per_kind`` curves of each kind, from both generators (the sample's luck on the
+    anchor only, and shared as the runner's is)."""
+    from advisor.probing.plan import curve_fractions
+    from tests.test_probing_curve_weights import _shared_luck_curve
+    from tests.test_probing_curves import _runner_curve
+
+    out = []
+    for make, seed in ((_runner_curve, 100), (_shared_luck_curve, 300)):
+        err, inside = [], []
+        for k, kind in enumerate(("family", "steep", "flat")):
+            rng = np.random.default_rng(seed + k)
+            for _ in range(per_kind):
+                n_train = int(rng.uniform(240, 800))
+                sizes = np.array([round(f * n_train) for f in curve_fractions(n_train)], dtype=float)
+                folds, anchor, truth, _ = make(rng, kind, sizes)
+                fit = curves.fit_learning_curve(
+                    folds, metric_max=1.0, n_targets={"10x": int(10 * sizes[-1])}, anchor=anchor
+                )
+                err.append(100 * (fit.predicted["10x"].mean - truth))
+                inside.append(fit.predicted_low["10x"] <= truth <= fit.predicted_high["10x"])
+        out.append(
+            f"{make.__name__}: mean |error| {np.mean(np.abs(err)):.2f} points ({np.mean(err):+.2f}), "
+            f"coverage {np.mean(inside):.1%}"
+        )
+    return "; ".join(out)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cases", default=",".join(CASES), help="comma-separated: " + ", ".join(CASES))
@@ -400,9 +432,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ignore-cut", action="store_true", help="fit cut curve points too (the old behaviour)")
     ap.add_argument("--dump", default="", help="write the measured fits to this JSON file")
     ap.add_argument("--replay", default="", help="refit the curves of a --dump file; run no probe")
+    ap.add_argument(
+        "--simulate", type=int, default=0, help="instead: this many seeded simulated curves a kind (150)"
+    )
     args = ap.parse_args(argv)
     warnings.simplefilter("ignore")
     before = _load_module(args.before) if args.before else None
+    if args.simulate:
+        from advisor.probing import curves
+
+        print("new:   ", simulate(curves, args.simulate))
+        if before is not None:
+            print("before:", simulate(before, args.simulate))
+        return 0
     started = time.perf_counter()
     measured: list[Measured] = []
     if args.replay:
