@@ -65,7 +65,7 @@ def _table(t: Table) -> RichTable:
     return table
 
 
-CURVES_TITLE = "Learning curves"  # sections.py's subsection the chart goes under
+CURVES_TITLE = "Learning curves"  # sections_measurement.py's subsection the chart goes under
 CHART_WIDTH = 72  # characters, axis labels included
 CHART_HEIGHT = 8  # rows of the grid
 MAX_CHART_SERIES = 8
