@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 import sys
 
@@ -26,6 +27,21 @@ def test_help_and_version_do_not_import_heavy_libraries():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == ""
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [({}, "1000"), ({"GOMP_SPINCOUNT": "50000"}, "50000"), ({"OMP_WAIT_POLICY": "ACTIVE"}, "unset")],
+)
+def test_openmp_spins_briefly_unless_the_user_chose(given, expected):
+    # A short spin before OpenMP threads sleep keeps a busy machine from stalling the nets'
+    # small steps (advisor/__init__.py); the user's own OpenMP settings are left alone.
+    env = {k: v for k, v in os.environ.items() if k not in ("GOMP_SPINCOUNT", "OMP_WAIT_POLICY")}
+    code = "import os, advisor; print(os.environ.get('GOMP_SPINCOUNT', 'unset'))"
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env={**env, **given}
+    )
+    assert run.stdout.strip() == expected
 
 
 def test_binary_report_has_the_promised_fields(binary_report):

@@ -19,7 +19,9 @@ def _text(sizes: list[int], every: int) -> pd.Series:
         values = [None if (start + i) % 5 == 3 else f"v{(start + i) % every}" for i in range(size)]
         pieces.append(pa.array(values, type=pa.large_string()))
         start += size
-    return pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array(pieces, type=pa.large_string()))).astype("str")
+    return pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array(pieces, type=pa.large_string()))).astype(
+        "str"
+    )
 
 
 def _chunked_frame(sizes: list[int]) -> pd.DataFrame:
@@ -39,7 +41,9 @@ def _chunked_frame(sizes: list[int]) -> pd.DataFrame:
 
 @settings(max_examples=60, deadline=None)
 @given(
-    sizes=st.lists(st.integers(min_value=0, max_value=40), min_size=2, max_size=6).filter(lambda s: sum(s) > 0),
+    sizes=st.lists(st.integers(min_value=0, max_value=40), min_size=2, max_size=6).filter(
+        lambda s: sum(s) > 0
+    ),
     data=st.data(),
 )
 def test_take_rows_matches_iloc_in_any_order(sizes, data):
@@ -57,7 +61,9 @@ def test_string_sample_of_a_chunked_column_is_one_chunk_and_the_same_values():
     frame = _chunked_frame([1500] * 4)
     chunked = frame["word"]
     assert chunked.array._pa_array.num_chunks == 4
-    joined = pd.Series(chunked.array._from_pyarrow_array(chunked.array._pa_array.combine_chunks()), name="word")
+    joined = pd.Series(
+        chunked.array._from_pyarrow_array(chunked.array._pa_array.combine_chunks()), name="word"
+    )
     joined.index = chunked.index
     sample = string_sample(chunked)
     pd.testing.assert_series_equal(sample, string_sample(joined))
