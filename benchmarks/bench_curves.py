@@ -396,24 +396,13 @@ def simulate(curves: Any, per_kind: int) -> str:
     3,000 to 10,000 rows (fold training rows 240 to 800, 6 to 8 anchors on the planner's
     grid), ``per_kind`` curves of each kind, from both generators (the sample's luck on the
     anchor only, and shared as the runner's is)."""
-    from advisor.probing.plan import curve_fractions
-    from tests.test_probing_curve_weights import _shared_luck_curve
+    from tests.test_probing_curve_weights import _shared_luck_curve, projections
     from tests.test_probing_curves import _runner_curve
 
     out = []
     for make, seed in ((_runner_curve, 100), (_shared_luck_curve, 300)):
-        err, inside = [], []
-        for k, kind in enumerate(("family", "steep", "flat")):
-            rng = np.random.default_rng(seed + k)
-            for _ in range(per_kind):
-                n_train = int(rng.uniform(240, 800))
-                sizes = np.array([round(f * n_train) for f in curve_fractions(n_train)], dtype=float)
-                folds, anchor, truth, _ = make(rng, kind, sizes)
-                fit = curves.fit_learning_curve(
-                    folds, metric_max=1.0, n_targets={"10x": int(10 * sizes[-1])}, anchor=anchor
-                )
-                err.append(100 * (fit.predicted["10x"].mean - truth))
-                inside.append(fit.predicted_low["10x"] <= truth <= fit.predicted_high["10x"])
+        signed, inside = projections(make, seed, per_kind, curves)
+        err = 100 * signed
         out.append(
             f"{make.__name__}: mean |error| {np.mean(np.abs(err)):.2f} points ({np.mean(err):+.2f}), "
             f"coverage {np.mean(inside):.1%}"

@@ -4,6 +4,7 @@ the damped gain (``curve_backtest.prior``, ``curves.DAMPING``)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -55,12 +56,16 @@ def _shared_luck_curve(rng: np.random.Generator, kind: str, sizes_all: np.ndarra
     return folds, anchor, float(truth(10 * ref)), float(truth(ref))
 
 
-def _simulate(
-    make: Callable[[np.random.Generator, str, np.ndarray], Curve], seed: int, per_kind: int
-) -> tuple[float, float]:
-    """Mean |error| at 10x and the 80% intervals' coverage over the three kinds, on samples
-    of 3,000 to 10,000 rows' 10% (fold training rows 240 to 800: 6 to 8 anchors on the
-    planner's own grid, ``curve_fractions``, then the full size)."""
+def projections(
+    make: Callable[[np.random.Generator, str, np.ndarray], Curve],
+    seed: int,
+    per_kind: int,
+    module: Any = curves,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Signed errors at 10x and whether each 80% interval holds the truth, over the three kinds,
+    on samples of 3,000 to 10,000 rows' 10% (fold training rows 240 to 800: 6 to 8 anchors on
+    the planner's own grid, ``curve_fractions``, then the full size); ``module``: the curve code
+    fitted (``benchmarks/bench_curves.py --simulate`` passes an older one)."""
     err, inside = [], []
     for k, kind in enumerate(("family", "steep", "flat")):
         rng = np.random.default_rng(seed + k)
@@ -68,12 +73,20 @@ def _simulate(
             n_train = int(rng.uniform(240, 800))
             sizes = np.array([round(f * n_train) for f in curve_fractions(n_train)], dtype=float)
             folds, anchor, truth, _ = make(rng, kind, sizes)
-            fit = curves.fit_learning_curve(
+            fit = module.fit_learning_curve(
                 folds, metric_max=1.0, n_targets={"10x": int(10 * sizes[-1])}, anchor=anchor
             )
-            err.append(abs(fit.predicted["10x"].mean - truth))
+            err.append(fit.predicted["10x"].mean - truth)
             inside.append(fit.predicted_low["10x"] <= truth <= fit.predicted_high["10x"])
-    return float(np.mean(err)), float(np.mean(inside))
+    return np.array(err), np.array(inside)
+
+
+def _simulate(
+    make: Callable[[np.random.Generator, str, np.ndarray], Curve], seed: int, per_kind: int
+) -> tuple[float, float]:
+    """Mean |error| at 10x and the 80% intervals' coverage (see ``projections``)."""
+    err, inside = projections(make, seed, per_kind)
+    return float(np.mean(np.abs(err))), float(np.mean(inside))
 
 
 # Measured on these seeds (60 curves a kind, each generator): the backtest-weighted mix of the
