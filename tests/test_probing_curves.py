@@ -59,6 +59,17 @@ def test_flat_curve_is_noted() -> None:
     assert FLAT_NOTE in fit.note
 
 
+def test_rising_curve_with_noisy_folds_is_not_flat() -> None:
+    # One fold's spread (0.07) is larger than the projected gain, the fold mean's noise is not:
+    # a curve projected well above its level is not "flat" (diabetes: +8 points read flat).
+    law = {"c": 0.95, "a": 1.3, "b": 0.3}
+    folds = [[(n, _law(n, **law) + eps) for n in NS] for eps in (-0.07, 0.0, 0.07)]
+    fit = fit_learning_curve(folds, metric_max=1.0)
+    gain = fit.predicted["10x"].mean - _law(NS[-1], **law)
+    assert 0.045 < gain < 0.07  # above the mean's noise (0.07 / sqrt 3 = 0.04), below one fold's spread
+    assert FLAT_NOTE not in fit.note
+
+
 def test_fewer_than_three_sizes_is_not_ok() -> None:
     fit = fit_learning_curve([[(100, 0.7), (200, 0.75)]])
     assert not fit.ok and "3" in fit.note
