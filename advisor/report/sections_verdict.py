@@ -3,10 +3,12 @@ the Bayesian comparisons behind the decision, what would change it and the next 
 
 from __future__ import annotations
 
+from advisor import families
 from advisor.report.drivers import explanation_section
 from advisor.report.model import Report
 from advisor.report.section_types import Section, Table
 from advisor.text import code, md_inline, md_text
+from advisor.verdict.model import Comparison
 
 
 def verdict_section(report: Report) -> Section:
@@ -43,9 +45,17 @@ def verdict_section(report: Report) -> Section:
 
 OUTCOME_TEXT = {
     "leader": "leader better",
-    "equivalent": "practically equivalent",
     "undetermined": "undetermined",
 }
+
+
+def outcome_text(c: Comparison) -> str:
+    """The outcome in words. "equivalent" is the simpler side's P(better) + P(equivalent)
+    reaching the threshold: "practically equivalent" beside P(equiv.) 0.07 misread it."""
+    if c.outcome == "equivalent":
+        simpler = c.leader if families.rank(c.leader) < families.rank(c.other) else c.other
+        return f"{simpler} no worse"
+    return OUTCOME_TEXT.get(c.outcome, c.outcome)
 
 
 def _p(x: float) -> str:
@@ -64,7 +74,7 @@ def comparison_section(comparisons: list, decision: str) -> Section:
             _p(c.p_equivalent),
             _p(c.p_other_better),
             f"{c.n_pairs}",
-            md_text(OUTCOME_TEXT.get(c.outcome, c.outcome)),
+            md_text(outcome_text(c)),
         ]
         for c in comparisons
     ]
@@ -74,7 +84,8 @@ def comparison_section(comparisons: list, decision: str) -> Section:
             f"Decision: {decision.replace('_', ' ')}. Correlated Bayesian t-test on the paired folds "
             "(Benavoli et al., JMLR 2017): the probability that the leader is practically better, that the two "
             "are practically equivalent (within the ROPE), and that the other is better. A comparison decides at "
-            "0.95 on at least 5 paired folds."
+            "0.95 on at least 5 paired folds: the leader better, or the simpler of the two no worse (better and "
+            "equivalent together), which lets the simpler win."
         ],
         tables=[
             Table(
