@@ -354,3 +354,18 @@ def test_every_format_shows_the_sentences_written_from_the_evidence(tmp_path):
     for reason in rec.reasons:  # rule ids and their sentences, the same in each format
         rule_id = reason.split("]")[0].strip("[")
         assert rule_id in markdown and rule_id in text
+
+
+def test_comparison_table_names_the_side_that_is_no_worse():
+    # "equivalent" is the simpler side's P(better) + P(equivalent) reaching the threshold; with
+    # P(equiv.) 0.07 beside it, "practically equivalent" misread it (diabetes, linear vs gbdt).
+    from advisor.report.sections_verdict import comparison_section
+    from advisor.verdict.model import Comparison
+
+    def row(leader, other, outcome):
+        c = Comparison(leader, other, "r2", 0.05, 25, 0.2, 0.01, 0.88, 0.07, 0.05, outcome)
+        return comparison_section([c], "leaning").tables[0].rows[0][-1]
+
+    assert row("linear", "gbdt", "equivalent") == "linear no worse"
+    assert row("mlp", "linear", "equivalent") == "linear no worse"
+    assert row("gbdt", "linear", "leader") == "leader better"
