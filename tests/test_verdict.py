@@ -369,3 +369,27 @@ def test_comparison_table_names_the_side_that_is_no_worse():
     assert row("linear", "gbdt", "equivalent") == "linear no worse"
     assert row("mlp", "linear", "equivalent") == "linear no worse"
     assert row("gbdt", "linear", "leader") == "leader better"
+
+
+def test_a_family_not_rechecked_without_the_leak_caps_confidence_at_medium():
+    # The net was measured only with the leaked columns: the leak-free headline never met it.
+    with_leak = [
+        BASE,
+        result("linear", "linear", [0.999, 0.998, 0.999, 0.999, 0.998]),
+        result("lightgbm", "gbdt", [1.0, 1.0, 1.0, 1.0, 1.0]),
+        result("mlp", "mlp", [0.999, 1.0, 0.999, 0.999, 1.0]),
+    ]
+    without = [
+        BASE,
+        result("linear", "linear", [0.80, 0.81, 0.79, 0.80, 0.81]),
+        result("lightgbm", "gbdt", [0.72, 0.71, 0.73, 0.72, 0.72]),
+    ]
+    profile = make_profile(leakage_suspects=["refund"])
+    prior = make_prior("linear")
+    rec = decide(profile, prior, with_leak, Constraints())
+    headline, check, _ = check_leakage(rec, profile, prior, with_leak, without, Constraints())
+    assert check.not_rechecked == ["mlp"] and headline.family == "linear"
+    assert headline.confidence == "medium"
+    # The same measurements with every family re-measured: nothing is missing, and it is high.
+    alone = decide(profile, prior, without, Constraints())
+    assert alone.family == "linear" and alone.confidence == "high"

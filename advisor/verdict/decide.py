@@ -194,13 +194,20 @@ def agreement(prior: Prior, choice: Choice, m: Measured) -> Agreement:
 
 
 def confidence(
-    profile: DatasetProfile, agreed: Agreement, choice: Choice, m: Measured, partial: bool, unfair: bool
+    profile: DatasetProfile,
+    agreed: Agreement,
+    choice: Choice,
+    m: Measured,
+    partial: bool,
+    unfair: bool,
+    unmeasured: bool = False,
 ) -> Confidence:
     """High when the rules agree with a clear measured winner; medium when the
     measurement decides on its own (it beat the rules' favourite) or a practical
     tie goes to the simplest family; low otherwise, and always when leaning. Tiny
     data, partial runs and unfair comparisons lower it; a constraint-driven choice
-    is at most medium."""
+    is at most medium, and so is one that a family measured only with leaked columns
+    (``unmeasured``) was not compared against."""
     if not choice.decided:
         return "low"
     tie = choice.measured != m.leader
@@ -212,7 +219,7 @@ def confidence(
         level = 0
     if profile.n_rows < TINY_DATA_ROWS or partial or unfair:
         level -= 1
-    if choice.constrained:
+    if choice.constrained or unmeasured:
         level = min(level, 1)
     return ("low", "medium", "high")[max(level, 0)]  # type: ignore[return-value]
 
@@ -319,7 +326,9 @@ def decide(
     return Recommendation(
         family=choice.family,
         model=families.starter(choice.family, profile.modality),
-        confidence=confidence(profile, agreed, choice, m, partial, bool(unfair)),
+        confidence=confidence(
+            profile, agreed, choice, m, partial, bool(unfair), bool(leakage and leakage.not_rechecked)
+        ),
         rule_ids=supporting or [f.id for f in prior.fired],
         ranking=m.ranking,
         prior_family=prior.favoured,
