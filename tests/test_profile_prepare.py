@@ -117,6 +117,18 @@ def test_signal_table_keeps_the_grid_in_order():
     assert data.X.to_numpy().reshape(-1, 8, 8, 1).shape == (200, 8, 8, 1)
 
 
+def test_a_row_and_column_indexed_grid_is_kept_row_major():
+    names = [f"pixel_{r}_{c}" for r in range(8) for c in range(8)]
+    pixels = rng.integers(0, 17, size=(200, 64))
+    frame = pd.DataFrame(pixels, columns=names).assign(label=rng.integers(0, 3, 200))
+    shuffled = [names[i] for i in rng.permutation(64)]  # order in the file must not matter
+    table = make_table(frame[["label", *shuffled]])
+    data = prepare(table, profile_table(table))
+    assert data.modality == "signal" and data.pixel_shape == (8, 8, 1)
+    assert list(data.X.columns) == names  # pixel_0_0, pixel_0_1, ..., pixel_7_7: rows of the image
+    assert (data.X.to_numpy().reshape(-1, 8, 8, 1)[:, 2, 5, 0] == pixels[:, 2 * 8 + 5]).all()
+
+
 def test_the_profile_warns_about_dropped_classes_and_prepare_changes_nothing():
     """All validation happens at profile time, so --no-probes and a full run agree."""
     label = ["a"] * 300 + ["b"] * 200 + ["c"]

@@ -150,6 +150,32 @@ def test_pixel_tables_are_signal(n_pixels, shape):
     assert profile.raw_dimension == n_pixels
 
 
+@pytest.mark.parametrize(
+    ("name", "rows", "cols", "shape"),
+    [
+        ("pixel_{r}_{c}", range(8), range(8), [8, 8, 1]),  # load_digits(as_frame=True)
+        ("{r}x{c}", range(1, 29), range(1, 29), [28, 28, 1]),  # MNIST CSVs, 1-based
+        ("px{r}-{c}", range(8), range(12), [8, 12, 1]),  # not square: the indices say so
+    ],
+)
+def test_pixel_tables_indexed_by_row_and_column_are_signal(name, rows, cols, shape):
+    names = [name.format(r=r, c=c) for r in rows for c in cols]
+    pixels = rng.integers(0, 17, size=(300, len(names)))
+    pixels[:, 0] = 0
+    frame = pd.DataFrame(pixels, columns=names).assign(label=rng.integers(0, 10, 300))
+    profile = profile_table(make_table(frame))
+    assert profile.modality == "signal" and profile.pixel_shape == shape
+    assert profile.raw_dimension == len(names)
+
+
+def test_a_grid_with_a_missing_cell_is_not_a_grid():
+    names = [f"pixel_{r}_{c}" for r in range(8) for c in range(8)][1:]  # 63 cells of 64
+    frame = pd.DataFrame(rng.integers(0, 17, size=(300, 63)), columns=names).assign(
+        label=rng.integers(0, 3, 300)
+    )
+    assert profile_table(make_table(frame)).modality == "tabular"
+
+
 def test_named_wide_table_and_few_indexed_columns_stay_tabular():
     frame = pd.DataFrame(rng.normal(size=(300, 28)), columns=[f"V{i}" for i in range(1, 29)]).assign(
         y=rng.integers(0, 2, 300)

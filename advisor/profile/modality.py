@@ -20,28 +20,71 @@ CHANNEL_COUNTS = (1, 3)
 INDEXED_NAME = re.compile(r"^(?P<prefix>.*?)[\s_\-.]*(?P<index>\d+)$")
 
 
-def signal_columns(columns: list[ColumnProfile], target: str | None) -> list[str]:
-    """The largest group of ``prefix<running index>`` numeric columns, ordered by index.
+GRID_NAME = re.compile(r"^(?P<prefix>.*?)[\s_\-.]*(?P<row>\d+)\s*[_x\-.,]\s*(?P<col>\d+)$", re.IGNORECASE)
 
-    Empty unless it has at least ``SIGNAL_MIN_COLUMNS`` members with consecutive
-    indices covering ``SIGNAL_MIN_SHARE`` of the feature columns.
+
+def signal_columns(columns: list[ColumnProfile], target: str | None) -> list[str]:
+    """The signal's columns in their order (see ``signal_layout``); empty when there is none."""
+    return signal_layout(columns, target)[0]
+
+
+def signal_layout(columns: list[ColumnProfile], target: str | None) -> tuple[list[str], list[int] | None]:
+    """``(names, [H, W, C])``: the largest group of indexed numeric columns, in order.
+
+    Indexed one way (``prefix<running index>``, ``pixel0..pixel783``), ordered by index, the
+    grid guessed from the count (``grid_shape``); or two ways (``prefix<row>_<col>``,
+    ``pixel_0_0..pixel_7_7`` as scikit-learn's ``load_digits(as_frame=True)`` names them, or
+    ``1x1..28x28``), row-major, the grid read from the indices. Empty unless the group has
+    at least ``SIGNAL_MIN_COLUMNS`` members with consecutive indices (every cell of the grid)
+    covering ``SIGNAL_MIN_SHARE`` of the feature columns.
     """
+    candidates = [c.name for c in columns if c.name != target and c.kind in SIGNAL_KINDS]
+    n_features = sum(1 for c in columns if c.name != target and c.kind != "identifier")
+    found: list[tuple[list[str], list[int] | None]] = []
+    line = _indexed_line(candidates)
+    if line:
+        found.append((line, grid_shape(len(line))))
+    grid = _indexed_grid(candidates)
+    if grid:
+        found.append(grid)
+    found = [f for f in found if len(f[0]) >= max(SIGNAL_MIN_COLUMNS, SIGNAL_MIN_SHARE * n_features)]
+    return max(found, key=lambda f: len(f[0])) if found else ([], None)
+
+
+def _indexed_line(names: list[str]) -> list[str]:
+    """The largest ``prefix<index>`` group with running indices, ordered by index."""
     groups: dict[str, list[tuple[int, str]]] = {}
-    for c in columns:
-        if c.name == target or c.kind not in SIGNAL_KINDS:
-            continue
-        match = INDEXED_NAME.match(c.name.strip())
+    for name in names:
+        match = INDEXED_NAME.match(name.strip())
         if match:
-            groups.setdefault(match["prefix"].lower(), []).append((int(match["index"]), c.name))
+            groups.setdefault(match["prefix"].lower(), []).append((int(match["index"]), name))
     if not groups:
         return []
     members = sorted(max(groups.values(), key=len))
     indices = [i for i, _ in members]
-    n_features = sum(1 for c in columns if c.name != target and c.kind != "identifier")
     running = indices[-1] - indices[0] + 1 == len(set(indices)) == len(indices)
-    if len(members) < SIGNAL_MIN_COLUMNS or not running or len(members) < SIGNAL_MIN_SHARE * n_features:
-        return []
-    return [name for _, name in members]
+    return [name for _, name in members] if running else []
+
+
+def _indexed_grid(names: list[str]) -> tuple[list[str], list[int]] | None:
+    """The largest ``prefix<row><sep><col>`` group filling a whole H x W grid, row-major."""
+    groups: dict[str, list[tuple[int, int, str]]] = {}
+    for name in names:
+        match = GRID_NAME.match(name.strip())
+        if match:
+            groups.setdefault(match["prefix"].lower(), []).append(
+                (int(match["row"]), int(match["col"]), name)
+            )
+    if not groups:
+        return None
+    members = sorted(max(groups.values(), key=len))
+    rows = {r for r, _, _ in members}
+    cols = {c for _, c, _ in members}
+    height, width = max(rows) - min(rows) + 1, max(cols) - min(cols) + 1
+    cells = {(r, c) for r, c, _ in members}
+    if len(rows) != height or len(cols) != width or not len(cells) == len(members) == height * width:
+        return None
+    return [name for _, _, name in members], [height, width, 1]
 
 
 def _homogeneous(frame: pd.DataFrame, names: list[str]) -> bool:
@@ -87,9 +130,8 @@ def detect_modality(frame: pd.DataFrame, columns: list[ColumnProfile], target: s
         if others == 0:
             return ModalityResult("text", f"the only features are free text ({names})")
         return ModalityResult("mixed", f"free text ({names}) plus {others} tabular columns")
-    signal = signal_columns(columns, target)
+    signal, shape = signal_layout(columns, target)
     if signal and _homogeneous(frame, signal):
-        shape = grid_shape(len(signal))
         grid = f" ({shape[0]}x{shape[1]}{'x3' if shape[2] == 3 else ''} grid)" if shape else ""
         reason = (
             f"{len(signal)} homogeneous indexed columns {signal[0]!r}..{signal[-1]!r}{grid}: "
