@@ -18,8 +18,7 @@ RANGE_SAMPLE_ROWS = 2000
 SIGNAL_KINDS = ("numeric", "boolean", "constant")  # constant: blank border pixels are part of the grid
 CHANNEL_COUNTS = (1, 3)
 INDEXED_NAME = re.compile(r"^(?P<prefix>.*?)[\s_\-.]*(?P<index>\d+)$")
-
-
+# Two indices, row then column: pixel_0_0 (scikit-learn's digits frame), 1x1 (MNIST CSVs).
 GRID_NAME = re.compile(r"^(?P<prefix>.*?)[\s_\-.]*(?P<row>\d+)\s*[_x\-.,]\s*(?P<col>\d+)$", re.IGNORECASE)
 
 
