@@ -202,6 +202,14 @@ def make_digits(folder: Path) -> Path:
     return _write(frame, folder, "digits")
 
 
+def make_digits_grid(folder: Path) -> Path:
+    """The same digits as ``load_digits(as_frame=True)`` names them: pixel_0_0..pixel_7_7 (row, column)."""
+    from sklearn.datasets import load_digits
+
+    frame = load_digits(as_frame=True).frame.astype(int).rename(columns={"target": "digit"})
+    return _write(frame, folder, "digits_grid")
+
+
 def make_breast_cancer(folder: Path) -> Path:
     """sklearn load_breast_cancer: 569 rows, 30 named measurements, binary diagnosis."""
     import pandas as pd
@@ -411,6 +419,14 @@ def cases() -> list[Case]:
             s({"cnn", "mlp"}),
             make_digits,
             note="a CNN should win on pixel grids given enough data; 1,797 rows is little, so an MLP is accepted",
+        ),
+        Case(
+            "digits_grid",
+            "the same digits named by row and column (pixel_0_0..pixel_7_7), as load_digits(as_frame=True) has them",
+            "digit",
+            s({"cnn", "mlp"}),
+            make_digits_grid,
+            note="the grid is read from the two indices: the same answer as digits",
         ),
         Case(
             "breast_cancer",
