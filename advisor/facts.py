@@ -65,6 +65,8 @@ class TargetInfo:
     class_counts: dict[str, int] = field(default_factory=dict)  # classification only
     imbalance_ratio: float | None = None  # majority count / minority count
     missing: int = 0  # rows whose target is missing (dropped before probing)
+    skewness: float | None = None  # regression only: the values' sample skewness
+    log_skewness: float | None = None  # regression only: of log1p(values), when none is negative
 
 
 @dataclass

@@ -110,3 +110,33 @@ def test_empty_and_target_only_frames_are_input_errors():
         profile_table(make_table(pd.DataFrame({"a": [], "y": []})))
     with pytest.raises(AdvisorError, match="no usable feature"):
         profile_table(make_table(pd.DataFrame({"id": np.arange(N), "y": rng.integers(0, 2, N)})), target="y")
+
+
+def test_a_heavy_tailed_target_is_warned_about_and_its_log_measured():
+    rng = np.random.default_rng(5)
+    prices = np.exp(rng.normal(5.0, 1.5, 2000))  # lognormal: skewed on its scale, symmetric in logs
+    profile = profile_table(make_table(frame_with(prices, "price")), target="price")
+    target = profile.target
+    assert target.task == "regression" and target.skewness > 5 and abs(target.log_skewness) < 0.3
+    warning = next(w for w in profile.warnings if w.code == "skewed-target")
+    assert "log1p(price)" in warning.message and warning.column == "price"
+    from advisor.profile.target import skewness
+
+    assert target.skewness == pytest.approx(skewness(prices), abs=1e-3)
+    # scipy's biased sample skewness is the same moment
+    from scipy.stats import skew
+
+    assert skewness(prices) == pytest.approx(float(skew(prices)), rel=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("values", "why"),
+    [
+        (np.random.default_rng(1).normal(10.0, 2.0, 2000), "symmetric"),
+        (-np.exp(np.random.default_rng(2).normal(0, 1.5, 2000)) + 50, "skewed left, with a long low tail"),
+        (np.random.default_rng(3).standard_cauchy(2000) ** 2, "still skewed on the log scale"),
+    ],
+)
+def test_no_skew_warning_where_the_log_would_not_help(values, why):
+    profile = profile_table(make_table(frame_with(values, "y")), target="y")
+    assert "skewed-target" not in {w.code for w in profile.warnings}, why

@@ -52,6 +52,12 @@ _SPECS: tuple[FactSpec, ...] = (
     FactSpec("n_classes", int, "Classes of the target (classification only)."),
     FactSpec("imbalance_ratio", float, "Majority class count / minority class count (classification only)."),
     FactSpec("minority_class_rows", int, "Rows of the rarest class (classification only)."),
+    FactSpec("target_skewness", float, "Sample skewness of the target's values (regression only)."),
+    FactSpec(
+        "target_log_skewness",
+        float,
+        "Skewness of log1p of the target's values (regression only, when no value is negative).",
+    ),
     # Quality
     FactSpec("max_missing_rate", float, "Highest share of missing values in any column (0..1)."),
     FactSpec("duplicate_rate", float, "Share of rows that duplicate an earlier row (0..1)."),
@@ -138,6 +144,8 @@ def build_facts(
         "n_classes": target.n_classes if classification else None,
         "imbalance_ratio": target.imbalance_ratio if classification else None,
         "minority_class_rows": min(counts) if counts else None,
+        "target_skewness": target.skewness,
+        "target_log_skewness": target.log_skewness,
         "max_missing_rate": profile.max_missing_rate,
         "duplicate_rate": profile.duplicate_rows / profiled if profiled else None,
         "n_identifier_columns": len(identifiers),

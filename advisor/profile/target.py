@@ -37,6 +37,12 @@ MAX_INTEGER_CLASSES = 20  # integer targets with at most this many values are cl
 TOP_CLASSES = 20  # class_counts keeps this many, largest first
 IMBALANCE_WARN_RATIO = 10.0
 TINY_CLASS_ROWS = 10
+# A regression target this skewed is heavy-tailed: squared errors (and R^2) on its scale are
+# decided by its largest values. The advice to model log1p(target) needs the log scale to be
+# nearly symmetric. Both as rules/quality.yaml's quality.skewed-target has them.
+SKEWED_TARGET = 2.0
+LOG_SYMMETRIC = 1.0
+TAIL_SHARE = 0.01  # the warning says how much of the variance the largest 1% of deviations hold
 # A class target needs, on average, this many rows per class: with fewer, most
 # classes cannot be in a training and a test fold at once.
 MIN_MEAN_ROWS_PER_CLASS = 2
@@ -219,7 +225,44 @@ def describe_target(
         )
     if task_name != "regression":
         _describe_classes(series, column, info, warnings)
+    else:
+        _describe_values(series, column, info, warnings)
     return info, warnings
+
+
+def skewness(values: np.ndarray) -> float:
+    """Sample skewness (the third standardised moment); 0 for constant values."""
+    centred = values - values.mean()
+    sd = float(np.sqrt(np.mean(centred**2)))
+    return float(np.mean((centred / sd) ** 3)) if sd > 0 else 0.0
+
+
+def _describe_values(
+    series: pd.Series, column: ColumnProfile, info: TargetInfo, warnings: list[DataWarning]
+) -> None:
+    """A regression target's skewness, and a warning when it is heavy-tailed and its log is not."""
+    values = to_float(series, column.kind)
+    values = values[np.isfinite(values)]
+    if len(values) < 3:
+        return
+    info.skewness = round(skewness(values), 3)
+    if values.min() >= 0:
+        info.log_skewness = round(skewness(np.log1p(values)), 3)
+    if info.skewness < SKEWED_TARGET or info.log_skewness is None or abs(info.log_skewness) > LOG_SYMMETRIC:
+        return
+    squares = (values - values.mean()) ** 2
+    top = max(1, int(TAIL_SHARE * len(values)))
+    share = float(np.partition(squares, len(squares) - top)[-top:].sum() / squares.sum())
+    warnings.append(
+        DataWarning(
+            "skewed-target",
+            f"the target is heavy-tailed (skewness {info.skewness:.1f}): the largest {TAIL_SHARE:.0%} of "
+            f"its deviations hold {share:.0%} of its variance, so R^2 and squared errors on this scale are "
+            f"decided by a few rows; consider predicting log1p({column.name}) (skewness "
+            f"{info.log_skewness:.1f}) and comparing models on that scale",
+            column.name,
+        )
+    )
 
 
 def _check_class_count(series: pd.Series, column: ColumnProfile) -> None:
