@@ -129,6 +129,15 @@ def test_a_heavy_tailed_target_is_warned_about_and_its_log_measured():
     assert skewness(prices) == pytest.approx(float(skew(prices)), rel=1e-9)
 
 
+def test_skewness_of_values_near_the_float_limit_does_not_overflow():
+    from advisor.profile.target import skewness
+
+    prices = np.exp(np.random.default_rng(6).normal(5.0, 1.5, 500))
+    with np.errstate(over="raise", invalid="raise"):
+        huge = skewness(prices * 1e300 / prices.max())
+    assert huge == pytest.approx(skewness(prices), rel=1e-9)
+
+
 @pytest.mark.parametrize(
     ("values", "why"),
     [

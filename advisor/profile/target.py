@@ -231,10 +231,21 @@ def describe_target(
 
 
 def skewness(values: np.ndarray) -> float:
-    """Sample skewness (the third standardised moment); 0 for constant values."""
-    centred = values - values.mean()
+    """Sample skewness (the third standardised moment); 0 for constant values.
+
+    The ratio does not depend on scale, so the values are first divided by their largest magnitude:
+    squares and cubes of values near the float limit would overflow.
+    """
+    centred = _unit_scale(values)
+    centred = centred - centred.mean()
     sd = float(np.sqrt(np.mean(centred**2)))
     return float(np.mean((centred / sd) ** 3)) if sd > 0 else 0.0
+
+
+def _unit_scale(values: np.ndarray) -> np.ndarray:
+    """The values divided by their largest magnitude (unchanged when all are zero)."""
+    largest = float(np.max(np.abs(values)))
+    return values / largest if largest > 0 else values
 
 
 def _describe_values(
@@ -250,7 +261,8 @@ def _describe_values(
         info.log_skewness = round(skewness(np.log1p(values)), 3)
     if info.skewness < SKEWED_TARGET or info.log_skewness is None or abs(info.log_skewness) > LOG_SYMMETRIC:
         return
-    squares = (values - values.mean()) ** 2
+    scaled = _unit_scale(values)
+    squares = (scaled - scaled.mean()) ** 2
     top = max(1, int(TAIL_SHARE * len(values)))
     share = float(np.partition(squares, len(squares) - top)[-top:].sum() / squares.sum())
     warnings.append(
