@@ -18,6 +18,9 @@ if TYPE_CHECKING:  # pragma: no cover
 # prepare() expands some source columns into several features (a datetime into
 # "<column>__year", "<column>__month", ...): the part after this separator.
 PART_SEPARATOR = "__"
+# The part of a datetime that orders it as one number (days since 1970): the date's stand-in
+# wherever one value per source column is needed (correlations between columns).
+TIME_PART = "epoch_days"
 # Stratified folds need two rows of every class: smaller classes are dropped before
 # probing (the profile warns about them: class-dropped).
 MIN_ROWS_PER_CLASS = 2

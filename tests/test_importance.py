@@ -250,3 +250,21 @@ def test_correlated_groups_of_exactly_two_numeric_columns() -> None:
     assert [g.columns for g in groups] == [["a", "b"]]
     X2 = pd.DataFrame({"a": x, "b": rng.normal(size=200)})
     assert correlated_groups(ProbeData(**{**data.__dict__, "X": X2}), 0) == []
+
+
+def test_a_date_and_a_count_of_the_same_thing_are_correlated() -> None:
+    """A signup date and the months since then split the credit: the date stands in by its days."""
+    from advisor.data import ProbeData
+    from advisor.probing.importance import correlated_groups
+    from advisor.profile.prepare import _datetime_parts
+
+    rng = np.random.default_rng(1)
+    tenure = rng.integers(1, 72, 300)
+    signup = pd.Series(pd.Timestamp("2024-06-01") - pd.to_timedelta(tenure * 30, unit="D"))
+    columns = {f"signup__{part}": v for part, v in _datetime_parts(signup).items()}
+    columns |= {"tenure": tenure.astype(float), "noise": rng.normal(size=300)}
+    data = ProbeData(
+        task="binary", modality="tabular", y=np.zeros(300, dtype=np.int64), class_names=["0", "1"],
+        X=pd.DataFrame(columns), feature_kinds=dict.fromkeys(columns, "numeric"),
+    )  # fmt: skip
+    assert [sorted(g.columns) for g in correlated_groups(data, 0)] == [["signup", "tenure"]]

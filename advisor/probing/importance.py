@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from advisor.data import PART_SEPARATOR
+from advisor.data import PART_SEPARATOR, TIME_PART
 from advisor.probe_api import (
     CorrelatedGroup,
     Drivers,
@@ -86,16 +86,21 @@ def source_groups(features: list[str]) -> dict[str, list[str]]:
 
 
 def correlated_groups(data: ProbeData, seed: int) -> list[CorrelatedGroup]:
-    """Groups of numeric source columns linked by |Spearman| >= ``CORRELATED_RHO``."""
+    """Groups of numeric and datetime source columns linked by |Spearman| >= ``CORRELATED_RHO``.
+
+    A datetime stands in by its days since 1970 (``TIME_PART``), so a date and a count of the
+    same thing (signup date and tenure in months) are found to split the credit."""
     from scipy.stats import spearmanr
 
     assert data.X is not None
-    groups = source_groups(list(data.X.columns))
-    numeric = [s for s, fs in groups.items() if len(fs) == 1 and data.feature_kinds.get(fs[0]) == "numeric"]
-    numeric = numeric[:MAX_COLUMNS]
+    representative = {
+        source: _one_value_feature(source, features, data.feature_kinds)
+        for source, features in source_groups(list(data.X.columns)).items()
+    }
+    numeric = [s for s, f in representative.items() if f is not None][:MAX_COLUMNS]
     if len(numeric) < 2:
         return []
-    frame = data.X[numeric]
+    frame = data.X[[representative[s] for s in numeric]]
     if len(frame) > CORRELATION_ROWS:
         rows = np.sort(np.random.default_rng([seed, 7]).choice(len(frame), CORRELATION_ROWS, replace=False))
         frame = frame.iloc[rows]
@@ -132,6 +137,15 @@ def correlated_groups(data: ProbeData, seed: int) -> list[CorrelatedGroup]:
     return [
         CorrelatedGroup(cols, round(weakest.get(r, 1.0), 4)) for r, cols in members.items() if len(cols) > 1
     ]
+
+
+def _one_value_feature(source: str, features: list[str], kinds: dict[str, str]) -> str | None:
+    """The feature that stands for ``source`` as one number: itself when numeric, a date's
+    days since 1970; None for categories and text (Spearman has no order for them)."""
+    if len(features) == 1:
+        return features[0] if kinds.get(features[0]) == "numeric" else None
+    time = f"{source}{PART_SEPARATOR}{TIME_PART}"
+    return time if time in features else None
 
 
 @dataclass

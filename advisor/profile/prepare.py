@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from advisor.data import MIN_ROWS_PER_CLASS, PART_SEPARATOR, ProbeData
+from advisor.data import MIN_ROWS_PER_CLASS, PART_SEPARATOR, TIME_PART, ProbeData
 from advisor.errors import TargetError
 from advisor.facts import DatasetProfile
 from advisor.profile.build import checked_frame
@@ -128,5 +128,5 @@ def _datetime_parts(series: pd.Series) -> dict[str, pd.Series]:
     if hour.fillna(0).ne(0).any():
         parts["hour"] = hour
     parts = {k: pd.Series(v.to_numpy(dtype="float64", na_value=np.nan)) for k, v in parts.items()}
-    parts["epoch_days"] = pd.Series(epoch_days(parsed))
+    parts[TIME_PART] = pd.Series(epoch_days(parsed))
     return parts
