@@ -67,6 +67,9 @@ class TargetInfo:
     missing: int = 0  # rows whose target is missing (dropped before probing)
     skewness: float | None = None  # regression only: the values' sample skewness
     log_skewness: float | None = None  # regression only: of log1p(values), when none is negative
+    time_trend: float | None = None  # regression with a time order: Spearman of the target with time
+    beyond_past_range: float | None = None  # ... share of later rows outside the earlier rows' range
+    drift: bool = False  # ... that share is large and well above chance (advisor/profile/trend.py)
 
 
 @dataclass

@@ -58,6 +58,23 @@ _SPECS: tuple[FactSpec, ...] = (
         float,
         "Skewness of log1p of the target's values (regression only, when no value is negative).",
     ),
+    FactSpec(
+        "target_time_trend",
+        float,
+        "Spearman correlation of the target with the time order (regression with rows in time order).",
+    ),
+    FactSpec(
+        "target_beyond_past_range",
+        float,
+        "Share of rows, over forward-chaining folds, whose target lies outside the range of the rows "
+        "before them (regression with rows in time order).",
+    ),
+    FactSpec(
+        "target_drift",
+        bool,
+        "The target leaves its past range often (at least 5% of later rows, 3x what random order gives): "
+        "tree models cannot follow it.",
+    ),
     # Quality
     FactSpec("max_missing_rate", float, "Highest share of missing values in any column (0..1)."),
     FactSpec("duplicate_rate", float, "Share of rows that duplicate an earlier row (0..1)."),
@@ -146,6 +163,9 @@ def build_facts(
         "minority_class_rows": min(counts) if counts else None,
         "target_skewness": target.skewness,
         "target_log_skewness": target.log_skewness,
+        "target_time_trend": target.time_trend,
+        "target_beyond_past_range": target.beyond_past_range,
+        "target_drift": target.drift,
         "max_missing_rate": profile.max_missing_rate,
         "duplicate_rate": profile.duplicate_rows / profiled if profiled else None,
         "n_identifier_columns": len(identifiers),

@@ -24,6 +24,7 @@ from advisor.profile.quality import (
 from advisor.profile.sequence import detect_sequence
 from advisor.profile.target import choose_target, describe_target
 from advisor.profile.text import text_stats
+from advisor.profile.trend import describe_drift
 
 CATEGORICAL_WIDTH_CAP = 32  # one-hot columns counted per categorical in encoded_width
 DATETIME_WIDTH = 5  # year, month, day, day of week, epoch days (prepare's expansion)
@@ -93,6 +94,8 @@ def profile_table(
         frame, columns, target_name, time_column=time_column, group_column=group_column
     )
     sequence = detect_sequence(frame, columns, target_name, time_order, groups)
+    drift = describe_drift(frame, columns, time_order, target_column, target_info)
+    target_warnings += [drift] if drift else []
     text = text_stats(frame, columns, n_rows)
     modality = detect_modality(frame, columns, target_name)
     # The duplicate scan (hashing and sorting, which release the GIL) overlaps the leakage scan.
