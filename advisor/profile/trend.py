@@ -84,6 +84,7 @@ def chance_beyond_past_range(n: int, k: int = K_FOLDS) -> float:
 
 
 def _spearman(a: np.ndarray, b: np.ndarray) -> float:
+    """Spearman's rho as the correlation of ranks (scipy is not imported for a --no-probes run)."""
     ra, rb = pd.Series(a).rank().to_numpy(), pd.Series(b).rank().to_numpy()
     if ra.std() == 0 or rb.std() == 0:
         return 0.0
