@@ -268,3 +268,14 @@ def test_a_date_and_a_count_of_the_same_thing_are_correlated() -> None:
         X=pd.DataFrame(columns), feature_kinds=dict.fromkeys(columns, "numeric"),
     )  # fmt: skip
     assert [sorted(g.columns) for g in correlated_groups(data, 0)] == [["signup", "tenure"]]
+
+
+@pytest.mark.parametrize(
+    ("rho", "reads"), [(1.0, "|Spearman| 1.00: they order the rows alike"), (0.93, "≥ 0.93")]
+)
+def test_a_correlated_group_reads_its_weakest_link(rho, reads) -> None:
+    from advisor.probe_api import CorrelatedGroup, Drivers
+    from advisor.report.drivers import _bullets
+
+    drivers = Drivers("r2", [], 5, 5, 100, 3, 5, correlated=[CorrelatedGroup(["a", "b"], rho)])
+    assert reads in _bullets(drivers)[0]

@@ -78,8 +78,10 @@ def probe_section(r: ProbeResult, role: str) -> Section:
 def _bullets(d: Drivers) -> list[str]:
     out = []
     for g in d.correlated:
+        # The weakest link of the group; at 1.00 the columns order the rows alike (one is a function of the other).
+        how = "|Spearman| 1.00: they order the rows alike" if g.rho >= 0.995 else f"|Spearman| ≥ {g.rho:.2f}"
         out.append(
-            f"{', '.join(code(c) for c in g.columns)} are correlated (|Spearman| ≥ {g.rho:.2f}): permutation "
+            f"{', '.join(code(c) for c in g.columns)} are correlated ({how}): permutation "
             "splits the credit between them, so read their importance together."
         )
     if d.model_view is not None and d.model_view.disagree:
