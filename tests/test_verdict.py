@@ -389,3 +389,15 @@ def test_a_family_not_rechecked_without_the_leak_caps_confidence_at_medium():
     # The same measurements with every family re-measured: nothing is missing, and it is high.
     alone = decide(profile, prior, without, Constraints())
     assert alone.family == "linear" and alone.confidence == "high"
+
+
+def test_an_undetermined_comparison_on_many_folds_asks_for_rows_not_folds() -> None:
+    from advisor.report.verdict_text import _what_would_settle
+    from advisor.verdict.model import Comparison
+
+    def comparison(n: int) -> Comparison:
+        return Comparison("linear", "gbdt", "f1", 0.008, n, 0.2, 0.01, 0.45, 0.44, 0.11, "undetermined")
+
+    assert _what_would_settle(comparison(5)).startswith("More folds or more rows")
+    many = _what_would_settle(comparison(25))
+    assert many.startswith("Only more rows") and "by 7% at most" in many

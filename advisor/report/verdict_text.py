@@ -19,6 +19,9 @@ from advisor.text import code
 from advisor.verdict.comparisons import MIN_PAIRS, PROBABILITY
 from advisor.verdict.model import Comparison, LeakageCheck, Reason, Recommendation, Unscored
 
+# Unlimited repeats of the split would narrow an undetermined comparison by at least this: "more folds" helps.
+SETTLE_BY_FOLDS = 0.2
+
 
 def write_verdict(
     rec: Recommendation,
@@ -126,6 +129,21 @@ def _because(prior: Prior, rule_id: str) -> str:
     return next((f.because for f in prior.fired if f.id == rule_id), "")
 
 
+def _what_would_settle(c: Comparison) -> str:
+    """More folds, or only more rows: the correlated t-test's variance is (1/n + rho/(1-rho)) times the
+    folds' own, so past a few repeats of the split more folds narrow the interval little."""
+    if not 0 < c.rho < 1:
+        return "More folds or more rows would settle it."
+    floor = c.rho / (1 - c.rho)
+    narrower = 1 - math.sqrt(floor / (1 / c.n_pairs + floor))  # with unlimited repeats of the split
+    if narrower >= SETTLE_BY_FOLDS:
+        return "More folds or more rows would settle it."
+    return (
+        f"Only more rows would settle it: on {c.n_pairs} paired folds, repeating the split without end would "
+        f"narrow the comparison by {narrower:.0%} at most (the folds share their training rows)."
+    )
+
+
 def reason_text(r: Reason, rec: Recommendation, prior: Prior, leakage: LeakageCheck | None) -> str:
     """The sentence of one reason (what each kind rests on: advisor.verdict.model.Reason)."""
     if r.kind == "scores":
@@ -144,7 +162,7 @@ def reason_text(r: Reason, rec: Recommendation, prior: Prior, leakage: LeakageCh
     if r.kind == "leaning":
         return (
             f"The comparison of {r.family} with {r.other} is undetermined: the verdict leans to "
-            f"{r.family}, the more probable side. More folds or more rows would settle it."
+            f"{r.family}, the more probable side. {_what_would_settle(rec.comparison(r.family, r.other))}"
         )
     if r.kind == "interpretability_cost":
         cost = rec.ranked(r.family)
