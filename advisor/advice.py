@@ -11,6 +11,7 @@ from __future__ import annotations
 from advisor import families
 from advisor.facts import ComputeInfo, Constraints, DatasetProfile
 from advisor.probe_api import BASELINE, ProbeResult, fmt_rows
+from advisor.profile.target import IMBALANCE_WARN_RATIO
 from advisor.text import code
 from advisor.verdict.model import Explanation, Recommendation
 
@@ -196,10 +197,16 @@ def next_steps(rec: Recommendation, profile: DatasetProfile, compute: ComputeInf
         )
     if profile.audio is not None:
         steps.append(_audio_step(rec, profile.audio.min_per_class))
-    if profile.target.imbalance_ratio and profile.target.imbalance_ratio >= 10:
+    if profile.target.imbalance_ratio and profile.target.imbalance_ratio >= IMBALANCE_WARN_RATIO:
+        track = (
+            "the rarer class's PR-AUC (measured beside ROC AUC) or F1, and choose the decision threshold on "
+            "the precision-recall curve, not at 0.5"
+            if profile.target.task == "binary"
+            else "macro-F1 and each class's recall"
+        )
         steps.append(
             f"Classes are imbalanced ({profile.target.imbalance_ratio:.0f}:1): keep stratified folds and track "
-            "PR-AUC or F1 alongside ROC AUC."
+            f"{track}."
         )
     if profile.n_rows < 1_000:
         steps.append("With under 1,000 rows, use repeated cross-validation and report confidence intervals.")

@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from advisor.probing.metrics import (
     PRIMARY,
@@ -111,3 +113,33 @@ def test_one_metric_is_the_same_as_every_metric(task, seed) -> None:
         assert (math.isnan(one) and math.isnan(value)) or one == value, metric
     if task == "binary":  # a binary model may give P(class 1) alone
         assert score_metric(task, y, pred[:, 1], k, "roc_auc") == every["roc_auc"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    labels=st.lists(st.integers(0, 1), min_size=2, max_size=80),
+    data=st.data(),
+)
+def test_rarer_class_pr_auc_is_sklearns_average_precision_of_that_class(labels, data) -> None:
+    from sklearn.metrics import average_precision_score
+
+    y = np.array(labels)
+    # Few distinct scores: ties between classes, the case a threshold must treat as one.
+    s = np.array(
+        data.draw(st.lists(st.sampled_from([0.0, 0.1, 0.5, 0.9, 1.0]), min_size=len(y), max_size=len(y)))
+    )
+    m = score_predictions("binary", y, np.column_stack([1 - s, s]), 2)
+    if len(np.unique(y)) < 2:
+        assert math.isnan(m["pr_auc"])
+        return
+    rarer = 0 if (y == 0).sum() < (y == 1).sum() else 1
+    expected = average_precision_score(y == rarer, s if rarer == 1 else 1 - s)
+    assert m["pr_auc"] == pytest.approx(expected)
+
+
+def test_a_trivial_score_gets_the_rarer_class_share() -> None:
+    y = np.array([0] * 95 + [1] * 5)
+    m = score_predictions("binary", y, np.tile([0.95, 0.05], (100, 1)), 2)
+    assert m["pr_auc"] == pytest.approx(0.05)  # one threshold: precision = the share, recall 1
+    flipped = score_predictions("binary", 1 - y, np.tile([0.05, 0.95], (100, 1)), 2)
+    assert flipped["pr_auc"] == pytest.approx(0.05)  # the rarer class is 0 now: still its share

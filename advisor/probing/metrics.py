@@ -18,7 +18,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Sequence
 
 PRIMARY: dict[str, str] = {"binary": "roc_auc", "multiclass": "macro_f1", "regression": "r2"}
-METRIC_MAX: dict[str, float] = {"roc_auc": 1.0, "macro_f1": 1.0, "accuracy": 1.0, "r2": 1.0}
+METRIC_MAX: dict[str, float] = {"roc_auc": 1.0, "pr_auc": 1.0, "macro_f1": 1.0, "accuracy": 1.0, "r2": 1.0}
+# Beside ROC AUC on a binary target: the rarer class's average precision, the number a team with a
+# rare class (fraud, churn, failures) reads, since ROC AUC can look good while most alerts are false.
+RARER_CLASS_METRIC = "pr_auc"
 PROBA_EPS = 1e-15
 
 
@@ -66,6 +69,7 @@ def score_predictions(task: str, y_true: np.ndarray, pred: np.ndarray, n_classes
     if task == "binary":
         # A test fold with one class has no ranking to measure.
         out["roc_auc"] = roc_auc(y, p[:, 1])
+        out[RARER_CLASS_METRIC] = rarer_class_pr_auc(y, p)
     out["macro_f1"] = macro_f1(y, hard, n_classes)
     out["accuracy"] = float(np.mean(hard == y))
     out["log_loss"] = log_loss(y, p)
@@ -116,6 +120,37 @@ def roc_auc(y: np.ndarray, score: np.ndarray) -> float:
     return float((ranks[pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
+def rarer_class(y: np.ndarray) -> int:
+    """The binary class with fewer rows in ``y`` (class 1 on a tie, as ROC AUC's positive class)."""
+    n_pos = int(np.count_nonzero(y == 1))
+    return 0 if len(y) - n_pos < n_pos else 1
+
+
+def rarer_class_pr_auc(y: np.ndarray, proba: np.ndarray) -> float:
+    """Average precision (the area under the precision-recall steps) of the rarer class of ``y``,
+    scored by its probability column of ``proba`` (n, 2); NaN when the fold has one class."""
+    if len(np.unique(y)) < 2:
+        return math.nan
+    c = rarer_class(y)
+    return average_precision(y == c, proba[:, c])
+
+
+def average_precision(positive: np.ndarray, score: np.ndarray) -> float:
+    """scikit-learn's ``average_precision_score``: the sum over score thresholds, highest first, of
+    precision times the recall gained; tied scores form one threshold. NaN without positives."""
+    order = np.argsort(-score, kind="stable")
+    hits = positive[order].astype(np.float64)
+    total = hits.sum()
+    if total == 0:
+        return math.nan
+    ranked = score[order]
+    last = np.r_[np.flatnonzero(ranked[1:] != ranked[:-1]), len(ranked) - 1]  # each threshold's last row
+    tp = np.cumsum(hits)[last]
+    precision = tp / (last + 1)
+    recall_gain = np.diff(np.r_[0.0, tp]) / total
+    return float(np.sum(precision * recall_gain))
+
+
 def macro_f1(y: np.ndarray, hard: np.ndarray, n_classes: int) -> float:
     """Unweighted mean F1 over labels 0..n_classes-1; a label never true nor predicted scores 0."""
     k = max(n_classes, int(max(y.max(initial=0), hard.max(initial=0))) + 1)
@@ -150,6 +185,7 @@ def undefined_note(metric: str, values: Sequence[float], what: str = "") -> str 
         return None
     why = {
         "roc_auc": "a test fold held a single class",
+        RARER_CLASS_METRIC: "a test fold held a single class",
         "r2": "a test fold had a constant target",
     }.get(metric, "undefined on those rows")
     where = f" {what}" if what else ""

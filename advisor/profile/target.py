@@ -378,7 +378,13 @@ def _describe_classes(
             DataWarning(
                 "imbalance",
                 f"classes are imbalanced: the largest has {info.imbalance_ratio:.0f}x the rows of the smallest; "
-                "use stratified folds and judge by PR-AUC or F1, not accuracy",
+                "use stratified folds and judge by "
+                + (
+                    "the rarer class's PR-AUC (measured beside ROC AUC) or F1"
+                    if info.task == "binary"
+                    else "macro-F1 (the primary metric here)"
+                )
+                + ", not accuracy",
                 name,
             )
         )

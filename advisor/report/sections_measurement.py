@@ -8,7 +8,14 @@ from advisor.probe_api import CurveFit, ProbeResult, fmt_score
 from advisor.report.drivers import drivers_section
 from advisor.report.model import Report
 from advisor.report.section_types import Section, Table
-from advisor.report.sections_probe_table import not_applicable, num, probe_headers, probe_row
+from advisor.report.sections_probe_table import (
+    extra_metrics,
+    extra_metrics_note,
+    not_applicable,
+    num,
+    probe_headers,
+    probe_row,
+)
 from advisor.text import code, md_text
 
 
@@ -80,10 +87,13 @@ def measurement_section(report: Report) -> Section:
     hidden = [md_text(r.name) for r in report.probes if not_applicable(r)]
     if hidden:
         paragraphs.append(f"Not applicable to {md_text(report.dataset.modality)} data: {', '.join(hidden)}.")
+    extra = extra_metrics(report.dataset)
+    note = extra_metrics_note(report.dataset, extra)
+    paragraphs += [note] if note else []
     sec = Section(
         "Measurements",
         paragraphs=paragraphs,
-        tables=[Table(probe_headers(st.metric), [probe_row(r) for r in shown])],
+        tables=[Table(probe_headers(st.metric, extra), [probe_row(r, extra) for r in shown])],
     )
     curves = _curve_rows(report.probes)
     if curves:
