@@ -59,12 +59,13 @@ def curve_advice(rec: Recommendation, results: list[ProbeResult]) -> list[str]:
                 continue
             lo_other = r.curve_fit.predicted_low.get("10x", other[0] - 2 * other[1])
             hi_mine = chosen.curve_fit.predicted_high.get("10x", mine[0] + 2 * mine[1])
-            if other[0] - mine[0] <= 0.005:
+            margin = rec.rope_with(fam)
+            if other[0] - mine[0] <= max(margin, 0.005):  # within the ROPE at 10x: level, not ahead
                 continue
-            cross = crossing(r.curve_fit, chosen.curve_fit)
+            cross = crossing(r.curve_fit, chosen.curve_fit, margin=margin)
             where = (
                 f"its curve is ahead of {rec.family}'s already at the measured size"
-                if cross is None or cross.already or r.score.mean >= chosen.score.mean  # type: ignore[union-attr]
+                if cross is None or cross.already or r.score.mean >= chosen.score.mean + margin  # type: ignore[union-attr]
                 else f"its curve overtakes {rec.family}'s at about {fmt_rows(cross)} training rows"
                 if cross.rows is not None
                 else "the curves do not cross within 100x the rows"

@@ -101,3 +101,24 @@ def test_target_score_must_be_finite(tmp_path) -> None:
     path.write_text("a,y\n1,0\n2,1\n")
     res = CliRunner().invoke(cli, ["recommend", str(path), "--target-score", "nan"])
     assert res.exit_code == 2 and "target-score" in res.output
+
+
+def test_the_crossing_is_where_the_challenger_leads_by_the_verdicts_rope() -> None:
+    from advisor.verdict.model import Comparison
+
+    results = [_result("linear", 0.86, 0.5, 0.5, 1e-3), _result("mlp", 0.97, 6.0, 0.5, 1e-2)]
+
+    def overtakes(rope: float) -> int:
+        rec = Recommendation(family="linear", model="ridge", confidence="high", decided_by="test")
+        rec.comparisons = [
+            Comparison("linear", "mlp", "roc_auc", 0.05, 5, 0.2, rope, 0.9, 0.1, 0.0, "leader")
+        ]
+        plan = plan_more_data(rec, results, CPU, None, "roc_auc")
+        assert plan is not None
+        est = plan.families[1].overtakes_leader
+        assert est is not None and est.rows is not None
+        return est.rows
+
+    # 0.86 - 0.5/sqrt(n) + rope = 0.97 - 6/sqrt(n)
+    assert overtakes(0.0) == pytest.approx((5.5 / 0.11) ** 2, rel=0.25)
+    assert overtakes(0.03) == pytest.approx((5.5 / 0.08) ** 2, rel=0.25)

@@ -568,3 +568,16 @@ def test_the_all_folds_anchor_sets_the_end_of_the_fitted_curve() -> None:
     truth = _law(10 * GRID[-1])
     assert with_anchor.last_score == pytest.approx(level)
     assert with_anchor.predicted["10x"].mean == pytest.approx(truth, abs=6e-3)
+
+
+def test_overtaking_means_ahead_by_more_than_the_margin() -> None:
+    leader = fit_learning_curve(_fold_curves(0.86, 0.5, 0.5))
+    level = fit_learning_curve(_fold_curves(0.862, 0.5, 0.5))  # a hair ahead everywhere: practically level
+    assert crossing(level, leader).already  # type: ignore[union-attr]
+    within = crossing(level, leader, margin=0.01)
+    assert within is not None and not within.already and within.rows is None  # never ahead by 0.01
+    steep = fit_learning_curve(_fold_curves(0.97, 6.0, 0.5))
+    plain, by_rope = crossing(steep, leader), crossing(steep, leader, margin=0.01)
+    assert plain is not None and by_rope is not None and plain.rows and by_rope.rows
+    # 0.86 - 0.5/sqrt(n) + 0.01 = 0.97 - 6/sqrt(n): sqrt(n) = 5.5 / 0.1, later than 5.5 / 0.11.
+    assert by_rope.rows == pytest.approx((5.5 / 0.10) ** 2, rel=0.2) and by_rope.rows > plain.rows

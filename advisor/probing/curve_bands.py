@@ -75,11 +75,12 @@ def _on(fit: CurveFit, values: list[float], rows: np.ndarray) -> np.ndarray:
     return np.interp(np.log(rows), np.log(fit.band_rows), values)
 
 
-def crossing(challenger: CurveFit, leader: CurveFit) -> RowsEstimate | None:
-    """Training rows at which ``challenger``'s projection overtakes ``leader``'s, with the
-    range from the optimistic (challenger's band top against the leader's bottom) to the
-    pessimistic pairing; searched over the rows both bands cover. None without bands or
-    when the challenger is ahead already at the start."""
+def crossing(challenger: CurveFit, leader: CurveFit, margin: float = 0.0) -> RowsEstimate | None:
+    """Training rows at which ``challenger``'s projection overtakes ``leader``'s by more than
+    ``margin`` (the verdict's ROPE: ahead within it is practically level, not overtaking), with
+    the range from the optimistic (challenger's band top against the leader's bottom) to the
+    pessimistic pairing; searched over the rows both bands cover. None without bands; ``already``
+    when the challenger is ahead by the margin at the start."""
     if not (_banded(challenger) and _banded(leader)):
         return None
     start = max(challenger.band_rows[0], leader.band_rows[0])
@@ -87,17 +88,19 @@ def crossing(challenger: CurveFit, leader: CurveFit) -> RowsEstimate | None:
     if stop <= start:
         return None
     rows = np.geomspace(start, stop, 121)
-    mid = _on(challenger, challenger.band_mid, rows) - _on(leader, leader.band_mid, rows)
+    mid = _on(challenger, challenger.band_mid, rows) - _on(leader, leader.band_mid, rows) - margin
     grid = [int(round(v)) for v in rows]
     if mid[0] > 0:
         return RowsEstimate(grid[0], grid[0], grid[0], stop / start, already=True)
     return RowsEstimate(
         rows=first_reach(grid, list(mid)),
         rows_low=first_reach(
-            grid, list(_on(challenger, challenger.band_high, rows) - _on(leader, leader.band_low, rows))
+            grid,
+            list(_on(challenger, challenger.band_high, rows) - _on(leader, leader.band_low, rows) - margin),
         ),
         rows_high=first_reach(
-            grid, list(_on(challenger, challenger.band_low, rows) - _on(leader, leader.band_high, rows))
+            grid,
+            list(_on(challenger, challenger.band_low, rows) - _on(leader, leader.band_high, rows) - margin),
         ),
         span=stop / start,
     )

@@ -17,7 +17,8 @@ def _cost(c: CostEstimate | None) -> str:
         return "-"
     t = c.fit_seconds
     when = f"{t:.1f} s" if t < 120 else f"{t / 60:.1f} min" if t < 7200 else f"{t / 3600:.1f} h"
-    return f"{when}, {c.peak_memory_mb:,.0f} MB"
+    mb = c.peak_memory_mb
+    return f"{when}, {'<1' if mb < 0.5 else f'{mb:,.0f}'} MB"  # "0 MB" would read as measured nothing
 
 
 def planning_section(report: Report) -> Section | None:
@@ -77,6 +78,13 @@ def planning_section(report: Report) -> Section | None:
     timed_on = sorted({c.hardware for fp in plan.families for c in fp.costs.values() if c.hardware})
     if timed_on:
         intro += f" Fit times assume {md_text(' and '.join(timed_on))}, where the probes were timed."
+    rope = report.recommendation.rope if plan.leader else 0.0
+    if rope > 0:
+        intro += (
+            f" A family overtakes {md_text(plan.leader)} where its curve is ahead by more than the ROPE "
+            f"(±{rope:g} {md_text(plan.metric)}), as 'better' is in the comparisons; 'ahead already' where it is "
+            "at the measured size."
+        )
     if plan.target_score is None:
         intro += " Add --target-score to see the rows each family needs to reach a score."
     return Section(

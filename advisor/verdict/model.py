@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from advisor.probe_api import CostEstimate, ProbeResult, RowsEstimate, Score
+from advisor.probe_api import BASELINE, CostEstimate, ProbeResult, RowsEstimate, Score
 
 # How the verdict was reached:
 #   measured   - the comparisons decided (each at probability >= 0.95, on >= 5 paired folds)
@@ -245,6 +245,19 @@ class Recommendation:
     def comparison(self, leader: str, other: str) -> Comparison:
         """The comparison of two families, whichever of them leads."""
         return next(c for c in self.comparisons if {c.leader, c.other} == {leader, other})
+
+    @property
+    def rope(self) -> float:
+        """The ROPE the families were compared on (the baseline comparison has its own); 0 with none."""
+        c = next((c for c in self.comparisons if BASELINE not in (c.leader, c.other)), None)
+        return c.rope if c is not None else 0.0
+
+    def rope_with(self, family: str) -> float:
+        """The ROPE the verdict compared ``family`` with its choice on: a curve overtakes the choice
+        by being ahead by more than it, as "better" is. Where the two were not compared directly
+        (each is compared with the leader), the families' shared ROPE."""
+        pair = next((c for c in self.comparisons if {c.leader, c.other} == {family, self.family}), None)
+        return pair.rope if pair is not None else self.rope
 
     def ranked(self, family: str) -> Ranked:
         return next(r for r in self.ranking if r.family == family)

@@ -78,7 +78,7 @@ def plan_more_data(
         assert fit is not None
         to_target = rows_to_score(fit, target_score) if target_score is not None else None
         overtakes = (
-            crossing(fit, leader.curve_fit)
+            crossing(fit, leader.curve_fit, margin=rec.rope_with(family))
             if leader is not None and leader is not r and leader.curve_fit is not None
             else None
         )
