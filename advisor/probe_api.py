@@ -190,6 +190,7 @@ class ProbeResult:
     status: ProbeStatus
     reason: str = ""  # why failed/skipped/partial
     description: str = ""  # the model, e.g. "LightGBM, 31 leaves, early stopping"
+    reads_text: bool = False  # its probe's ``Probe.reads_text``: it read the free-text columns
     metric: str = ""  # primary metric name, higher is better
     score: Score | None = None  # primary metric on held-out folds at the full training size
     metrics: dict[str, Score] = field(default_factory=dict)  # every metric computed
@@ -335,6 +336,9 @@ class Probe(ABC):
     family: ClassVar[str]  # "baseline" or one of FAMILIES
     description: ClassVar[str]  # one line for the report
     modalities: ClassVar[frozenset[str]]  # which ProbeData.modality values it serves
+    # It reads the free-text columns (a tabular probe leaves them out): on a table that mixes
+    # text and other columns, the verdict's starting model follows what its winning probe read.
+    reads_text: ClassVar[bool] = False
     tasks: ClassVar[frozenset[str]] = frozenset({"binary", "multiclass", "regression"})
     needs_torch: ClassVar[bool] = False
     # Relative share of the probe-stage budget (a neural net needs more than a baseline).

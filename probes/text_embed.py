@@ -105,6 +105,7 @@ class TextEmbedder:
 class _EmbedProbe(Probe):
     family: ClassVar[str] = "pretrained"
     modalities: ClassVar[frozenset[str]] = frozenset({"text", "mixed"})
+    reads_text: ClassVar[bool] = True
 
     def __init__(self) -> None:
         self.embedder = TextEmbedder()

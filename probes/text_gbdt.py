@@ -64,6 +64,7 @@ class TextGBDTProbe(Probe):
         "columns, early stopping on a 15% split"
     )
     modalities: ClassVar[frozenset[str]] = frozenset({"text", "mixed"})
+    reads_text: ClassVar[bool] = True
     cost_weight: ClassVar[float] = 1.0
 
     def supports(self, data: ProbeData) -> str | None:

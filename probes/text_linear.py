@@ -106,6 +106,7 @@ class TextLinearProbe(Probe):
         "C=4 / ridge alpha=1; numeric and one-hot categorical columns appended for mixed data"
     )
     modalities: ClassVar[frozenset[str]] = frozenset({"text", "mixed"})
+    reads_text: ClassVar[bool] = True
     cost_weight: ClassVar[float] = 0.6
 
     def supports(self, data: ProbeData) -> str | None:

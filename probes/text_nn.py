@@ -151,6 +151,7 @@ class TextTransformerProbe(Probe):
         "tokens, trained from scratch; a pretrained model would likely do better"
     )
     modalities: ClassVar[frozenset[str]] = frozenset({"text", "mixed"})
+    reads_text: ClassVar[bool] = True
     needs_torch: ClassVar[bool] = True
     cost_weight: ClassVar[float] = 3.0
 

@@ -401,3 +401,25 @@ def test_an_undetermined_comparison_on_many_folds_asks_for_rows_not_folds() -> N
     assert _what_would_settle(comparison(5)).startswith("More folds or more rows")
     many = _what_would_settle(comparison(25))
     assert many.startswith("Only more rows") and "by 7% at most" in many
+
+
+def test_on_mixed_data_the_starting_model_follows_what_the_winning_probe_read() -> None:
+    from dataclasses import replace
+
+    from advisor import families
+
+    mixed = make_profile(modality="mixed")
+    tabular = result("linear", "linear", [0.80, 0.81, 0.79, 0.80, 0.80])
+    tfidf = replace(result("text_linear", "linear", [0.77, 0.78, 0.76, 0.77, 0.77]), reads_text=True)
+    trees = result("lightgbm", "gbdt", [0.70, 0.71, 0.69, 0.70, 0.70])
+    rec = decide(mixed, make_prior("linear"), [BASE, tabular, tfidf, trees], Constraints())
+    # The text added nothing: the tabular model is the one to start with, and a reason says why.
+    assert rec.model == families.starter("linear", "tabular") != families.starter("linear", "mixed")
+    assert Reason("text_left_out", "linear", "text_linear") in rec.evidence
+    text, _ = written(rec)
+    assert any("leaves the free text out" in r and "`text_linear`" in r for r in text.reasons)
+
+    better = replace(result("text_linear", "linear", [0.85, 0.86, 0.84, 0.85, 0.85]), reads_text=True)
+    rec = decide(mixed, make_prior("linear"), [BASE, tabular, better, trees], Constraints())
+    assert rec.model == families.starter("linear", "mixed")  # TF-IDF won: its starter
+    assert not any(r.kind == "text_left_out" for r in rec.evidence)

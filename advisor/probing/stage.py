@@ -316,11 +316,12 @@ def _run_one(
 ) -> ProbeResult:
     """Evaluate one probe; on a CUDA out-of-memory error, once more on the CPU."""
     try:
-        return _evaluate(probe, data, plan, budget, device, progress, executor, warm=False)
+        result = _evaluate(probe, data, plan, budget, device, progress, executor, warm=False)
     except CudaOutOfMemory as oom:
         result = _evaluate(probe, data, plan, budget, "cpu", progress, executor, warm=True)
         result.notes.insert(0, f"ran out of GPU memory ({oom}); retried on the CPU")
-        return result
+    result.reads_text = bool(getattr(probe, "reads_text", False))  # here for every protocol
+    return result
 
 
 def _evaluate(

@@ -159,6 +159,13 @@ def reason_text(r: Reason, rec: Recommendation, prior: Prior, leakage: LeakageCh
             f"{r.family} is practically equivalent to {r.other} (within ±{rope:g} {rec.metric}) with probability "
             f"≥ {PROBABILITY}: the simpler family is preferred, cheaper and more interpretable."
         )
+    if r.kind == "text_left_out":
+        best = rec.ranked(r.family).probe
+        return (
+            f"{r.family}'s best probe here, {code(best)}, leaves the free text out; {code(r.other)}, which reads it "
+            f"as well, measured no higher (see Measurements): start without the text, and add text features only "
+            "if they beat this on the same folds."
+        )
     if r.kind == "leaning":
         return (
             f"The comparison of {r.family} with {r.other} is undetermined: the verdict leans to "

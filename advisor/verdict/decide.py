@@ -242,6 +242,21 @@ def _after_first(reasons: list[Reason], more: list[Reason]) -> list[Reason]:
     return reasons[:1] + more + reasons[1:]
 
 
+def _starter_modality(
+    profile: DatasetProfile, family: str, best: dict[str, ProbeResult], results: list[ProbeResult]
+) -> tuple[str, Reason | None]:
+    """The modality whose starting model the verdict names: on a table mixing free text with other
+    columns, "tabular" when the family's best probe left the text out (its text probe, if any, did
+    no better), with the reason that says so."""
+    winner = best.get(family)
+    if profile.modality != "mixed" or winner is None or winner.reads_text:
+        return profile.modality, None
+    readers = [r for r in results if r.family == family and r.reads_text and r.score is not None]
+    if not readers:
+        return "tabular", None
+    return "tabular", Reason("text_left_out", family, max(readers, key=lambda r: r.score.mean).name)  # type: ignore[union-attr]
+
+
 def measured_reasons(profile: DatasetProfile, prior: Prior, m: Measured, choice: Choice) -> list[Reason]:
     """The scores, every comparison, how the choice followed from them, and the rules."""
     reasons = [Reason("scores")] + [Reason("comparison", c.leader, c.other) for c in m.shown]
@@ -322,10 +337,12 @@ def decide(
     unfair = [f for f, r in best.items() if not r.converged and f != choice.family]
     agreed = agreement(prior, choice, m)
     reasons = measured_reasons(profile, prior, m, choice)
+    modality, text_reason = _starter_modality(profile, choice.family, best, results)
+    reasons[1 + len(m.shown) : 1 + len(m.shown)] = [text_reason] if text_reason else []
     supporting = [f.id for f in prior.fired if f.effects.get(choice.family, 0) > 0]
     return Recommendation(
         family=choice.family,
-        model=families.starter(choice.family, profile.modality),
+        model=families.starter(choice.family, modality),
         confidence=confidence(
             profile, agreed, choice, m, partial, bool(unfair), bool(leakage and leakage.not_rechecked)
         ),

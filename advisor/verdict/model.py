@@ -44,6 +44,7 @@ ReasonKind = Literal[
     "leaning",
     "interpretability_cost",
     "tiny_data",
+    "text_left_out",
     "rule",
 ]
 
@@ -192,6 +193,8 @@ class Reason:
     - ``interpretability_cost``: ``family`` (interpretable, chosen) over ``other`` (the measured choice);
       the cost is ``family``'s row of ``Recommendation.ranking``
     - ``tiny_data``: ``rows``
+    - ``text_left_out``: ``family`` (chosen), whose best probe left the free text out, and ``other``,
+      the family's best probe that read it (its score: ``Report.probes``)
     - ``rule``: ``rule_id``, a fired rule with effects (its sentence: ``Report.prior.fired``)
     """
 
