@@ -323,11 +323,13 @@ def test_full_size_limits_equal_across_folds_and_take_the_bulk_of_the_budget() -
     full = probe.calls[:n_folds]
     assert [seed for seed, _, _ in full] == [plan.seed + f for f in range(n_folds)]
     assert [n for _, n, _ in full] == [len(tr) for tr, _ in plan.folds]
-    limits = {limit for _, _, limit in full}
-    assert len(limits) == 1
+    # One limit per training row: these folds differ by a row at most, so their limits by 0.3%.
+    limits = [limit for _, _, limit in full]
+    assert [lim / n for (_, n, lim) in full] == pytest.approx([limits[0] / full[0][1]] * n_folds, rel=1e-9)
+    assert max(limits) / min(limits) < 1.003
     # Sized for one repeat of the k folds (plan.py may repeat k-fold on small data).
     per_repeat = n_folds // plan.n_repeats
-    assert limits.pop() == pytest.approx(40.0 * FULL_SHARE / per_repeat, rel=0.05)
+    assert np.mean(limits[:per_repeat]) == pytest.approx(40.0 * FULL_SHARE / per_repeat, rel=0.05)
     # Then the curve points, on the first CURVE_FOLDS folds (the small anchors repeated up to
     # SMALL_ANCHOR_FOLDS), each smaller than the full size.
     curve = probe.calls[n_folds:]
@@ -519,3 +521,22 @@ def test_projections_past_a_size_where_the_model_grows_are_marked():
     assert f"{int(fit.n_ref * 10_000):,}" not in grown.note
     assert grown.predicted == fit.predicted  # a note, never a changed number
 
+
+def test_forward_chaining_folds_get_full_size_limits_in_proportion_to_their_rows() -> None:
+    """Time folds grow fold by fold: one limit for all cut the last, largest fold's net while
+    the first ones finished early. The limit is per training row; their mean is as before."""
+    data = sk_data("cancer")
+    n, k = len(data), 4
+    edges = np.linspace(0, n, k + 2).astype(int)  # k folds: train on everything before each block
+    folds = [(np.arange(edges[i + 1]), np.arange(edges[i + 1], edges[i + 2])) for i in range(k)]
+    plan = EvalPlan(
+        folds=folds, curve_fractions=(0.25, 0.5, 1.0), seed=0, metric="roc_auc", n_rows_total=n, split="time"
+    )
+    probe = RecordingProbe()
+    res = evaluate_probe(probe, data, plan, Budget(40.0), "cpu")
+    assert res.status == "ok"
+    full = probe.calls[:k]
+    rows = [len(tr) for tr, _ in folds]
+    assert [c[1] for c in full] == rows and rows[-1] > 4 * rows[0] - k
+    assert [c[2] / c[1] for c in full] == pytest.approx([full[0][2] / rows[0]] * k, rel=1e-9)
+    assert np.mean([c[2] for c in full]) == pytest.approx(40.0 * FULL_SHARE / k, rel=0.05)

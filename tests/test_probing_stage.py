@@ -192,7 +192,7 @@ def test_cheap_probes_unused_time_rolls_on_to_the_next() -> None:
     assert [r.status for r in st.results] == ["ok", "ok"]
     n_folds = len(st.plan.folds)
     limit = recorder.calls[0][2]
-    assert all(c[2] == limit for c in recorder.calls[:n_folds])
+    assert all(c[2] == pytest.approx(limit, rel=0.005) for c in recorder.calls[:n_folds])  # a row apart
     even_split = FULL_SHARE * (total / 2) / n_folds
     assert limit > 1.5 * even_split
 

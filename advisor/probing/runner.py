@@ -103,6 +103,14 @@ def full_time_limit(seconds: float, n_folds: int, n_fracs: int) -> float:
     return max(MIN_TIME_LIMIT, seconds * share / max(n_folds, 1))
 
 
+def fold_rows(plan: EvalPlan, per_repeat: int) -> tuple[float, ...]:
+    """Each fold's training rows over the mean of one repeat's folds: the share of the full-size
+    fits' time each gets (1.0 each on equal k-fold folds)."""
+    rows = np.array([len(train) for train, _ in plan.folds], dtype=np.float64)
+    mean = float(rows[:per_repeat].mean()) if len(rows) else 0.0
+    return tuple(float(v) for v in rows / mean) if mean > 0 else ()
+
+
 @dataclass
 class _Next:
     """The budget's answer for the next scheduled fit: run it with ``time_limit`` (a
@@ -117,10 +125,13 @@ class _Next:
 class _Limits:
     """The budget's side of the schedule: whether the next fit runs, and its time limit.
 
-    Full-size fits share one limit, fixed when the first one starts, so that folds differ
-    by data, not by time allowed; further repeats run while the full-size fits stay
-    within ``FULL_SHARE`` of the budget they started with; curve points share what is
-    left by their expected cost (``_weight``)."""
+    Full-size fits share one limit per training row, fixed when the first one starts, so
+    that folds differ by data, not by time allowed: equal folds (k-fold) get equal limits,
+    forward-chaining time folds, whose training rows grow fold by fold, limits in
+    proportion to their rows (an equal limit cut the MLP's last, largest fold while the
+    first ones finished early). Further repeats run while the full-size fits stay within
+    ``FULL_SHARE`` of the budget they started with; curve points share what is left by
+    their expected cost (``_weight``)."""
 
     budget: Budget
     fractions: tuple[float, ...]
@@ -128,6 +139,7 @@ class _Limits:
     per_repeat: int  # folds in one repeat of the k folds: what the limits are sized for
     in_process: bool  # a cluster's fits are started already: only the wait is bounded
     curve_weight: float  # expected cost of every curve point of the schedule
+    fold_rows: tuple[float, ...] = ()  # each fold's training rows over one repeat's mean (1.0 each if empty)
     done_curve_weight: float = 0.0
     full_limit: float | None = None
     full_budget: float = 0.0  # what remained when the first full-size fit started
@@ -157,7 +169,8 @@ class _Limits:
             and spent + float(np.mean(full_times)) > FULL_SHARE * self.full_budget
         ):
             return _Next("skip")  # a further repeat would eat the curves' share
-        return _Next("fit", self.full_limit, wait)
+        scale = self.fold_rows[fold] if fold < len(self.fold_rows) else 1.0
+        return _Next("fit", max(MIN_TIME_LIMIT, self.full_limit * scale), wait)
 
     def done(self, fi: int) -> None:
         """A fit of curve size ``fi`` finished: the points left share what remains."""
@@ -255,7 +268,9 @@ def evaluate_probe(
     ctx_progress = None if status_fn is None else (lambda detail: status_fn(probe.name, detail))
     session = executor.session(probe, data, keep_models=meter is not None, progress=ctx_progress)
     curve_weight = sum(_weight(fractions[fi]) for _, fi in schedule if fi != last)
-    limits = _Limits(budget, fractions, n_folds, per_repeat, session.in_process, curve_weight)
+    limits = _Limits(
+        budget, fractions, n_folds, per_repeat, session.in_process, curve_weight, fold_rows(plan, per_repeat)
+    )
     curves_started = session.in_process  # a cluster starts every full-size fit now, the curves later
     if not session.in_process:
         session.start(_planned_tasks(data, plan, budget, device, schedule, per_repeat, orders, full=True))
@@ -433,12 +448,14 @@ def _planned_tasks(
     last = len(fractions) - 1
     full_limit = full_time_limit(budget.remaining(), per_repeat, len(fractions))
     curve_weight = sum(_weight(fractions[fi]) for _, fi in schedule if fi != last) or 1.0
+    scale = fold_rows(plan, per_repeat)
     tasks = []
     for fold, fi in schedule:
         if (fi == last) != full:
             continue
         curve_limit = max(MIN_TIME_LIMIT, budget.remaining() * _weight(fractions[fi]) / curve_weight)
-        tasks.append(_task(data, plan, fold, fi, full_limit if full else curve_limit, device, orders))
+        fold_limit = max(MIN_TIME_LIMIT, full_limit * (scale[fold] if fold < len(scale) else 1.0))
+        tasks.append(_task(data, plan, fold, fi, fold_limit if full else curve_limit, device, orders))
     return tasks
 
 
