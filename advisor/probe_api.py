@@ -191,6 +191,8 @@ class ProbeResult:
     reason: str = ""  # why failed/skipped/partial
     description: str = ""  # the model, e.g. "LightGBM, 31 leaves, early stopping"
     reads_text: bool = False  # its probe's ``Probe.reads_text``: it read the free-text columns
+    share_seconds: float = 0.0  # the wall-clock seconds the stage gave it (0: not run by a stage)
+    retried: bool = False  # measured again with time the other probes left (``stage.retry``)
     metric: str = ""  # primary metric name, higher is better
     score: Score | None = None  # primary metric on held-out folds at the full training size
     metrics: dict[str, Score] = field(default_factory=dict)  # every metric computed

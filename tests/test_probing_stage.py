@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, ClassVar
 
 import pytest
@@ -397,3 +398,48 @@ def test_a_failed_side_lane_runs_its_probes_here() -> None:
     result = _pool_stage(True, [Unpicklable(), SlowTinyLinear()])
     assert [r.status for r in result.results] == ["ok", "ok"]
     assert any(n.startswith("the side lane failed (") and "ran in this process" in n for n in result.notes)
+
+
+class SlowFitProbe(SkLinearProbe):
+    """Full-size fits take a fixed 0.3 s: too slow for every fold in a small share."""
+
+    name: ClassVar[str] = "t-slow"
+
+    def fit(self, train: ProbeData, ctx: FitContext) -> Any:
+        import time
+
+        if len(train) > WARM_UP_ROWS:
+            time.sleep(0.3)
+        return super().fit(train, ctx)
+
+
+class CheapHeavyProbe(SkLinearProbe):
+    """Fast, but weighted to take most of the budget: it leaves its share unused."""
+
+    name: ClassVar[str] = "t-cheap"
+    cost_weight: ClassVar[float] = 4.0
+
+
+def test_a_probe_cut_short_is_measured_again_with_the_time_the_others_left() -> None:
+    st = stage([SlowFitProbe(), CheapHeavyProbe()], data="cancer", budget_seconds=12)
+    slow, cheap = st.results
+    assert cheap.status == "ok" and cheap.share_seconds > 8  # its share, mostly unused
+    assert slow.retried and slow.share_seconds > 5  # again, with what the cheap one left
+    assert re.match(
+        r"measured again with \d+ s the other probes left: its first \d s ended partial", slow.notes[0]
+    )
+    assert len(slow.score.folds) >= 10  # the first share (2.4 s, 0.75 of it for 0.3 s fits) held about 6
+    assert st.elapsed_seconds < 12 * 1.1  # within the stage's budget
+
+
+def test_completeness_orders_what_a_rerun_must_beat() -> None:
+    from advisor.probe_api import ProbeResult, Score
+    from advisor.probing.stage import completeness, cut_short
+
+    def r(folds: int, converged: bool = True, status: str = "ok") -> ProbeResult:
+        return ProbeResult("p", "linear", status, score=Score(0.8, 0.01, [0.8] * folds), converged=converged)
+
+    assert completeness(r(6)) > completeness(r(4)) and completeness(r(3)) > completeness(
+        r(9, converged=False)
+    )
+    assert cut_short(r(4, status="partial")) and cut_short(r(5, converged=False)) and not cut_short(r(5))

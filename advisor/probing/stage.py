@@ -15,6 +15,10 @@ With the pool (small data on the CPU) and a torch probe to run, the stage runs t
 lanes at once (``advisor.probing.lanes``): the other probes in a forked side lane, the
 torch probes here, each lane splitting the budget among its own probes as above. Both
 lanes end within the budget, so the stage's wall time is still the budget's.
+
+Time rolls forward only: an expensive probe early in the order can end cut short while a later
+one leaves most of its share unused. So, last, the probes the budget cut short are measured
+again here with what is left (``retry``), each result kept only if it measured more of the plan.
 """
 
 from __future__ import annotations
@@ -43,6 +47,10 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["MIN_SHARE", "NullProgress", "ProbeProgress", "ProbeStage", "run_probes"]
 
 MIN_SHARE = 0.25  # fraction of its nominal share a probe keeps even when the stage budget is spent
+# A probe the budget cut short is measured again when the time the others left is at least this
+# many times what it had: shares are fixed in order, so an expensive probe early in the order can
+# end partial while a later one finishes with most of its share unused.
+RETRY_GAIN = 1.5
 INTERRUPTED = "interrupted"
 
 
@@ -135,6 +143,9 @@ def run_probes(
         ran, interrupted = _end_lane(lane, side, interrupted, sequence, started + total, progress, notes)
         done.update(ran)
         setup += lane.setup_seconds
+    if not interrupted:
+        again, interrupted = retry(done, sequence, started + total, progress)
+        done.update(again)
     if setup > 1.0:
         notes.append(f"probe setup (imports, a first tiny fit) took {setup:.1f} s, outside every fit time")
     results: list[ProbeResult] = []
@@ -209,10 +220,11 @@ class _Sequence:
         budget_start: float,
         progress: ProbeProgress,
         emit: Callable[[int, ProbeResult], None] | None = None,
+        floor: bool = True,
     ) -> tuple[dict[int, ProbeResult], bool]:
         """Evaluate the probes ``ids`` one after the other within ``measure_total`` seconds
-        from ``budget_start``, each a share of what remains by its weight among them
-        (``emit`` gets each result as it ends). Returns their results and whether Ctrl-C
+        from ``budget_start``, each a share of what remains by its weight among them, at least
+        ``MIN_SHARE`` of its nominal share unless not ``floor`` (``emit`` gets each result as it ends). Returns their results and whether Ctrl-C
         stopped it (the probes not reached are then left out)."""
         results: dict[int, ProbeResult] = {}
         weight_total = sum(self.weights[i] for i in ids) or 1.0
@@ -222,7 +234,9 @@ class _Sequence:
             remaining_weight = sum(self.weights[j] for j in ids[k:]) or 1.0
             remaining = max(0.0, measure_total - (time.monotonic() - budget_start))
             nominal = self.total * self.weights[i] / weight_total
-            seconds = max(remaining * self.weights[i] / remaining_weight, MIN_SHARE * nominal)
+            seconds = max(
+                remaining * self.weights[i] / remaining_weight, MIN_SHARE * nominal if floor else 0.0
+            )
             progress.start_probe(probe.name, planned_fits(self.plan, probe))
             try:
                 result = _run_one(
@@ -230,11 +244,69 @@ class _Sequence:
                 )
             except (KeyboardInterrupt, ProbeInterrupted):
                 return results, True
+            result.share_seconds = seconds
             results[i] = result
             if emit is not None:
                 emit(i, result)
             progress.end_probe(probe.name, result.status)
         return results, False
+
+
+def cut_short(r: ProbeResult) -> bool:
+    """The time budget, not the probe, ended its measurement: folds or curve points left out, or
+    full-size fits stopped before they converged."""
+    return r.score is not None and (r.status == "partial" or not r.converged)
+
+
+def completeness(r: ProbeResult) -> tuple[bool, bool, int, int, int]:
+    """How much of the plan a result measured, to keep the better of two runs of one probe:
+    scored, converged, folds scored, curve points, fewer cut fits."""
+    folds = len(r.score.folds) if r.score is not None else 0
+    return (r.score is not None, r.converged, folds, len(r.curve), -r.fits_cut)
+
+
+def retry(
+    done: dict[int, ProbeResult], sequence: _Sequence, deadline: float, progress: ProbeProgress
+) -> tuple[dict[int, ProbeResult], bool]:
+    """Measure again, in this process, the probes the budget cut short, with the time the others
+    left until ``deadline`` (shared by their weights), when that is at least ``RETRY_GAIN`` times
+    what each had; a rerun replaces the first result only where it measured more of the plan
+    (``completeness``). Returns the replacements and whether Ctrl-C stopped it (the first
+    results then stand)."""
+    left = deadline - time.monotonic()
+    ids = [i for i, r in sorted(done.items()) if cut_short(r) and left >= RETRY_GAIN * r.share_seconds > 0]
+    if not ids:
+        return {}, False
+    say = getattr(progress, "stage", None)  # a duck-typed progress may not show stages
+    if say is not None:
+        say(f"measuring again with the {left:.0f} s left: {', '.join(done[i].name for i in ids)}")
+    try:
+        for i in ids:  # a side lane's probe has not warmed up in this process
+            if _protocol(sequence.probes[i]) == "fits":
+                sequence.warm_up(i)
+    except (KeyboardInterrupt, ProbeInterrupted):
+        return {}, True
+    start = time.monotonic()  # within the stage's budget: no floor past its end
+    ran, interrupted = sequence.run(ids, max(0.0, deadline - start), start, progress, floor=False)
+    better: dict[int, ProbeResult] = {}
+    for i, again in ran.items():
+        first = done[i]
+        if completeness(again) > completeness(first):
+            again.retried = True
+            again.notes.insert(
+                0,
+                f"measured again with {again.share_seconds:.0f} s the other probes left: its first "
+                f"{first.share_seconds:.0f} s ended {_what_was_cut(first)}",
+            )
+            better[i] = again
+    return better, interrupted
+
+
+def _what_was_cut(r: ProbeResult) -> str:
+    folds = len(r.score.folds) if r.score is not None else 0
+    if r.status == "partial":
+        return f"partial ({folds} folds scored, {len(r.curve)} curve points)"
+    return f"with {r.fits_cut} full-size fit(s) stopped before they converged"
 
 
 def _end_lane(

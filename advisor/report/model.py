@@ -28,6 +28,7 @@ TIMING_FIELDS = frozenset(
         "predict_ms_per_1k",
         "timings",
         "elapsed_seconds",
+        "share_seconds",  # a probe's share of the stage: what the probes before it left
         "cost_at_full",
         "costs",
         "created_at",
