@@ -42,7 +42,7 @@ def _read(path):
 def _both(path, monkeypatch):
     """read_table (or its error) with pandas' parser allowed, then with pyarrow's only."""
     fast = _read(path)
-    monkeypatch.setattr(read_module, "pandas_frame", lambda s: None)
+    monkeypatch.setattr(read_module, "pandas_frame", lambda s, head=None: None)
     slow = _read(path)
     monkeypatch.undo()
     return fast, slow
@@ -135,3 +135,45 @@ def test_compressed_files_are_not_plain(tmp_path):
     path = tmp_path / "plain.csv.gz"
     _mixed(200).to_csv(path, index=False, compression="gzip")
     assert cparse.pandas_frame(sniff(path)) is None
+
+
+def _record_reads(monkeypatch) -> tuple[list[str], list[bool]]:
+    """pandas' whole-file parses and the read's allocator choices, as they happen."""
+    parses: list[str] = []
+    retained: list[bool] = []
+    real_read_csv, real_allocator = cparse.pd.read_csv, read_module.use_fast_allocator
+
+    def read_csv(path, *args, **kwargs):
+        parses.append(str(path))
+        return real_read_csv(path, *args, **kwargs)
+
+    def allocator(*, retain_freed):
+        retained.append(retain_freed)
+        return real_allocator(retain_freed=retain_freed)
+
+    monkeypatch.setattr(cparse.pd, "read_csv", read_csv)
+    monkeypatch.setattr(read_module, "use_fast_allocator", allocator)
+    return parses, retained
+
+
+def test_a_date_column_goes_to_pyarrow_without_a_wasted_parse(tmp_path, monkeypatch):
+    # pandas reads ISO dates as text where pyarrow types them: known from the first block,
+    # so the whole file is not parsed by pandas first and thrown away.
+    path = tmp_path / "dated.csv"
+    frame = _mixed(2000).assign(when=pd.date_range("2024-01-01", periods=2000, freq="h").astype(str))
+    frame.to_csv(path, index=False)
+    assert cparse.plain_head(sniff(path)) is None
+    parses, retained = _record_reads(monkeypatch)
+    loaded = read_table(path)
+    assert parses == [] and retained == [False]  # pyarrow's big parse buffers go back at once
+    assert loaded.source.n_rows == 2000
+    assert loaded.frame["when"].dtype.kind == "M"  # typed as dates, as pyarrow reads them
+
+
+def test_a_plain_file_is_parsed_once_and_keeps_its_freed_blocks(tmp_path, monkeypatch):
+    path = tmp_path / "plain.csv"
+    _mixed(2000).to_csv(path, index=False)
+    parses, retained = _record_reads(monkeypatch)
+    loaded = read_table(path)
+    assert parses == [str(path)] and retained == [True]
+    assert loaded.source.n_rows == 2000

@@ -48,10 +48,13 @@ def use_fast_allocator(*, retain_freed: bool) -> str:
 
     ``retain_freed``: keep freed pages for reuse (jemalloc's decay, about a second).
     A streamed read frees and takes its blocks again batch after batch: giving each
-    back to the OS cost 1 s more kernel time on the 1,000,000-row file. A whole
+    back to the OS cost 1 s more kernel time on the 1,000,000-row file. pyarrow's whole
     read frees its parse buffers once: giving them back at once kept its peak at
-    594 MB instead of 839-860 MB, for 0.08-0.22 s more kernel time. jemalloc fixes
-    the decay of its arenas when it makes them, so the first read of a process decides.
+    594 MB instead of 839-860 MB, for 0.08-0.22 s more kernel time (a 600,000-row CSV
+    with a date column, 2026-12-03: 553-582 MB against 738-761). pandas' C parser keeps
+    its Arrow text and frees small blocks: kept, they cost no peak (717 against 720 MB on
+    the benchmark CSV) and 0.1-0.5 s less kernel time. jemalloc fixes the decay of its
+    arenas when it makes them, so the first read of a process decides.
     """
     keep_heap_blocks()
     current = pa.default_memory_pool()

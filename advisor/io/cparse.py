@@ -45,14 +45,27 @@ PANDAS_DTYPES: dict[pa.DataType, tuple[str, ...]] = {
 _PANDAS_ERRORS = (pd.errors.ParserError, UnicodeError, ValueError, OverflowError, MemoryError)
 
 
-def pandas_frame(s: Sniffed) -> pd.DataFrame | None:
-    """The whole CSV read by pandas' C parser; None where pyarrow must read it.
-
-    Text columns keep the parser's chunks: samples come through ``advisor.io.take``."""
+def plain_head(s: Sniffed) -> dict[str, pa.DataType] | None:
+    """The types pyarrow would give the columns (from its first block) when pandas' C parser
+    may read the file; None where pyarrow must: not plain, or a type pandas reads otherwise
+    (dates), found before the whole file is parsed once for nothing."""
     if not _plain(s):
         return None
     head = _first_block_types(s)
     if head is None or len(head) != len(set(head)) or not all(head):
+        return None
+    if any(t not in PANDAS_DTYPES for t in head.values()):
+        return None
+    return head
+
+
+def pandas_frame(s: Sniffed, head: dict[str, pa.DataType] | None = None) -> pd.DataFrame | None:
+    """The whole CSV read by pandas' C parser; None where pyarrow must read it.
+
+    ``head``: ``plain_head(s)``, when the caller has it. Text columns keep the parser's
+    chunks: samples come through ``advisor.io.take``."""
+    head = plain_head(s) if head is None else head
+    if head is None:
         return None
     try:
         with warnings.catch_warnings():
