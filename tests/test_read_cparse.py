@@ -177,3 +177,15 @@ def test_a_plain_file_is_parsed_once_and_keeps_its_freed_blocks(tmp_path, monkey
     loaded = read_table(path)
     assert parses == [str(path)] and retained == [True]
     assert loaded.source.n_rows == 2000
+
+
+def test_a_wide_table_goes_to_pyarrow(tmp_path):
+    # pandas' per-column cost on the way to Arrow outweighs its parse on wide tables.
+    rng = np.random.default_rng(0)
+    for width, pandas_reads in ((cparse.MAX_COLUMNS, True), (cparse.MAX_COLUMNS + 1, False)):
+        path = tmp_path / f"w{width}.csv"
+        pd.DataFrame(rng.integers(0, 9, size=(5, width)), columns=[f"c{i}" for i in range(width)]).to_csv(
+            path, index=False
+        )
+        assert (cparse.plain_head(sniff(path)) is not None) is pandas_reads
+        assert read_table(path).frame.shape == (5, width)

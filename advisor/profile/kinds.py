@@ -422,15 +422,16 @@ def profile_columns(
     frame: pd.DataFrame, column_stats: Mapping[str, Any], n_rows_total: int
 ) -> list[ColumnProfile]:
     """One ``ColumnProfile`` per column, missing rates exact when ``column_stats`` has them."""
-    names = list(frame.columns)
+    # Each column taken once: on a 20,000-column frame one ``frame[name]`` costs 80 us.
+    columns = list(frame.items())
     # Distinct counts run in threads while this thread detects the kinds of the
     # columns already counted (detection stays here: it touches global warning filters).
     with ThreadPoolExecutor(max_workers=max(1, min(MAX_THREADS, os.cpu_count() or 1))) as pool:
-        counts = [pool.submit(_counts, frame[name]) for name in names]
-        samples = string_samples(frame, [n for n in names if storage_family(frame[n]) == "string"])
+        counts = [pool.submit(_counts, series) for _, series in columns]
+        samples = string_samples(frame, [n for n, series in columns if storage_family(series) == "string"])
         return [
-            _profile_column(frame[name], name, *c.result(), column_stats, n_rows_total, samples.get(name))
-            for name, c in zip(names, counts, strict=True)
+            _profile_column(series, name, *c.result(), column_stats, n_rows_total, samples.get(name))
+            for (name, series), c in zip(columns, counts, strict=True)
         ]
 
 
