@@ -52,12 +52,12 @@ def plain_head(s: Sniffed) -> dict[str, pa.DataType] | None:
     """The types pyarrow would give the columns (from its first block) when pandas' C parser
     may read the file; None where pyarrow must: not plain, or a type pandas reads otherwise
     (dates), found before the whole file is parsed once for nothing."""
-    if not _plain(s):
+    if not _plain(s) or len(s.header) > MAX_COLUMNS:  # the header is enough: no block parsed for nothing
         return None
     head = _first_block_types(s)
     if head is None or len(head) != len(set(head)) or not all(head):
         return None
-    if any(t not in PANDAS_DTYPES for t in head.values()) or len(head) > MAX_COLUMNS:
+    if any(t not in PANDAS_DTYPES for t in head.values()) or len(head) > MAX_COLUMNS:  # (a header sniffed short)
         return None
     return head
 

@@ -74,7 +74,11 @@ IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".
 
 def storage_family(series: pd.Series) -> str:
     """``bool``, ``numeric``, ``datetime``, ``timedelta`` or ``string`` (str, object, category)."""
-    dtype = series.dtype
+    return dtype_family(series.dtype)
+
+
+def dtype_family(dtype: Any) -> str:
+    """``storage_family`` of a column's dtype (a frame's ``dtypes`` give them all at once)."""
     if pd.api.types.is_bool_dtype(dtype):
         return "bool"
     if pd.api.types.is_datetime64_any_dtype(dtype):

@@ -11,7 +11,14 @@ from advisor.data import MIN_ROWS_PER_CLASS, PART_SEPARATOR, TIME_PART, ProbeDat
 from advisor.errors import TargetError
 from advisor.facts import DatasetProfile
 from advisor.profile.build import checked_frame
-from advisor.profile.kinds import datetime_format_of, epoch_days, parse_datetime, storage_family, to_float
+from advisor.profile.kinds import (
+    datetime_format_of,
+    dtype_family,
+    epoch_days,
+    parse_datetime,
+    storage_family,
+    to_float,
+)
 from advisor.profile.modality import signal_columns
 from advisor.profile.order import group_codes, time_key
 from advisor.profile.target import class_dropped_warning, encode_target
@@ -62,14 +69,20 @@ def prepare(table: Any, profile: DatasetProfile) -> ProbeData:
         )
     rows = frame[encoded.keep]
     order, groups = profile.time_order, profile.groups  # the group column may be a dropped identifier
-    columns: dict[str, pd.Series] = {}
+    columns: dict[str, pd.Series | np.ndarray] = {}
     kinds: dict[str, str] = {}
     signal = signal_columns(profile.columns, target.name) if profile.pixel_shape else []
+    numeric = [c.name for c in profile.columns if c.kind in ("numeric", "boolean") and c.name != target.name]
+    floats = _plain_floats(rows, list(dict.fromkeys(signal + numeric)))
     for name in signal:
-        columns[name] = pd.Series(to_float(rows[name], "numeric"))
+        columns[name] = floats[name] if name in floats else pd.Series(to_float(rows[name], "numeric"))
         kinds[name] = "numeric"
     for column in profile.columns:
         if column.name == target.name or column.name in kinds or column.kind in DROPPED_KINDS:
+            continue
+        if column.name in floats:
+            columns[column.name] = floats[column.name]
+            kinds[column.name] = "numeric"
             continue
         series = rows[column.name]
         if column.kind in ("numeric", "boolean"):
@@ -107,6 +120,19 @@ def prepare(table: Any, profile: DatasetProfile) -> ProbeData:
         sequence=profile.sequence.level if profile.sequence else None,  # type: ignore[arg-type]
         notes=notes,
     )
+
+
+def _plain_floats(rows: pd.DataFrame, names: list[str]) -> dict[str, np.ndarray]:
+    """Those of ``names`` stored as numbers or booleans, as float64 (NaN for missing and
+    infinities: ``to_float``'s values), converted in one block. A column at a time costs about
+    60 us in pandas, which is 1.5 s on a table of 20,000 columns; the block, milliseconds."""
+    dtypes = rows.dtypes
+    plain = [name for name in names if dtype_family(dtypes[name]) in ("bool", "numeric")]
+    if not plain:
+        return {}
+    block = rows[plain].to_numpy(dtype="float64", na_value=np.nan, copy=True)  # never a view of the table
+    block[~np.isfinite(block)] = np.nan
+    return {name: block[:, j] for j, name in enumerate(plain)}
 
 
 def _categorical(series: pd.Series) -> pd.Series:
