@@ -5,6 +5,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from advisor.errors import InputError, TargetError
@@ -196,5 +197,10 @@ def encoded_width(features: list[ColumnProfile]) -> int:
 
 def memory_mb(frame: pd.DataFrame, n_rows: int) -> float:
     """In-memory size of the frame, scaled to the whole file when the frame is a sample."""
-    measured = float(frame.memory_usage(index=False, deep=False).sum()) / MB
+    # A NumPy column holds rows x its item size; ``memory_usage`` asks every column (0.5 s on
+    # 20,000), so only the others are asked.
+    dtypes = list(frame.dtypes)
+    fixed = sum(d.itemsize for d in dtypes if isinstance(d, np.dtype)) * len(frame)
+    other = [i for i, d in enumerate(dtypes) if not isinstance(d, np.dtype)]
+    measured = float(fixed + sum(frame.iloc[:, i].memory_usage(index=False, deep=False) for i in other)) / MB
     return measured * max(n_rows, len(frame)) / len(frame)
