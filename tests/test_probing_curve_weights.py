@@ -123,6 +123,9 @@ def _noisy_rising_folds(rng: np.random.Generator, noise: float) -> list[list[tup
 
 
 def test_the_gain_is_damped_on_noisy_curves_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(
+        curves, "SLOPE_SHARE", 0.0
+    )  # the families' gain alone (the slope's share is not damped)
     rng = np.random.default_rng(51)
     noisy = _noisy_rising_folds(rng, 0.01)
     anchor = Score(noisy[0][-1][1], 0.06, [noisy[0][-1][1]] * 25)  # the level's noise above 2 points
@@ -139,3 +142,23 @@ def test_the_gain_is_damped_on_noisy_curves_only(monkeypatch: pytest.MonkeyPatch
     assert full[0] > 0.01 and damped[0] == pytest.approx(0.8 * full[0], rel=1e-6)
     # Precise anchors (their noise near MIN_NOISE, a tenth of PRIOR_NOISE): kept almost whole.
     assert 0.97 < damped[1] / full[1] <= 1.0
+
+
+def test_a_share_of_the_projection_follows_the_local_slope(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A curve that speeds up in log n at its end (its last anchor well above the families'
+    # bend): the families alone project it too flat; SLOPE_SHARE of it continues the slope.
+    sizes = [23, 32, 45, 64, 91, 128, 181, 400]
+    mean = [0.55, 0.56, 0.59, 0.61, 0.65, 0.70, 0.74, 0.88]
+    rng = np.random.default_rng(5)
+    folds = [
+        [(n, m + float(rng.normal(0, 0.01))) for n, m in zip(sizes, mean, strict=True)] for _ in range(3)
+    ]
+    anchor = Score(mean[-1], 0.06, [mean[-1]] * 25)  # the level's noise above 2 points: the share in full
+    with_slope = curves.fit_learning_curve(folds, anchor=anchor)
+    monkeypatch.setattr(curves, "SLOPE_SHARE", 0.0)
+    families = curves.fit_learning_curve(folds, anchor=anchor)
+    continued = curves._continuation(with_slope.last_score, 0.0, 1.0, 10.0)  # a flat slope: the last score
+    assert continued == with_slope.last_score
+    gain, base = with_slope.predicted["10x"].mean, families.predicted["10x"].mean
+    assert gain > base + 0.003  # the slope's continuation lies above the families' bend
+    assert with_slope.predicted_low["10x"] < gain < with_slope.predicted_high["10x"]
