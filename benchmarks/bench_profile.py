@@ -34,6 +34,7 @@ N_NUMERIC = 14
 N_CATEGORICAL = 9
 CHUNK_ROWS = 100_000
 MISSING_RATE = 0.05
+WIDE_COLUMNS = 5_000
 STEPS = ("pandas", "read", "read+profile", "stream")
 ALL_STEPS = (
     "pandas",
@@ -55,6 +56,8 @@ def generate(path: Path, n_rows: int, shape: str = "mixed", seed: int = 0) -> No
 
     ``mixed``: an id, 14 numeric (some integer), 9 categorical and a target column, 5% missing.
     ``floats``: 24 float columns with 8 decimals and a target (about 275 MB per million rows).
+    ``wide``: ``WIDE_COLUMNS`` float columns with 4 decimals and a target (about 37 MB per
+    thousand rows): a table's cost per column, where the others measure its cost per row.
     """
     import numpy as np
     import pandas as pd
@@ -63,8 +66,17 @@ def generate(path: Path, n_rows: int, shape: str = "mixed", seed: int = 0) -> No
     words = np.array([f"level_{i}" for i in range(50)])
     tmp = path.with_suffix(".tmp")
     with open(tmp, "w") as fh:
-        for start in range(0, n_rows, CHUNK_ROWS):
-            n = min(CHUNK_ROWS, n_rows - start)
+        chunk = CHUNK_ROWS * 25 // WIDE_COLUMNS if shape == "wide" else CHUNK_ROWS  # as many cells a chunk
+        for start in range(0, n_rows, chunk):
+            n = min(chunk, n_rows - start)
+            if shape == "wide":
+                frame = pd.DataFrame(
+                    rng.normal(size=(n, WIDE_COLUMNS)).round(4),
+                    columns=[f"g_{i}" for i in range(WIDE_COLUMNS)],
+                )
+                frame["target"] = rng.integers(0, 2, n)
+                frame.to_csv(fh, index=False, header=start == 0)
+                continue
             if shape == "floats":
                 frame = pd.DataFrame(rng.normal(size=(n, 24)).round(8), columns=[f"x_{i}" for i in range(24)])
                 frame["target"] = rng.integers(0, 2, n)
@@ -216,7 +228,7 @@ def main() -> None:
     )
     parser.add_argument(
         "--shape",
-        choices=("mixed", "floats"),
+        choices=("mixed", "floats", "wide"),
         default="mixed",
         help="columns of the generated CSV (see generate)",
     )
@@ -229,7 +241,11 @@ def main() -> None:
 
     DATA_DIR.mkdir(exist_ok=True)
     path = DATA_DIR / (
-        f"bench_{args.rows}x25.csv" if args.shape == "mixed" else f"bench_{args.rows}x25_{args.shape}.csv"
+        f"bench_{args.rows}x25.csv"
+        if args.shape == "mixed"
+        else f"bench_{args.rows}x{WIDE_COLUMNS + 1}.csv"
+        if args.shape == "wide"
+        else f"bench_{args.rows}x25_{args.shape}.csv"
     )
     if not path.exists():
         print(f"generating {path} ...", flush=True)
