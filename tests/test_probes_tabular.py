@@ -211,6 +211,30 @@ def test_lightgbm_rate_and_threads_follow_the_data_and_the_machine() -> None:
     assert params["num_threads"] == cpus
 
 
+def test_lightgbm_leaves_hold_the_default_rows_wherever_trees_can_split() -> None:
+    # One learner along the learning curve: LightGBM's default 20 rows a leaf from 80 rows up
+    # (4 leaves possible there), fewer only below, where 20 would forbid most splits.
+    from advisor_probes import _gbdt
+
+    assert [_gbdt.min_child_samples(n) for n in (2, 23, 45, 79, 80, 181, 400, 100_000)] == [
+        1,
+        5,
+        11,
+        19,
+        20,
+        20,
+        20,
+        20,
+    ]
+    rng = np.random.default_rng(1)
+    X = pd.DataFrame(rng.normal(size=(150, 4)), columns=[f"x{i}" for i in range(4)])
+    data = ProbeData(
+        task="binary", modality="tabular", y=(X["x0"] > 0).to_numpy().astype(np.int64), class_names=["a", "b"],
+        X=X, feature_kinds=dict.fromkeys(X.columns, "numeric"),
+    )  # fmt: skip
+    assert LightGBMProbe().fit(data, _ctx(time_limit=30.0)).params["min_child_samples"] == 20
+
+
 @pytest.mark.parametrize("probe_cls", MODELS, ids=lambda c: c.name)
 def test_unseen_levels_and_missing_classes(probe_cls) -> None:
     data = DATASETS["mixed"]()
