@@ -111,6 +111,20 @@ def test_estimate_per_text_byte_follows_the_mix(tmp_path, header, row, low, high
     assert estimate_memory_mb(s) == pytest.approx(s.text_bytes * factor / MB)
 
 
+@pytest.mark.parametrize("row", ["1,2,3,4\n", ",,,\n", "0.5,level_1,x,9\n", "a long text value,1,,2\n"])
+def test_a_file_that_fits_at_the_costliest_mix_is_not_parsed_for_it(tmp_path, monkeypatch, row):
+    from advisor.io import memory
+
+    path = _write(tmp_path / "f.csv", "a,b,c,d", row, 2_000)
+    s = sniff(path)
+    bound = memory.BYTES_PER_NUMBER_CELL * memory.MEMORY_MARGIN  # per text byte: one-byte number cells
+    assert memory_per_text_byte(s) <= bound  # the shortcut never reads whole what the estimate would stream
+    parsed = []
+    monkeypatch.setattr(memory, "text_mix", lambda sn: parsed.append(sn) or None)
+    assert memory.fits_whole(s, s.text_bytes * bound / MB) and not parsed
+    assert not memory.fits_whole(s, s.text_bytes * bound / MB / 100) and parsed  # else the head decides
+
+
 def test_estimate_mix_counts_cells_and_text(tmp_path):
     path = _write(tmp_path / "f.csv", "n,t", "1,abc\n", 100)
     mix = text_mix(sniff(path))

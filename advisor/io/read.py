@@ -39,6 +39,7 @@ from advisor.io.csvparse import (
 from advisor.io.memory import (
     default_memory_limit_mb,
     estimate_memory_mb,
+    fits_whole,
     peak_memory_mb,
     sample_rows_within,
     stream_block_bytes,
@@ -120,7 +121,7 @@ def read_raw(
     passes ``limit_mb`` (None: always whole); check what came out."""
     streaming, frame = False, None
     try:
-        streaming = limit_mb is not None and estimate_memory_mb(s) > limit_mb
+        streaming = limit_mb is not None and not fits_whole(s, limit_mb)
         # Pages a whole read frees go back at once, even where keeping them would cost no peak
         # (pandas' parser): the probes' fits must not measure their memory in reused pages.
         use_fast_allocator(retain_freed=streaming)
