@@ -162,3 +162,17 @@ def test_a_share_of_the_projection_follows_the_local_slope(monkeypatch: pytest.M
     gain, base = with_slope.predicted["10x"].mean, families.predicted["10x"].mean
     assert gain > base + 0.003  # the slope's continuation lies above the families' bend
     assert with_slope.predicted_low["10x"] < gain < with_slope.predicted_high["10x"]
+
+
+def test_a_curve_projected_as_its_last_score_gets_no_share_of_its_slope() -> None:
+    # It fell from its peak and ends below it, rising again over its last anchors: projected as
+    # the last measured score, as its note says, not lifted by that last rise.
+    sizes = [23, 32, 45, 64, 91, 128, 181, 400]
+    mean = [0.60, 0.70, 0.80, 0.85, 0.70, 0.64, 0.67, 0.71]
+    rng = np.random.default_rng(6)
+    folds = [
+        [(n, m + float(rng.normal(0, 0.005))) for n, m in zip(sizes, mean, strict=True)] for _ in range(3)
+    ]
+    fit = curves.fit_learning_curve(folds, anchor=Score(0.71, 0.06, [0.71] * 25))
+    assert not fit.monotone and "projected as the last measured score" in fit.note
+    assert fit.predicted["10x"].mean == pytest.approx(fit.last_score)

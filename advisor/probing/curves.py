@@ -262,7 +262,9 @@ def fit_learning_curve(
     _, slope, slope_se = local_slope(mean_n / n_max, y_fit, se_fit)
     slope_up = max(slope + Z_ONE_SIDED * slope_se, 0.0) if math.isfinite(slope_se) else math.inf
     rising = math.isfinite(slope_se) and slope > Z_ONE_SIDED * slope_se
-    slope_share = SLOPE_SHARE * noisiness(se_level)  # precise anchors: the families see the shape
+    # Precise anchors: the families see the shape. A curve projected as its last score (it fell,
+    # and no family is fitted; or none converged) is said to be so: no share of a slope then.
+    slope_share = SLOPE_SHARE * noisiness(se_level) if params else 0.0
 
     # Per-fold fits of the weighted families, mixed with the same weights: the spread.
     fold_params: list[tuple[dict[str, Params], float, float]] = []
