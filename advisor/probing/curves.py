@@ -294,7 +294,7 @@ def fit_learning_curve(
         return np.clip(v, lo_clip, hi)
 
     def blend(value: float, xt: np.ndarray) -> float:
-        """``value`` with ``SLOPE_SHARE`` of it moved to the local slope's continuation (the
+        """``value`` with ``slope_share`` of it moved to the local slope's continuation (the
         last score where the curve ends flat or falling): see ``SLOPE_SHARE``."""
         if not math.isfinite(metric_max):
             return value
