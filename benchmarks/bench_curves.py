@@ -28,6 +28,7 @@ several. ``--replay`` takes several dumps, comma-separated, the same way.
     python benchmarks/bench_curves.py --seed 0,1,2,3,4 --dump /tmp/curves.json   # about 18 min
     python benchmarks/bench_curves.py --replay /tmp/curves.json --before /tmp/old_curves.py
     python benchmarks/bench_curves.py --before /tmp/old_curves.py --cases friedman,digits
+    python benchmarks/bench_curves.py --probes lightgbm --seed 0,1,2,3,4 --dump /tmp/lgb.json   # about 5 min
     python benchmarks/bench_curves.py --simulate 150 --before /tmp/old_curves.py   # seeded curves, no probe
 """
 
@@ -40,7 +41,7 @@ import math
 import sys
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -132,13 +133,16 @@ CASES: dict[str, Callable[[], ProbeData]] = {
 }
 
 
-def _probes() -> list[Any]:
+PROBES = ("linear", "lightgbm", "mlp")
+
+
+def _probes(names: Sequence[str] = PROBES) -> list[Any]:
     sys.path.insert(0, str(ROOT))
     from probes.lightgbm import LightGBMProbe
     from probes.linear import LinearProbe
     from probes.mlp import MLPProbe
 
-    return [LinearProbe(), LightGBMProbe(), MLPProbe()]
+    return [p for p in (LinearProbe(), LightGBMProbe(), MLPProbe()) if p.name in names]
 
 
 def _load_module(path: str) -> Any:
@@ -225,7 +229,11 @@ class Measured:
 
 
 def measure_case(
-    name: str, make: Callable[[], ProbeData], seed: int, budget: float = PROBE_BUDGET
+    name: str,
+    make: Callable[[], ProbeData],
+    seed: int,
+    budget: float = PROBE_BUDGET,
+    probe_names: Sequence[str] = PROBES,
 ) -> list[Measured]:
     data = make()
     n = len(data)
@@ -237,7 +245,7 @@ def measure_case(
     k = len(f_plan.folds) // max(f_plan.n_repeats, 1)
     f_plan = replace(f_plan, folds=f_plan.folds[:k], n_repeats=1, curve_fractions=(1.0,))
     out = []
-    for probe in _probes():
+    for probe in _probes(probe_names):
         captured: dict[str, Any] = {}
         recorder = _CutRecorder()
         original = runner.summarise
@@ -439,6 +447,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cases", default=",".join(CASES), help="comma-separated: " + ", ".join(CASES))
     ap.add_argument("--before", default="", help="path of an older curves.py to compare with")
+    ap.add_argument("--probes", default=",".join(PROBES), help="comma-separated: " + ", ".join(PROBES))
     ap.add_argument("--seed", default="0", help="seed, or seeds comma-separated (each a whole run)")
     ap.add_argument(
         "--budget", type=float, default=PROBE_BUDGET, help="seconds per probe run on the 10%% sample"
@@ -473,7 +482,7 @@ def main(argv: list[str] | None = None) -> int:
         for seed in (int(s) for s in args.seed.split(",")):
             for name in args.cases.split(","):
                 print(f"{name} (seed {seed}):", flush=True)
-                measured += measure_case(name, CASES[name], seed, args.budget)
+                measured += measure_case(name, CASES[name], seed, args.budget, args.probes.split(","))
         if args.dump:
             Path(args.dump).write_text(json.dumps([m.__dict__ for m in measured], indent=1))
     rows = rows_of(measured, before, honour_cut=not args.ignore_cut)
