@@ -22,7 +22,9 @@ minutes: the way to compare two versions of the curve code on the same points).
 ``--seed 0,1,2,3,4`` repeats the whole measurement on other seeded samples and
 folds and adds a summary over the seeds: one seed's mean error moves by a point
 between seeds (1.51 to 2.73 over five, 2026-12-03), so a change is judged on
-several. ``--replay`` takes several dumps, comma-separated, the same way.
+several. ``--replay`` takes several dumps, comma-separated, the same way; a later dump's
+measurement of a case, probe and seed replaces an earlier one's (``--probes lightgbm`` rerun,
+replayed over a whole dump).
 
     python benchmarks/bench_curves.py --dump /tmp/curves.json
     python benchmarks/bench_curves.py --seed 0,1,2,3,4 --dump /tmp/curves.json   # about 18 min
@@ -476,8 +478,11 @@ def main(argv: list[str] | None = None) -> int:
         measured = [
             Measured(**m) for path in args.replay.split(",") for m in json.loads(Path(path).read_text())
         ]
-        wanted = set(args.cases.split(","))
-        measured = [m for m in measured if m.case in wanted]
+        # A later dump's measurement replaces an earlier one's of the same case, probe and seed
+        # (a rerun of one probe replayed over a whole dump).
+        measured = list({(m.case, m.probe, m.seed): m for m in measured}.values())
+        wanted, probes = set(args.cases.split(",")), set(args.probes.split(","))
+        measured = [m for m in measured if m.case in wanted and m.probe in probes]
     else:
         for seed in (int(s) for s in args.seed.split(",")):
             for name in args.cases.split(","):
