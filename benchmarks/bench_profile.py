@@ -241,11 +241,9 @@ def main() -> None:
 
     DATA_DIR.mkdir(exist_ok=True)
     path = DATA_DIR / (
-        f"bench_{args.rows}x25.csv"
-        if args.shape == "mixed"
-        else f"bench_{args.rows}x{WIDE_COLUMNS + 1}.csv"
-        if args.shape == "wide"
-        else f"bench_{args.rows}x25_{args.shape}.csv"
+        {"mixed": f"bench_{args.rows}x25.csv", "wide": f"bench_{args.rows}x{WIDE_COLUMNS + 1}.csv"}.get(
+            args.shape, f"bench_{args.rows}x25_{args.shape}.csv"
+        )
     )
     if not path.exists():
         print(f"generating {path} ...", flush=True)

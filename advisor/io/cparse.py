@@ -57,7 +57,8 @@ def plain_head(s: Sniffed) -> dict[str, pa.DataType] | None:
     head = _first_block_types(s)
     if head is None or len(head) != len(set(head)) or not all(head):
         return None
-    if any(t not in PANDAS_DTYPES for t in head.values()) or len(head) > MAX_COLUMNS:  # (a header sniffed short)
+    # The width again: the parsed block can hold more columns than the sniffed header named.
+    if any(t not in PANDAS_DTYPES for t in head.values()) or len(head) > MAX_COLUMNS:
         return None
     return head
 
