@@ -35,6 +35,8 @@ MAX_EPOCHS, PATIENCE, LR, WEIGHT_DECAY = 60, 6, 2e-3, 1e-2
 def _build_net(n_out: int, widths: tuple[int, ...]) -> torch.nn.Module:
     from torch import nn
 
+    from ._dropout import MaskDropout
+
     class SpectrogramCNN(nn.Module):
         def __init__(self) -> None:
             super().__init__()
@@ -49,7 +51,7 @@ def _build_net(n_out: int, widths: tuple[int, ...]) -> torch.nn.Module:
                 ]
                 c_in = width
             self.features = nn.Sequential(*layers)
-            self.head = nn.Sequential(nn.Dropout(0.2), nn.Linear(c_in, n_out))
+            self.head = nn.Sequential(MaskDropout(0.2), nn.Linear(c_in, n_out))
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             h = self.features(x).mean(dim=2)  # (n, c, time): the mean over frequency

@@ -76,6 +76,8 @@ def to_nchw(data: ProbeData, side: int | None, chunk: int = 4096) -> np.ndarray:
 def _build_net(channels: int, h: int, w: int, n_out: int, widths: tuple[int, ...]) -> torch.nn.Module:
     from torch import nn
 
+    from ._dropout import MaskDropout
+
     one_d = h == 1
     kernel, pad, pool = ((1, 3), (0, 1), (1, 2)) if one_d else (3, 1, 2)
     layers: list[nn.Module] = []
@@ -87,7 +89,7 @@ def _build_net(channels: int, h: int, w: int, n_out: int, widths: tuple[int, ...
             layers.append(nn.MaxPool2d(pool))
             size //= 2
         c_in = width
-    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(0.2), nn.Linear(c_in, n_out)]
+    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), MaskDropout(0.2), nn.Linear(c_in, n_out)]
     return nn.Sequential(*layers)
 
 

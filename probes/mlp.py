@@ -73,14 +73,16 @@ def batch_size_for(n_train: int) -> int:
 def build_mlp(n_in: int, n_out: int, hidden: tuple[int, int]) -> torch.nn.Module:
     from torch import nn
 
+    from ._dropout import MaskDropout
+
     h1, h2 = hidden
     return nn.Sequential(
         nn.Linear(n_in, h1),
         nn.ReLU(),
-        nn.Dropout(DROPOUT),
+        MaskDropout(DROPOUT),
         nn.Linear(h1, h2),
         nn.ReLU(),
-        nn.Dropout(DROPOUT),
+        MaskDropout(DROPOUT),
         nn.Linear(h2, n_out),
     )
 

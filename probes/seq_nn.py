@@ -52,12 +52,14 @@ def build_gru(n_step: int, n_row: int, n_out: int) -> torch.nn.Module:
     import torch
     from torch import nn
 
+    from ._dropout import MaskDropout
+
     class WindowGRU(nn.Module):
         def __init__(self) -> None:
             super().__init__()
             self.gru = nn.GRU(n_step, HIDDEN, batch_first=True)
             self.head = nn.Sequential(
-                nn.Linear(HIDDEN + n_row, HEAD), nn.ReLU(), nn.Dropout(DROPOUT), nn.Linear(HEAD, n_out)
+                nn.Linear(HIDDEN + n_row, HEAD), nn.ReLU(), MaskDropout(DROPOUT), nn.Linear(HEAD, n_out)
             )
 
         def forward(self, window: torch.Tensor, row: torch.Tensor) -> torch.Tensor:

@@ -69,6 +69,8 @@ def _build_net(vocab: int, max_len: int, n_tab: int, n_out: int) -> torch.nn.Mod
     import torch
     from torch import nn
 
+    from ._dropout import MaskDropout
+
     class TextTransformer(nn.Module):
         def __init__(self) -> None:
             super().__init__()
@@ -78,10 +80,10 @@ def _build_net(vocab: int, max_len: int, n_tab: int, n_out: int) -> torch.nn.Mod
             self.encoder = nn.TransformerEncoder(layer, LAYERS, enable_nested_tensor=False)
             self.norm = nn.LayerNorm(D_MODEL)
             self.head = nn.Sequential(
-                nn.Dropout(DROPOUT),
+                MaskDropout(DROPOUT),
                 nn.Linear(D_MODEL + n_tab, 64),
                 nn.ReLU(),
-                nn.Dropout(DROPOUT),
+                MaskDropout(DROPOUT),
                 nn.Linear(64, n_out),
             )
 

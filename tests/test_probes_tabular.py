@@ -321,6 +321,34 @@ def test_torch_helpers_generic_loop(precision) -> None:
     assert (out.argmax(1).numpy() == y).mean() > 0.8
 
 
+def test_mask_dropout_is_dropout() -> None:
+    """The probes' dropout keeps each unit with probability 1 - p, scaled by 1 / (1 - p), as
+    ``nn.Dropout`` does; is the identity in eval mode; follows torch's seed; and passes the
+    gradient through its mask."""
+    import pickle
+
+    import torch
+    from advisor_probes._dropout import MaskDropout
+
+    drop = MaskDropout(0.1)
+    x = torch.ones(400, 500, requires_grad=True)
+    torch.manual_seed(3)
+    out = drop(x)
+    kept = out != 0
+    assert out.unique().tolist() == [0.0, pytest.approx(1 / 0.9)]
+    assert abs(kept.float().mean().item() - 0.9) < 0.005  # 200,000 draws: 5 standard errors
+    assert kept.float().mean(0).std().item() < 0.03  # every column, not a pattern
+    out.sum().backward()
+    assert torch.equal(x.grad, out.detach())  # d out / d x is the mask itself (x is ones)
+    torch.manual_seed(3)
+    assert torch.equal(drop(x), out)
+    drop.eval()
+    assert drop(x) is x
+    assert isinstance(pickle.loads(pickle.dumps(drop)), MaskDropout)  # fitted nets come back from the pool
+    with pytest.raises(ValueError, match="dropout probability"):
+        MaskDropout(1.0)
+
+
 @pytest.mark.parametrize("floor", [True, False])
 def test_early_stopping_ends_on_a_validation_split_the_net_separates(floor, monkeypatch) -> None:
     """Cross-entropy on a separated validation split falls towards zero for ever, a few per
