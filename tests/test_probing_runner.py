@@ -436,6 +436,37 @@ def test_pool_gives_the_in_process_scores(name: str) -> None:
     assert "test note" in pooled.notes and pooled.peak_memory_mb > 0  # measured in the workers
 
 
+class PidProbe(MeanProbe):
+    """Notes the process each fit ran in; slow enough that a helper is busy when asked."""
+
+    name: ClassVar[str] = "t-pid"
+
+    def fit(self, train: ProbeData, ctx: FitContext) -> _Const:
+        import os
+        import time
+
+        time.sleep(0.02)
+        ctx.note(f"pid {os.getpid()}")
+        return super().fit(train, ctx)
+
+
+@fork_only
+def test_pool_parent_fits_beside_its_helpers() -> None:
+    """Two cores: one forked helper and this process share the fits (the parent used to wait,
+    idle, on two workers); every fold is measured once, in plan order."""
+    import os
+
+    from advisor.probing.pool import PoolExecutor
+
+    data, plan = make_plan(sk_data("cancer"), seed=0, budget_seconds=60)
+    result = evaluate_probe(
+        PidProbe(), data, plan, Budget(600), "cpu", executor=PoolExecutor(2, min_pooled_seconds=0.0)
+    )
+    pids = {int(n.split()[1]) for n in result.notes if n.startswith("pid ")}
+    assert os.getpid() in pids and len(pids) == 2  # the parent and one helper
+    assert len(result.score.folds) == len(plan.folds) and result.status == "ok"
+
+
 @fork_only
 def test_pool_reports_a_probe_error_and_passes_ctrl_c_on() -> None:
     from advisor.probing.pool import PoolExecutor

@@ -3,9 +3,9 @@
 Small tables make many short fits (5 x 5 folds, curve points, small anchors), each of
 them one thread (LightGBM's and torch's single-thread rules on small data, see
 ``probes/_gbdt.py`` and ``probes/_torch.py``), so one process leaves every core but
-one idle. ``PoolExecutor`` runs a probe's fits in ``usable_cpus()`` processes forked
-from this one after the probe's warm-up (imports and first-call setup are inherited,
-not repeated), each one fit at a time, so nothing oversubscribes the cores.
+one idle. ``PoolExecutor`` runs a probe's fits in this process and ``usable_cpus() - 1``
+helper processes forked from it after the probe's warm-up (imports and first-call setup
+are inherited, not repeated), each one fit at a time, so nothing oversubscribes the cores.
 
 It is the cluster's schedule (``advisor.probing.executor``'s seam, ``in_process`` False):
 the full-size fits are started at once, then the curve points with what they left, and
@@ -25,6 +25,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import TYPE_CHECKING, Any
@@ -39,16 +40,22 @@ if TYPE_CHECKING:  # pragma: no cover
 # Probe samples up to this size: 5 x 5 repeated k-fold, the many short fits of small data.
 POOL_MAX_ROWS = 2_000
 # A probe whose tiny fit (its warm-up; a second one when the first imported modules, which
-# it then paid for) takes less stays in process: its fits are too short for the pool to pay for the
-# round trips and for the work the parent does in plan order meanwhile (importance, the
-# outcomes). Measured on breast cancer, 2 shared cores, 3 turns: LightGBM (tiny fit 25-70 ms
-# under load, 30-70 ms fits) the same wall in the pool and 0.7 s more CPU, the linear probe
-# (25-30 ms) likewise; the MLP (tiny fit 0.12-0.14 s: its 0.1 s warm-up limit reached, 0.3 s
-# fits) 7.2-7.4 s wall against 8.2-10.8 in process; the baseline's microsecond fits measured
-# 8 of 25 folds in a 10 s run with the pool, in process all.
-MIN_POOLED_SECONDS = 0.08
+# it then paid for) takes less stays in process: its fits are too short for a helper to pay
+# for the fork and the round trips. Measured on breast cancer, 2 shared cores: the MLP's
+# tiny fit 0.044 s (40 rows, converged), its fits 0.05-0.15 s, LightGBM's 0.008-0.010 s,
+# the linear probe's 0.006 s, the baseline's 0.003 s; the threshold sits between the MLP
+# and LightGBM, a factor of two from each. With two workers and an idle parent (before
+# the parent fitted too) LightGBM took the same wall in the pool as in process and 0.7 s more
+# CPU; the baseline's microsecond fits measured 8 of 25 folds in a 10 s run with the pool.
+# The MLP in the pool, with one helper beside the parent (``_PoolSession``):
+# bench_small.py 6.66 s against 6.96 s in process (it had fallen under the old 0.08 s
+# threshold once its dropout got cheaper) and 7.1 s with two workers and an idle parent.
+MIN_POOLED_SECONDS = 0.02
 # A task's round trip beyond the fit (pickling its rows and the outcome): a few ms.
 TASK_OVERHEAD_SECONDS = 0.01
+# Tasks a helper holds at once: the one it fits and the next, so it never waits for the parent
+# (which gives out tasks between its own fits) to finish a fit.
+HELPER_QUEUE = 2
 
 # The probe and data a forked worker inherits (set in the parent just before the fork).
 _WORKER: dict[str, Any] = {}
@@ -105,12 +112,24 @@ class PoolExecutor:
 
 
 class _PoolSession:
+    """One probe's fits shared by this process and ``n_workers - 1`` forked helpers.
+
+    The parent fits too: it used to wait on the workers' outcomes, idle, so a pool took a
+    core for each worker and the parent's own (the runner, importance) besides. Now each
+    helper holds at most ``HELPER_QUEUE`` tasks (the next one queued while it fits, so it
+    never waits on the parent), and the runner's call for a task either runs it here (no
+    helper has it), takes a helper's outcome, or, while a helper still fits it, runs the
+    next task no helper has and keeps that outcome for when it is asked for."""
+
     in_process = False
 
     def __init__(self, n_workers: int, probe: Probe, data: ProbeData, keep_models: bool) -> None:
-        self.n_workers, self.probe, self.data, self.keep_models = n_workers, probe, data, keep_models
+        self.n_helpers = max(0, n_workers - 1)
+        self.probe, self.data, self.keep_models = probe, data, keep_models
         self.pool: ProcessPoolExecutor | None = None
-        self.futures: dict[tuple[int, int], Future[FitOutcome]] = {}
+        self.pending: dict[tuple[int, int], FitTask] = {}  # started, not yet given to anyone (in order)
+        self.futures: dict[tuple[int, int], Future[FitOutcome]] = {}  # given to a helper
+        self.ahead: dict[tuple[int, int], FitOutcome] = {}  # run here before the runner asked
         self.last = 0
         self.grace = 0.0
         self.tests: dict[int, ProbeData] = {}  # held-out rows of the folds whose models came back
@@ -122,7 +141,7 @@ class _PoolSession:
             context = multiprocessing.get_context("fork")
             cores = sorted(os.sched_getaffinity(0))
             self.pool = ProcessPoolExecutor(
-                self.n_workers,
+                self.n_helpers,
                 mp_context=context,
                 initializer=_one_core,
                 initargs=(context.Value("i", 0), cores),
@@ -130,20 +149,54 @@ class _PoolSession:
         return self.pool
 
     def start(self, tasks: list[FitTask]) -> None:
-        pool = self._open()
-        if not self.futures:  # the first tasks started are the full-size fits
+        if not self.futures and not self.pending:  # the first tasks started are the full-size fits
             self.last = max((t.frac_index for t in tasks), default=0)
         self.grace = TASK_OVERHEAD_SECONDS * len(tasks)
-        for task in tasks:  # in schedule order: the pool's queue keeps it
+        for task in tasks:  # in schedule order: helpers and this process take them in it
+            self.pending[(task.fold, task.frac_index)] = task
+        self._feed()
+
+    def _feed(self) -> None:
+        """Give the helpers the first pending tasks, up to ``HELPER_QUEUE`` each."""
+        if self.local or not self.n_helpers or not self.pending:
+            return
+        busy = sum(1 for f in self.futures.values() if not f.done())
+        pool = self._open()
+        while self.pending and busy < self.n_helpers * HELPER_QUEUE:
+            key = next(iter(self.pending))
+            task = self.pending.pop(key)
             keep = self.keep_models and task.frac_index == self.last
-            self.futures[(task.fold, task.frac_index)] = pool.submit(_pool_fit, task, keep)
+            self.futures[key] = pool.submit(_pool_fit, task, keep)
+            busy += 1
 
     def fit(self, task: FitTask, wait: float | None) -> FitOutcome | None:
-        if self.local:  # the pool could not send an outcome back: the rest runs here
-            return self._here(task)
-        future = self.futures[(task.fold, task.frac_index)]
+        key = (task.fold, task.frac_index)
+        deadline = None if wait is None else time.monotonic() + max(wait, 0.0) + self.grace
+        while True:
+            if key in self.ahead:
+                return self.ahead.pop(key)
+            if key in self.pending or self.local:
+                self.pending.pop(key, None)
+                outcome = self._here(task)
+                self._feed()
+                return outcome
+            future = self.futures[key]
+            if not future.done() and self.pending and (deadline is None or time.monotonic() < deadline):
+                # A helper fits this one: fit the next one no helper has meanwhile.
+                other_key = next(iter(self.pending))
+                other = self.pending.pop(other_key)
+                self._feed()
+                self.ahead[other_key] = self._here(other)
+                continue
+            return self._collect(task, future, deadline)
+
+    def _collect(
+        self, task: FitTask, future: Future[FitOutcome], deadline: float | None
+    ) -> FitOutcome | None:
         try:
-            outcome = future.result(timeout=None if wait is None else max(wait, 0.0) + self.grace)
+            outcome = future.result(
+                timeout=None if deadline is None else max(deadline - time.monotonic(), 0.0)
+            )
         except FutureTimeout:
             return None
         except Exception:  # noqa: BLE001 - measure_fit returns a probe's own errors; this is transport
@@ -153,6 +206,7 @@ class _PoolSession:
             self.local = True
             self._stop()
             return self._here(task)
+        self._feed()
         if outcome.model is not None and task.fold not in self.tests:
             self.tests[task.fold] = self.data.take(task.test_rows)
         return outcome
@@ -172,6 +226,7 @@ class _PoolSession:
     def _stop(self) -> None:
         """Cancel what has not started and stop what still runs: when the budget or Ctrl-C
         ended the probe early, no outcome still to come is wanted."""
+        self.pending.clear()
         if self.pool is not None:
             if any(not f.done() for f in self.futures.values()):
                 for process in list((self.pool._processes or {}).values()):  # no public way in 3.11
