@@ -445,26 +445,50 @@ class PidProbe(MeanProbe):
         import os
         import time
 
+        from advisor.compute import usable_cpus
+
         time.sleep(0.02)
-        ctx.note(f"pid {os.getpid()}")
+        ctx.note(f"pid {os.getpid()} cpus {usable_cpus()}")
         return super().fit(train, ctx)
 
 
 @fork_only
 def test_pool_parent_fits_beside_its_helpers() -> None:
     """Two cores: one forked helper and this process share the fits (the parent used to wait,
-    idle, on two workers); every fold is measured once, in plan order."""
+    idle, on two workers), each on a core of its own while they do; every fold is measured
+    once, in plan order, and the parent has its cores back afterwards."""
     import os
 
     from advisor.probing.pool import PoolExecutor
 
+    cores = os.sched_getaffinity(0)
     data, plan = make_plan(sk_data("cancer"), seed=0, budget_seconds=60)
     result = evaluate_probe(
         PidProbe(), data, plan, Budget(600), "cpu", executor=PoolExecutor(2, min_pooled_seconds=0.0)
     )
-    pids = {int(n.split()[1]) for n in result.notes if n.startswith("pid ")}
-    assert os.getpid() in pids and len(pids) == 2  # the parent and one helper
+    fits = [n.split() for n in result.notes if n.startswith("pid ")]
+    assert {int(f[1]) for f in fits} >= {os.getpid()} and len({f[1] for f in fits}) == 2
+    assert {f[3] for f in fits} == {"1"}  # one core each: one thread for torch, LightGBM, BLAS
+    assert os.sched_getaffinity(0) == cores
     assert len(result.score.folds) == len(plan.folds) and result.status == "ok"
+
+
+def test_pool_parent_runs_ahead_only_what_ends_before_the_wait() -> None:
+    """The parent fits a task ahead of the runner only when its time limit ends before the
+    runner's wait: a fit run ahead never holds the probe past its budget."""
+    import time
+
+    from advisor.probing.executor import FitTask
+    from advisor.probing.pool import _PoolSession
+
+    data, plan = make_plan(sk_data("iris"), seed=0, budget_seconds=60)
+    session = _PoolSession(2, MeanProbe(), data, keep_models=False)
+    train, test = plan.folds[0]
+    session.pending[(0, 0)] = FitTask(0, 0, train, test, seed=0, time_limit=10.0, device="cpu")
+    now = time.monotonic()
+    assert session._fits_before((0, 0), None) and session._fits_before((0, 0), now + 20)
+    assert not session._fits_before((0, 0), now + 5)
+    session.close()
 
 
 @fork_only

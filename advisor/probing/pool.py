@@ -134,19 +134,36 @@ class _PoolSession:
         self.grace = 0.0
         self.tests: dict[int, ProbeData] = {}  # held-out rows of the folds whose models came back
         self.local = False  # True once an outcome could not come back: the rest runs in process
+        self.cores = sorted(os.sched_getaffinity(0))  # before the parent pins itself to one of them
+        self.pinned: Any = None  # the BLAS limit held while the parent keeps to its own core
 
     def _open(self) -> ProcessPoolExecutor:
         if self.pool is None:
             _WORKER.update(probe=self.probe, data=self.data)  # inherited by the fork, never pickled
             context = multiprocessing.get_context("fork")
-            cores = sorted(os.sched_getaffinity(0))
             self.pool = ProcessPoolExecutor(
                 self.n_helpers,
                 mp_context=context,
                 initializer=_one_core,
-                initargs=(context.Value("i", 0), cores),
+                initargs=(context.Value("i", 0), self.cores),
             )
         return self.pool
+
+    def _pin(self) -> None:
+        """While helpers fit, the parent keeps to the core after theirs, as a helper does
+        (``_one_core``): ``usable_cpus()`` is 1 here too, so its fits take one thread (a CNN's
+        two torch threads beside a helper and the side lane spin-wait on each other)."""
+        if self.pinned is None and self.n_helpers and not self.local:
+            from threadpoolctl import threadpool_limits
+
+            self.pinned = threadpool_limits(1)
+            os.sched_setaffinity(0, {self.cores[self.n_helpers % len(self.cores)]})
+
+    def _unpin(self) -> None:
+        if self.pinned is not None:
+            os.sched_setaffinity(0, self.cores)
+            self.pinned.restore_original_limits()
+            self.pinned = None
 
     def start(self, tasks: list[FitTask]) -> None:
         if not self.futures and not self.pending:  # the first tasks started are the full-size fits
@@ -181,14 +198,19 @@ class _PoolSession:
                 self._feed()
                 return outcome
             future = self.futures[key]
-            if not future.done() and self.pending and (deadline is None or time.monotonic() < deadline):
+            other_key = next(iter(self.pending), None)
+            if not future.done() and other_key is not None and self._fits_before(other_key, deadline):
                 # A helper fits this one: fit the next one no helper has meanwhile.
-                other_key = next(iter(self.pending))
                 other = self.pending.pop(other_key)
                 self._feed()
                 self.ahead[other_key] = self._here(other)
                 continue
             return self._collect(task, future, deadline)
+
+    def _fits_before(self, key: tuple[int, int], deadline: float | None) -> bool:
+        """Whether the pending task ``key`` would end, at its time limit, before ``deadline``
+        (the runner's wait): a fit run ahead never holds the probe past its budget."""
+        return deadline is None or time.monotonic() + self.pending[key].time_limit <= deadline
 
     def _collect(
         self, task: FitTask, future: Future[FitOutcome], deadline: float | None
@@ -214,6 +236,7 @@ class _PoolSession:
     def _here(self, task: FitTask) -> FitOutcome:
         from advisor.probing.measure import measure_fit
 
+        self._pin()
         outcome = measure_fit(self.probe, self.data, task, tests=self.tests)
         if not (self.keep_models and task.frac_index == self.last):
             outcome.model = None
@@ -227,6 +250,7 @@ class _PoolSession:
         """Cancel what has not started and stop what still runs: when the budget or Ctrl-C
         ended the probe early, no outcome still to come is wanted."""
         self.pending.clear()
+        self._unpin()  # what runs here after this has the cores to itself
         if self.pool is not None:
             if any(not f.done() for f in self.futures.values()):
                 for process in list((self.pool._processes or {}).values()):  # no public way in 3.11
