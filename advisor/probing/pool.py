@@ -131,6 +131,7 @@ class _PoolSession:
         self.futures: dict[tuple[int, int], Future[FitOutcome]] = {}  # given to a helper
         self.ahead: dict[tuple[int, int], FitOutcome] = {}  # run here before the runner asked
         self.last = 0
+        self.started = False
         self.grace = 0.0
         self.tests: dict[int, ProbeData] = {}  # held-out rows of the folds whose models came back
         self.local = False  # True once an outcome could not come back: the rest runs in process
@@ -166,8 +167,9 @@ class _PoolSession:
             self.pinned = None
 
     def start(self, tasks: list[FitTask]) -> None:
-        if not self.futures and not self.pending:  # the first tasks started are the full-size fits
+        if not self.started:  # the first tasks started are the full-size fits
             self.last = max((t.frac_index for t in tasks), default=0)
+            self.started = True
         self.grace = TASK_OVERHEAD_SECONDS * len(tasks)
         for task in tasks:  # in schedule order: helpers and this process take them in it
             self.pending[(task.fold, task.frac_index)] = task
