@@ -271,8 +271,8 @@ def check_input_path(path: str | Path) -> os.stat_result:
 
 def _fits_executor(executor, data, compute):
     """Where the probe fits run: the cluster asked for (``--cluster``/``--workers``); else,
-    on small data on the CPU, a pool of forked processes, one per usable core
-    (``advisor.probing.pool``); else this process."""
+    on small data, a pool of forked processes, one per usable core (``advisor.probing.pool``;
+    for the probes without torch only, where torch sees a GPU); else this process."""
     from advisor.probing.executor import IN_PROCESS
 
     if (executor is not None and executor is not IN_PROCESS) or data is None:
@@ -280,7 +280,7 @@ def _fits_executor(executor, data, compute):
     from advisor.compute import usable_cpus
     from advisor.probing.pool import PoolExecutor, pool_workers
 
-    workers = pool_workers(len(data), compute.device, usable_cpus())
+    workers = pool_workers(len(data), usable_cpus())
     return PoolExecutor(workers) if workers else executor
 
 

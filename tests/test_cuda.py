@@ -137,24 +137,41 @@ def test_mask_dropout_on_cuda_keeps_one_minus_p() -> None:
 # --- the CLI, end to end -------------------------------------------------------------------
 
 
-def _neural(report: dict) -> dict[str, dict]:
-    return {p["name"]: p for p in report["probes"] if families.neural(p["family"])}
+def _nets(report: dict) -> dict[str, dict]:
+    """The neural probes that apply to the data (the others say why not and take no time)."""
+    return {
+        p["name"]: p
+        for p in report["probes"]
+        if families.neural(p["family"]) and p["status"] != "not_applicable"
+    }
 
 
 @pytest.mark.parametrize("loader", ["load_breast_cancer", "load_digits"])
 def test_cli_device_cuda_runs_the_nets_on_the_gpu(loader, tmp_path) -> None:
-    report = run_json(sklearn_csv(tmp_path, loader), "--device", "cuda", "--budget", "30")
+    report = run_json(sklearn_csv(tmp_path, loader), "--device", "cuda", "--budget", "15")
     assert report["compute"]["device"] == "cuda" and report["compute"]["gpu_name"]
-    nets = _neural(report)
+    nets = _nets(report)
     assert nets, [p["name"] for p in report["probes"]]
     for name, probe in nets.items():
-        assert probe["status"] == "ok", (name, probe.get("reason"))
+        assert probe["status"] in {"ok", "partial"}, (name, probe.get("reason"))
         assert probe["device"] == "cuda", name
+
+
+def test_cli_device_cpu_on_a_gpu_machine_runs_the_nets(tmp_path) -> None:
+    """Small data pools its fits in forked helpers; where torch sees a GPU the nets must stay
+    in process (a child forked after a backward pass cannot run autograd). Found here: every
+    net failed on its first fold with ``--device cpu`` on an H200."""
+    report = run_json(sklearn_csv(tmp_path, "load_digits"), "--device", "cpu", "--budget", "15")
+    nets = _nets(report)
+    assert {"mlp", "cnn"} <= set(nets)
+    for name, probe in nets.items():
+        assert probe["status"] in {"ok", "partial"}, (name, probe.get("reason"))
+        assert probe["device"] == "cpu", name
 
 
 def test_cli_device_cuda_on_an_audio_folder(tmp_path) -> None:
     folder = make_tone_folder(tmp_path / "tones", 12)
-    report = run_json(folder, "--device", "cuda", "--budget", "30")
+    report = run_json(folder, "--device", "cuda", "--budget", "15")
     cnn = {p["name"]: p for p in report["probes"]}["audio_cnn"]
     assert cnn["status"] == "ok" and cnn["device"] == "cuda", cnn.get("reason")
 
@@ -164,6 +181,6 @@ def test_sequence_net_on_cuda(tmp_path) -> None:
 
     path = tmp_path / "sensors.csv"
     sensor_table(order_matters=True).to_csv(path, index=False)
-    report = run_json(path, "--target", "alarm", "--device", "cuda", "--budget", "30")
+    report = run_json(path, "--target", "alarm", "--device", "cuda", "--budget", "15")
     gru = {p["name"]: p for p in report["probes"]}["seq_gru"]
     assert gru["status"] == "ok" and gru["device"] == "cuda", gru.get("reason")

@@ -536,10 +536,28 @@ def test_pool_only_for_small_data_on_several_cpu_cores() -> None:
     from advisor.probing.pool import POOL_MAX_ROWS, pool_workers
 
     expected = 2 if hasattr(__import__("os"), "sched_setaffinity") else 0
-    assert pool_workers(569, "cpu", 2) == expected
-    assert pool_workers(POOL_MAX_ROWS + 1, "cpu", 2) == 0  # long fits: their own threads
-    assert pool_workers(569, "cuda", 2) == 0  # a forked child cannot use the parent's CUDA
-    assert pool_workers(569, "cpu", 1) == 0
+    assert pool_workers(569, 2) == expected
+    assert pool_workers(POOL_MAX_ROWS + 1, 2) == 0  # long fits: their own threads
+    assert pool_workers(569, 1) == 0
+
+
+def test_where_torch_sees_a_gpu_only_the_probes_without_torch_are_pooled(monkeypatch) -> None:
+    """After the parent's first backward pass, a child forked from it cannot run autograd
+    where torch sees a GPU (whatever device it would fit on): the nets stay in process there,
+    LightGBM and the others still go to the pool."""
+    import torch
+    from advisor_probes.lightgbm import LightGBMProbe
+    from advisor_probes.mlp import MLPProbe
+
+    from advisor.probing.pool import PoolExecutor, torch_may_fork
+
+    pool = PoolExecutor(2, min_pooled_seconds=0.0)
+    pool.tiny_fit_seconds = {MLPProbe: 1.0, LightGBMProbe: 1.0}
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 0)
+    assert torch_may_fork() and pool.pooled(MLPProbe()) and pool.pooled(LightGBMProbe())
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    assert not torch_may_fork()
+    assert not pool.pooled(MLPProbe()) and pool.pooled(LightGBMProbe())
 
 
 def test_nets_do_not_repeat_the_small_anchors() -> None:

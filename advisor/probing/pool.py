@@ -15,8 +15,9 @@ so the scores are the same as in process for a seed; only timings differ.
 Processes, not threads: the fits of small data are mostly Python (the GIL), torch's
 global random state would be shared by two threads' seeded fits, and
 ``warnings.catch_warnings`` is process-wide. Fork, not spawn: a spawned worker would
-import torch again (seconds). Never with CUDA: a forked child cannot use the parent's
-CUDA context.
+import torch again (seconds). Never for torch where torch sees a GPU (``torch_may_fork``):
+a forked child can use neither the parent's CUDA context nor, after the parent's first
+backward pass, autograd at all; the probes without torch still use the pool there.
 """
 
 from __future__ import annotations
@@ -61,15 +62,29 @@ HELPER_QUEUE = 2
 _WORKER: dict[str, Any] = {}
 
 
-def pool_workers(n_rows: int, device: str, cores: int) -> int:
-    """How many worker processes for a probe sample of ``n_rows`` on ``device``: every
-    usable core on small data on the CPU, where fork is available; 0 (run in process)
-    otherwise."""
-    if device != "cpu" or n_rows > POOL_MAX_ROWS or cores < 2:
+def pool_workers(n_rows: int, cores: int) -> int:
+    """How many worker processes for a probe sample of ``n_rows``: every usable core on
+    small data, where fork is available; 0 (run in process) otherwise. Which probes use
+    them is ``PoolExecutor.pooled``'s choice (not the torch ones where torch sees a GPU)."""
+    if n_rows > POOL_MAX_ROWS or cores < 2:
         return 0
     if "fork" not in multiprocessing.get_all_start_methods() or not hasattr(os, "sched_setaffinity"):
         return 0
     return cores
+
+
+def torch_may_fork() -> bool:
+    """Whether a torch probe's fits may run in helpers forked from this process: only where
+    torch sees no GPU. On its first backward pass PyTorch's autograd engine starts a thread
+    per GPU and marks every child forked later as unable to run autograd ("Unable to handle
+    autograd's threading in combination with fork-based multiprocessing"), whatever device
+    the child would use; and a child cannot use the parent's CUDA context. Seen on an H200
+    (torch 2.11+cu130, docs/benchmarks.md "On a GPU"): with ``--device cpu`` every net
+    failed on its first fold in the pool."""
+    torch = sys.modules.get("torch")  # a torch probe's warm-up has imported it by now
+    if torch is None:
+        import torch
+    return torch.cuda.device_count() == 0
 
 
 class PoolExecutor:
@@ -99,6 +114,8 @@ class PoolExecutor:
 
     def pooled(self, probe: Probe) -> bool:
         """Whether ``probe``'s fits go to the pool (after its warm-up; else in process)."""
+        if getattr(probe, "needs_torch", False) and not torch_may_fork():
+            return False
         return self.tiny_fit_seconds.get(type(probe), float("inf")) >= self.min_pooled_seconds
 
     def session(
