@@ -18,11 +18,12 @@ GRID = np.array([64, 128, 256, 512, 1024], dtype=float)
 CPU = ComputeInfo(cpu_cores=2, memory_gb=24.0)
 
 
-def _result(family: str, c: float, a: float, b: float, seconds_per_row: float) -> ProbeResult:
-    folds = [[(float(n), c - a * n ** (-b) + eps) for n in GRID] for eps in (-0.001, 0.0, 0.001)]
-    at = c - a * 1024 ** (-b)
+def _result(family: str, c: float, a: float, b: float, seconds_per_row: float, n: int = 1024) -> ProbeResult:
+    grid = GRID * n / GRID[-1]
+    folds = [[(float(m), c - a * m ** (-b) + eps) for m in grid] for eps in (-0.001, 0.0, 0.001)]
+    at = c - a * n ** (-b)
     # Fit time linear in rows above the measurable floor: the cost model should find p close to 1.
-    curve = [CurvePoint(int(n), Score(c - a * n ** (-b), 0.001), seconds_per_row * n) for n in GRID]
+    curve = [CurvePoint(int(m), Score(c - a * m ** (-b), 0.001), seconds_per_row * m) for m in grid]
     return ProbeResult(
         name=f"{family}_probe",
         family=family,
@@ -30,7 +31,7 @@ def _result(family: str, c: float, a: float, b: float, seconds_per_row: float) -
         score=Score(at, 0.01, [at] * 5),
         curve=curve,
         curve_fit=fit_learning_curve(folds),
-        n_train=1024,
+        n_train=n,
         peak_memory_mb=10.0,
     )
 
@@ -60,6 +61,29 @@ def test_plan_has_rows_to_target_crossing_and_costs() -> None:
     assert mlp.costs["10x"].peak_memory_mb == pytest.approx(100.0)
     assert "2 CPU cores, no GPU" in mlp.costs["10x"].hardware
     assert mlp.neural_on_cpu and not linear.neural_on_cpu
+    assert not mlp.small_for_gpu  # 10x its 1,024 rows: where a GPU pays
+
+
+def test_a_net_too_small_for_a_gpu_is_not_promised_one() -> None:
+    """Under ``GPU_PAYS_FROM_ROWS`` at every size the plan looks at, a GPU is not expected to
+    fit a net faster (kernel launches, not arithmetic): the report does not promise it."""
+    from advisor.verdict.planning import GPU_PAYS_FROM_ROWS
+
+    rec = Recommendation(family="linear", model="ridge", confidence="high", decided_by="test")
+    n = GPU_PAYS_FROM_ROWS // 20  # 10x of it stays under the threshold
+    behind = [_result("linear", 0.86, 0.5, 0.5, 1e-3, n=n), _result("mlp", 0.80, 0.5, 0.5, 1e-2, n=n)]
+    plan = plan_more_data(rec, behind, CPU, None, "roc_auc")
+    assert plan is not None
+    linear, mlp = plan.families
+    assert mlp.overtakes_leader is None or mlp.overtakes_leader.rows is None
+    assert mlp.neural_on_cpu and mlp.small_for_gpu and not linear.small_for_gpu
+    # A crossing far beyond the measured rows is a size where a GPU pays: no longer "small".
+    catching_up = [behind[0], _result("mlp", 0.97, 6.0, 0.5, 1e-2, n=n)]
+    plan = plan_more_data(rec, catching_up, CPU, None, "roc_auc")
+    assert plan is not None
+    mlp = plan.families[1]
+    assert mlp.overtakes_leader is not None and mlp.overtakes_leader.rows > GPU_PAYS_FROM_ROWS
+    assert not mlp.small_for_gpu
 
 
 def test_plan_without_target_and_without_curves() -> None:

@@ -64,9 +64,14 @@ def planning_section(report: Report) -> Section | None:
                 f"{md_text(fp.family)}'s curve rests on fits the time budget cut short: its projections "
                 "are lower bounds."
             )
-        if fp.neural_on_cpu:
+        if fp.small_for_gpu:
             bullets.append(
-                f"{md_text(fp.family)} was timed on a CPU; on a GPU its fits would be faster "
+                f"{md_text(fp.family)} was timed on a CPU; at these sizes a GPU is not expected to be "
+                "faster (fits this small are bound by kernel launches, not arithmetic)."
+            )
+        elif fp.neural_on_cpu:
+            bullets.append(
+                f"{md_text(fp.family)} was timed on a CPU; on a GPU its fits would likely be faster "
                 "(not measured in this run)."
             )
     intro = (

@@ -284,6 +284,9 @@ class FamilyPlan:
     costs: dict[str, CostEstimate] = field(default_factory=dict)
     converged: bool = True  # False: its curve was measured on fits the budget cut (a lower bound)
     neural_on_cpu: bool = False  # a net timed on a CPU: a GPU would change its cost, not measured here
+    # ... and every size here (measured and projected) is under ``planning.GPU_PAYS_FROM_ROWS``,
+    # where a GPU is not expected to be faster (small fits are bound by kernel launches).
+    small_for_gpu: bool = False
 
 
 @dataclass

@@ -18,6 +18,11 @@ from advisor.verdict.model import FamilyPlan, Planning, Recommendation
 
 # The sizes every family's cost is projected to, as multiples of its measured training rows.
 COST_SIZES = {"2x": 2, "10x": 10}
+# Training rows below which a GPU is not expected to fit a net faster than the CPU: such fits
+# are bound by kernel launches, not arithmetic. Measured on an H200 against 16 cores
+# (docs/benchmarks.md, "On a GPU"): the MLP on 455 rows took 0.48 s a fit on the GPU against
+# 0.24 s on one CPU thread; on 1,437 rows it ran 22 epochs in the budget against 3.
+GPU_PAYS_FROM_ROWS = 1_000
 
 
 def hardware_of(result: ProbeResult, compute: ComputeInfo) -> str:
@@ -88,6 +93,8 @@ def plan_more_data(
         if overtakes is not None and overtakes.rows is not None and not overtakes.already:
             sizes["overtakes"] = overtakes.rows
         costs = {k: c for k, n in sizes.items() if (c := cost_at(r, n, compute)) is not None}
+        on_cpu = families.neural(family) and r.device != "cuda"
+        largest = max([r.n_train, *(c.n_rows for c in costs.values())])
         plans.append(
             FamilyPlan(
                 family=family,
@@ -97,7 +104,8 @@ def plan_more_data(
                 overtakes_leader=overtakes,
                 costs=costs,
                 converged=r.converged,
-                neural_on_cpu=families.neural(family) and r.device != "cuda",
+                neural_on_cpu=on_cpu,
+                small_for_gpu=on_cpu and largest < GPU_PAYS_FROM_ROWS,
             )
         )
     return Planning(
