@@ -86,6 +86,22 @@ def test_a_net_too_small_for_a_gpu_is_not_promised_one() -> None:
     assert not mlp.small_for_gpu
 
 
+@pytest.mark.parametrize("small", [True, False])
+def test_the_report_says_what_a_gpu_would_change(small) -> None:
+    from types import SimpleNamespace
+
+    from advisor.report.planning import planning_section
+
+    plan = _plan(None)
+    assert plan is not None
+    plan.families[1].small_for_gpu = small
+    report = SimpleNamespace(planning=plan, recommendation=SimpleNamespace(rope=0.0))
+    said = " ".join(planning_section(report).bullets)
+    assert "mlp was timed on a CPU" in said
+    assert ("not expected to be faster" in said) is small
+    assert ("would likely be faster" in said) is not small
+
+
 def test_plan_without_target_and_without_curves() -> None:
     plan = _plan(None)
     assert plan is not None and all(fp.rows_to_target is None for fp in plan.families)
