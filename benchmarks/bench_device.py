@@ -10,6 +10,7 @@ what the net was given (epochs, image side), as its report says.
 
     python benchmarks/bench_device.py                                  # every case, 20 s budget
     python benchmarks/bench_device.py --cases digits,wide --budget 10 --json out.json
+    python benchmarks/bench_device.py --cases tones,digits --devices cuda,cuda-untuned   # cuDNN's autotuner
 """
 
 from __future__ import annotations
@@ -64,9 +65,21 @@ CASES: dict[str, tuple[Callable[[Path], Path], tuple[str, ...]]] = {
 }
 
 
+# Runs other than a plain --device: the CLI in a child whose probes' settings are changed first.
+VARIANTS = {
+    # cuDNN's autotuner off for the CNNs' fits (``probes/_torch.CUDNN_BENCHMARK``).
+    "cuda-untuned": ("cuda", "import advisor_probes._torch as t; t.CUDNN_BENCHMARK = False"),
+}
+
+
 def run_once(path: Path, extra: tuple[str, ...], device: str, budget: float) -> dict:
-    cmd = [sys.executable, "-m", "advisor", "recommend", str(path), "--format", "json", "-q"]
-    cmd += ["--budget", str(budget), "--device", device, "--seed", "0", *extra]
+    args = ["recommend", str(path), "--format", "json", "-q", "--budget", str(budget), "--seed", "0", *extra]
+    if device in VARIANTS:
+        real, setup = VARIANTS[device]
+        code = f"{setup}; import sys; from advisor.cli import main; sys.argv[0] = 'advisor'; main()"
+        cmd = [sys.executable, "-c", code, *args, "--device", real]
+    else:
+        cmd = [sys.executable, "-m", "advisor", *args, "--device", device]
     start = time.perf_counter()
     try:  # a hung run (a GPU that never answers) is a result too, not the end of the table
         done = subprocess.run(
@@ -137,7 +150,7 @@ def main() -> None:
     ap.add_argument("--cases", default=",".join(CASES), help="comma-separated: " + ", ".join(CASES))
     ap.add_argument("--budget", type=float, default=20.0)
     ap.add_argument("--turns", type=int, default=1, help="cpu/cuda pairs per case")
-    ap.add_argument("--devices", default="cpu,cuda")
+    ap.add_argument("--devices", default="cpu,cuda", help="cpu, cuda and " + ", ".join(VARIANTS))
     ap.add_argument("--json", help="also write every run's numbers here")
     args = ap.parse_args()
     results: dict[str, list[dict]] = {}

@@ -16,4 +16,5 @@ export PYTHONUNBUFFERED=1
 timeout "${TEST_LIMIT:-300}" python3 -m pytest -o addopts="" -q -p no:cacheprovider tests/test_cuda.py \
     --durations=0 -rs 2>&1 | tee "$out/tests.log"
 timeout "${BENCH_LIMIT:-300}" python3 benchmarks/bench_device.py --budget "${BUDGET:-15}" \
-    --cases "${CASES:-breast_cancer,digits,tones,wide}" --json "$out/bench.json" 2>&1 | tee "$out/bench.md"
+    --cases "${CASES:-breast_cancer,digits,tones,wide}" --devices "${DEVICES:-cpu,cuda,cuda-untuned}" \
+    --json "$out/bench.json" 2>&1 | tee "$out/bench.md"

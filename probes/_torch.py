@@ -33,6 +33,13 @@ T = TypeVar("T")
 B = TypeVar("B")
 
 RESIDENT_LIMIT_BYTES = 1 << 30  # data up to 1 GiB lives on the GPU for the whole fit
+# cuDNN's autotuner (``torch.backends.cudnn.benchmark``) for the convolutional nets' fits on CUDA:
+# it times the convolution algorithms for each new input shape and keeps the fastest. That pays
+# on long fits of fixed shapes; a probe's fits last seconds, and each fold's last batch and
+# validation split bring shapes of their own. Kept on, as the CNN probes have had it, but
+# unmeasured either way: on an H200 the audio CNN ran one epoch a fit in a 12 s budget
+# (docs/benchmarks.md, "On a GPU"); ``bench_device.py --devices cuda,cuda-untuned`` measures it.
+CUDNN_BENCHMARK = True
 SMALL_STEP_MACS = 4e6  # below this per training step, extra CPU threads cost more than they give
 
 
@@ -72,6 +79,24 @@ def seeded(seed: int, device: torch.device) -> Iterator[torch.Generator]:
     with torch.random.fork_rng(devices=devices):
         torch.manual_seed(seed)
         yield torch.Generator().manual_seed(seed)
+
+
+@contextmanager
+def conv_autotune(device: torch.device) -> Iterator[None]:
+    """cuDNN's autotuner set to ``CUDNN_BENCHMARK`` for a fit on CUDA, and torch's global flag
+    put back afterwards: a library must not leave it changed in its caller's process. A no-op
+    on the CPU."""
+    if device.type != "cuda":
+        yield
+        return
+    import torch
+
+    before = torch.backends.cudnn.benchmark
+    torch.backends.cudnn.benchmark = CUDNN_BENCHMARK
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.benchmark = before
 
 
 @dataclass

@@ -18,7 +18,15 @@ from advisor.probe_api import FitContext, Probe
 
 from ._audio import shrink
 from ._encode import expand_proba, holdout_split
-from ._torch import TensorBatches, amp_for, fit_net, predict_batches, resolve_device, set_threads
+from ._torch import (
+    TensorBatches,
+    amp_for,
+    conv_autotune,
+    fit_net,
+    predict_batches,
+    resolve_device,
+    set_threads,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -140,14 +148,13 @@ class AudioCNNProbe(Probe):
         split = holdout_split(train.y, True, ctx.seed)
         tr, va = split if split is not None else (np.arange(len(train)), None)
         amp = amp_for(device)
-        if kind == "cuda":
-            torch.backends.cudnn.benchmark = True
-        net, result = fit_net(
-            lambda: _build_net(train.n_classes, WIDTHS[kind]), [x[tr], y[tr]],
-            None if va is None else [x[va], y[va]], loss_fn, ctx, device=device, amp=amp,
-            batch_size=BATCH[kind], val_batch_size=256, max_epochs=MAX_EPOCHS if va is not None else 15,
-            deadline=deadline, lr=LR, weight_decay=WEIGHT_DECAY, patience=PATIENCE,
-        )  # fmt: skip
+        with conv_autotune(device):
+            net, result = fit_net(
+                lambda: _build_net(train.n_classes, WIDTHS[kind]), [x[tr], y[tr]],
+                None if va is None else [x[va], y[va]], loss_fn, ctx, device=device, amp=amp,
+                batch_size=BATCH[kind], val_batch_size=256, max_epochs=MAX_EPOCHS if va is not None else 15,
+                deadline=deadline, lr=LR, weight_decay=WEIGHT_DECAY, patience=PATIENCE,
+            )  # fmt: skip
         params = {
             "input": f"{size[0]}x{size[1]}",
             "widths": list(WIDTHS[kind]),

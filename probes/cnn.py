@@ -19,7 +19,15 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from advisor.probe_api import FitContext, Probe
 
 from ._encode import expand_proba, holdout_split
-from ._torch import TensorBatches, amp_for, fit_net, predict_batches, resolve_device, set_threads
+from ._torch import (
+    TensorBatches,
+    amp_for,
+    conv_autotune,
+    fit_net,
+    predict_batches,
+    resolve_device,
+    set_threads,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -186,19 +194,18 @@ class CNNProbe(Probe):
         split = holdout_split(train.y, True, ctx.seed)
         tr, va = split if split is not None else (np.arange(len(train)), None)
         amp = amp_for(device)
-        if kind == "cuda":
-            torch.backends.cudnn.benchmark = True
 
         def build() -> torch.nn.Module:
             net = _build_net(c, h_in, w_in, train.n_classes, WIDTHS[kind])
             return net.to(memory_format=torch.channels_last) if kind == "cuda" else net
 
-        net, result = fit_net(
-            build, [x[tr], y[tr]], None if va is None else [x[va], y[va]], loss_fn, ctx,
-            device=device, amp=amp, batch_size=BATCH[kind], val_batch_size=256,
-            max_epochs=MAX_EPOCHS if va is not None else 15, deadline=deadline, lr=LR,
-            weight_decay=WEIGHT_DECAY, patience=PATIENCE,
-        )  # fmt: skip
+        with conv_autotune(device):
+            net, result = fit_net(
+                build, [x[tr], y[tr]], None if va is None else [x[va], y[va]], loss_fn, ctx,
+                device=device, amp=amp, batch_size=BATCH[kind], val_batch_size=256,
+                max_epochs=MAX_EPOCHS if va is not None else 15, deadline=deadline, lr=LR,
+                weight_decay=WEIGHT_DECAY, patience=PATIENCE,
+            )  # fmt: skip
         params = {
             "input": f"{h_in}x{w_in}x{c}",
             "blocks": len([m for m in net if isinstance(m, torch.nn.Conv2d)]),

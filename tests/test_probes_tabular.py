@@ -321,6 +321,29 @@ def test_torch_helpers_generic_loop(precision) -> None:
     assert (out.argmax(1).numpy() == y).mean() > 0.8
 
 
+def test_conv_autotune_is_set_for_a_cuda_fit_and_put_back() -> None:
+    """cuDNN's autotuner is a process-wide flag: set for a CUDA fit, restored after it (also
+    when the fit fails), never touched for a CPU fit. The flag itself works without a GPU."""
+    import torch
+    from advisor_probes import _torch
+    from advisor_probes._torch import conv_autotune
+
+    flag = torch.backends.cudnn
+    before = flag.benchmark
+    try:
+        flag.benchmark = not _torch.CUDNN_BENCHMARK
+        with conv_autotune(torch.device("cpu")):
+            assert flag.benchmark is not _torch.CUDNN_BENCHMARK
+        with conv_autotune(torch.device("cuda")):
+            assert flag.benchmark is _torch.CUDNN_BENCHMARK
+        assert flag.benchmark is not _torch.CUDNN_BENCHMARK
+        with pytest.raises(RuntimeError), conv_autotune(torch.device("cuda")):
+            raise RuntimeError("a fit that fails")
+        assert flag.benchmark is not _torch.CUDNN_BENCHMARK
+    finally:
+        flag.benchmark = before
+
+
 def test_mask_dropout_is_dropout() -> None:
     """The probes' dropout keeps each unit with probability 1 - p, scaled by 1 / (1 - p), as
     ``nn.Dropout`` does; is the identity in eval mode; follows torch's seed; and passes the
