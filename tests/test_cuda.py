@@ -44,6 +44,12 @@ def test_neural_probe_keeps_the_contract_on_cuda(probe, weights) -> None:
         pytest.skip(missing)
 
 
+def test_the_pool_sees_the_gpu_and_keeps_the_nets_in_process() -> None:
+    from advisor.probing.pool import accelerators, torch_may_fork
+
+    assert accelerators() >= 1 and not torch_may_fork()
+
+
 def test_every_torch_probe_is_checked_here() -> None:
     names = {p.name for p in NEURAL}
     assert {"mlp", "cnn", "text_transformer", "audio_cnn", "seq_gru", "image_pretrained"} <= names

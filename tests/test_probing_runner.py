@@ -545,17 +545,17 @@ def test_where_torch_sees_a_gpu_only_the_probes_without_torch_are_pooled(monkeyp
     """After the parent's first backward pass, a child forked from it cannot run autograd
     where torch sees a GPU (whatever device it would fit on): the nets stay in process there,
     LightGBM and the others still go to the pool."""
-    import torch
     from advisor_probes.lightgbm import LightGBMProbe
     from advisor_probes.mlp import MLPProbe
 
+    from advisor.probing import pool as pool_module
     from advisor.probing.pool import PoolExecutor, torch_may_fork
 
     pool = PoolExecutor(2, min_pooled_seconds=0.0)
     pool.tiny_fit_seconds = {MLPProbe: 1.0, LightGBMProbe: 1.0}
-    monkeypatch.setattr(torch.cuda, "device_count", lambda: 0)
+    monkeypatch.setattr(pool_module, "accelerators", lambda: 0)
     assert torch_may_fork() and pool.pooled(MLPProbe()) and pool.pooled(LightGBMProbe())
-    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    monkeypatch.setattr(pool_module, "accelerators", lambda: 1)
     assert not torch_may_fork()
     assert not pool.pooled(MLPProbe()) and pool.pooled(LightGBMProbe())
 

@@ -81,10 +81,16 @@ def torch_may_fork() -> bool:
     the child would use; and a child cannot use the parent's CUDA context. Seen on an H200
     (torch 2.11+cu130, docs/benchmarks.md "On a GPU"): with ``--device cpu`` every net
     failed on its first fold in the pool."""
-    torch = sys.modules.get("torch")  # a torch probe's warm-up has imported it by now
-    if torch is None:
-        import torch
-    return torch.cuda.device_count() == 0
+    return accelerators() == 0
+
+
+def accelerators() -> int:
+    """The accelerators torch sees: CUDA GPUs, and the others autograd starts a thread for
+    (``torch.accelerator``, from torch 2.6; before it, CUDA's count)."""
+    import torch  # a torch probe's warm-up has imported it by now
+
+    counter = getattr(getattr(torch, "accelerator", None), "device_count", None)
+    return int(counter()) if counter is not None else int(torch.cuda.device_count())
 
 
 class PoolExecutor:
