@@ -11,6 +11,7 @@ what the net was given (epochs, image side), as its report says.
     python benchmarks/bench_device.py                                  # every case, 20 s budget
     python benchmarks/bench_device.py --cases digits,wide --budget 10 --json out.json
     python benchmarks/bench_device.py --cases tones,digits --devices cuda,cuda-untuned   # cuDNN's autotuner
+    python benchmarks/bench_device.py --crossover 250,500,1000,2000,4000,16000   # the MLP's fit by size
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # bench_verdict's case makers
@@ -36,12 +38,11 @@ from advisor import families  # noqa: E402
 SHOWN_PARAMS = ("epochs", "epochs_run", "best_epoch", "side", "batch_size", "precision", "hidden")
 
 
-def make_wide(folder: Path, n: int = 100_000, d: int = 32, seed: int = 0) -> Path:
+def wide_arrays(n: int, d: int = 32, seed: int = 0) -> tuple[Any, Any]:
     """``n`` rows x ``d`` Gaussian features; the target is a smooth nonlinear function of
     them (sums of products and sines), the kind of signal an MLP can learn if it gets
     the epochs: where the GPU's throughput should show."""
     import numpy as np
-    import pandas as pd
 
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n, d)).astype(np.float32)
@@ -49,6 +50,14 @@ def make_wide(folder: Path, n: int = 100_000, d: int = 32, seed: int = 0) -> Pat
     h = np.sin(X @ w)
     logit = h @ rng.normal(size=8) + 0.5 * (X[:, 0] * X[:, 1])
     y = (logit + rng.logistic(size=n) * 0.3 > np.median(logit)).astype(int)
+    return X, y
+
+
+def make_wide(folder: Path, n: int = 100_000, d: int = 32, seed: int = 0) -> Path:
+    """``wide_arrays`` as a CSV."""
+    import pandas as pd
+
+    X, y = wide_arrays(n, d, seed)
     frame = pd.DataFrame(X.round(4), columns=[f"x{i}" for i in range(d)])
     frame["target"] = y
     path = folder / "wide.csv"
@@ -120,6 +129,45 @@ def run_once(path: Path, extra: tuple[str, ...], device: str, budget: float) -> 
     }
 
 
+def crossover(sizes: list[int], devices: list[str], repeats: int = 3) -> str:
+    """The MLP probe's fit on ``n`` rows of ``wide_arrays`` on each device, in this process
+    (after a warm-up fit there, so CUDA's start-up is not in it): median seconds a fit, its
+    epochs (early stopping ends them) and seconds an epoch. Where a GPU starts to pay for a
+    net: ``advisor/verdict/planning.GPU_PAYS_FROM_ROWS``."""
+    import statistics
+
+    import numpy as np
+    import pandas as pd
+    from advisor_probes.mlp import MLPProbe
+
+    from advisor.data import ProbeData
+    from advisor.probe_api import FitContext
+
+    X, y = wide_arrays(max(sizes))
+
+    def data(n: int) -> ProbeData:
+        frame = pd.DataFrame(X[:n], columns=[f"x{i}" for i in range(X.shape[1])])
+        return ProbeData(
+            task="binary", modality="tabular", y=y[:n].astype(np.int64), class_names=["0", "1"],
+            X=frame, feature_kinds=dict.fromkeys(frame.columns, "numeric"), n_rows_total=n,
+        )  # fmt: skip
+
+    lines = ["| rows | device | fit s (median) | epochs | s an epoch |", "|---|---|---|---|---|"]
+    for device in devices:
+        MLPProbe().fit(data(min(sizes)), FitContext(seed=0, device=device, time_limit=30.0))
+        for n in sizes:
+            seconds, epochs = [], []
+            for seed in range(repeats):
+                start = time.perf_counter()
+                model = MLPProbe().fit(data(n), FitContext(seed=seed, device=device, time_limit=120.0))
+                seconds.append(time.perf_counter() - start)
+                epochs.append(int(model.params.get("epochs_run", 0)) or 1)
+            fit, ep = statistics.median(seconds), statistics.median(epochs)
+            lines.append(f"| {n:,} | {device} | {fit:.3f} | {ep:g} | {fit / ep:.4f} |")
+            print(f"crossover {n} {device}: {fit:.3f} s", file=sys.stderr, flush=True)
+    return "\n".join(lines)
+
+
 def table(results: dict[str, list[dict]]) -> str:
     lines = [
         "| case | device | wall s | verdict | probe | ran on | score (sd) | fit s | cut fits | given |",
@@ -152,7 +200,16 @@ def main() -> None:
     ap.add_argument("--turns", type=int, default=1, help="cpu/cuda pairs per case")
     ap.add_argument("--devices", default="cpu,cuda", help="cpu, cuda and " + ", ".join(VARIANTS))
     ap.add_argument("--json", help="also write every run's numbers here")
+    ap.add_argument(
+        "--crossover",
+        metavar="ROWS",
+        help="only the MLP's fits at these sizes (comma-separated) on each device",
+    )
     args = ap.parse_args()
+    if args.crossover:
+        devices = [d for d in args.devices.split(",") if d not in VARIANTS]
+        print(crossover([int(n) for n in args.crossover.split(",")], devices))
+        return
     results: dict[str, list[dict]] = {}
     with tempfile.TemporaryDirectory(prefix="bench_device_") as tmp:
         for name in args.cases.split(","):

@@ -21,7 +21,8 @@ COST_SIZES = {"2x": 2, "10x": 10}
 # Training rows below which a GPU is not expected to fit a net faster than the CPU: such fits
 # are bound by kernel launches, not arithmetic. Measured on an H200 against 16 cores
 # (docs/benchmarks.md, "On a GPU"): the MLP on 455 rows took 0.48 s a fit on the GPU against
-# 0.24 s on one CPU thread; on 1,437 rows it ran 22 epochs in the budget against 3.
+# 0.24 s on one CPU thread; on 1,437 rows it ran 22 epochs in the budget against 3. The next GPU
+# run measures the crossing (``bench_device.py --crossover``, in ``gpu_check.sh``).
 GPU_PAYS_FROM_ROWS = 1_000
 
 
