@@ -581,3 +581,18 @@ def test_overtaking_means_ahead_by_more_than_the_margin() -> None:
     assert plain is not None and by_rope is not None and plain.rows and by_rope.rows
     # 0.86 - 0.5/sqrt(n) + 0.01 = 0.97 - 6/sqrt(n): sqrt(n) = 5.5 / 0.1, later than 5.5 / 0.11.
     assert by_rope.rows == pytest.approx((5.5 / 0.10) ** 2, rel=0.2) and by_rope.rows > plain.rows
+
+
+def test_an_interval_holds_its_projection_when_the_level_lies_below_every_curve_point() -> None:
+    """Small folds of an easy problem: every curve fold scores AUC 1.0, while the 25 folds at
+    the full size average 0.987. The floor of the projections must reach the level: one from
+    the curve points alone (0.99) lifted the interval's low end above the projection itself."""
+    folds = [[(n, 1.0) for n in (20, 27, 35, 46)] for _ in range(3)]
+    every = [1.0] * 20 + [0.95, 0.93, 0.97, 0.98, 0.845]
+    anchor = Score(float(np.mean(every)), float(np.std(every, ddof=1)), every)
+    fit = fit_learning_curve(folds, metric_max=1.0, anchor=anchor)
+    assert fit.ok
+    for key, score in fit.predicted.items():
+        assert fit.predicted_low[key] <= score.mean <= fit.predicted_high[key], key
+        assert fit.predicted_low[key] < anchor.mean  # the level's own noise is in the interval
+    assert all(lo <= mid <= hi for lo, mid, hi in zip(fit.band_low, fit.band_mid, fit.band_high, strict=True))
