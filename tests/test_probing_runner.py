@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -613,3 +614,50 @@ def test_forward_chaining_folds_get_full_size_limits_in_proportion_to_their_rows
     assert [c[1] for c in full] == rows and rows[-1] > 4 * rows[0] - k
     assert [c[2] / c[1] for c in full] == pytest.approx([full[0][2] / rows[0]] * k, rel=1e-9)
     assert np.mean([c[2] for c in full]) == pytest.approx(40.0 * FULL_SHARE / k, rel=0.05)
+
+
+def _running(pid: int) -> bool:
+    """The process exists and has not ended (a zombie waiting to be reaped has ended)."""
+    from pathlib import Path
+
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "State:\tZ" not in status
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="Linux: prctl and /proc")
+def test_a_terminated_lanes_pool_workers_end_with_it() -> None:
+    """Ctrl-C terminates the side lane, which never shuts its own pool down: its workers,
+    blocked on their task queue, lived on as orphans holding the terminal's pipes (a shell
+    pipeline hung after Ctrl-C). A worker now ends with the process that forked it."""
+    import multiprocessing
+    import os
+    import time
+    from concurrent.futures import ProcessPoolExecutor
+
+    from advisor.probing import pool as pool_module
+
+    context = multiprocessing.get_context("fork")
+    pids = context.Queue()
+
+    def lane() -> None:  # opens a pool as a slow side probe does, then waits to be stopped
+        cores = sorted(os.sched_getaffinity(0))
+        workers = ProcessPoolExecutor(
+            1, mp_context=context, initializer=pool_module._one_core,
+            initargs=(context.Value("i", 0), cores, os.getpid()),
+        )  # fmt: skip
+        pids.put(workers.submit(os.getpid).result())
+        time.sleep(60)
+
+    process = context.Process(target=lane)
+    process.start()
+    worker = pids.get(timeout=60)
+    assert _running(worker)
+    process.terminate()  # what SideLane.stop does on Ctrl-C
+    process.join()
+    deadline = time.monotonic() + 10
+    while _running(worker) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _running(worker)

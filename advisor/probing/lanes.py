@@ -24,6 +24,7 @@ their fits on small data are mostly Python (the GIL).
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
 import threading
 from collections.abc import Callable
@@ -82,7 +83,10 @@ class LaneOut:
         self.send.send(("setup", seconds))
 
 
-def _lane_main(run: LaneRun, send: Any) -> None:
+def _lane_main(run: LaneRun, send: Any, parent: int) -> None:
+    from advisor.probing.children import end_with_parent
+
+    end_with_parent(parent)  # a parent killed outright takes its lane with it
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it stops the lane
     try:
         run(LaneOut(send))
@@ -108,7 +112,7 @@ class SideLane:
         self.setup_seconds = 0.0
         self.error: str | None = None
         # Not a daemon: a side probe slow enough for the pool forks its own workers from the lane.
-        self._process = context.Process(target=_lane_main, args=(run, send), daemon=False)
+        self._process = context.Process(target=_lane_main, args=(run, send, os.getpid()), daemon=False)
         self._process.start()
         send.close()  # the child holds the sending end now: its exit ends the pipe
         self._reader = threading.Thread(target=self._read, args=(progress,), daemon=True)

@@ -169,7 +169,7 @@ class _PoolSession:
                 self.n_helpers,
                 mp_context=context,
                 initializer=_one_core,
-                initargs=(context.Value("i", 0), self.cores),
+                initargs=(context.Value("i", 0), self.cores, os.getpid()),
             )
         return self.pool
 
@@ -284,13 +284,17 @@ class _PoolSession:
             self.pool = None
 
 
-def _one_core(counter: Any, cores: list[int]) -> None:
+def _one_core(counter: Any, cores: list[int], parent: int) -> None:
     """A worker runs on one core of the parent's, its own: ``usable_cpus()`` is 1 there, so
     LightGBM and torch take one thread, and BLAS is held to one, whatever the data's width.
     (Measured on 2 cores with another engineer's process on one: pinned 21-24 s, unpinned
-    20-22 s for the breast-cancer run; within the noise, and pinned never oversubscribes.)"""
+    20-22 s for the breast-cancer run; within the noise, and pinned never oversubscribes.)
+    It ends with ``parent`` (``children.end_with_parent``)."""
     from threadpoolctl import threadpool_limits
 
+    from advisor.probing.children import end_with_parent
+
+    end_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it stops the pool
     with counter.get_lock():
         k = counter.value
