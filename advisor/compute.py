@@ -31,6 +31,26 @@ def usable_cpus() -> int:
         return os.cpu_count() or 1
 
 
+# Work running beside this process's own fits on the same cores: a side lane and the helpers
+# it forks (``advisor.probing.lanes``), registered while it runs.
+_BESIDE: set[int] = set()
+
+
+def work_beside(owner: object, running: bool) -> None:
+    """Register (``running``) or end the work of ``owner`` that runs beside this process's fits."""
+    (_BESIDE.add if running else _BESIDE.discard)(id(owner))
+
+
+def fit_threads() -> int:
+    """Threads one fit in this process may take (torch, LightGBM, BLAS): every usable CPU, or one
+    while other work runs beside it (``work_beside``). A side lane and its helpers can hold every
+    core, and threads that spin-wait for a core held elsewhere stall each other: a net fitted here
+    beside the lane (where torch sees a GPU, the nets cannot go to the pool's pinned helpers) ran
+    12 to 14 epochs on digits with 2 threads on 2 cores, 27 with one, in the same 12 s budget; 3
+    with 16 threads on 16 cores (docs/benchmarks.md, "On a GPU")."""
+    return 1 if _BESIDE else usable_cpus()
+
+
 # Below this many cells (rows x columns) numpy/scipy/scikit-learn fits run their BLAS on
 # one thread: measured on 2 shared cores, a logistic regression on 455 x 30 took 5 ms on one
 # thread and 50-130 ms on two, which spin-wait on each other for work too small to split
@@ -39,8 +59,8 @@ SINGLE_BLAS_THREAD_CELLS = 2_000_000
 
 
 def blas_threads(n_cells: int) -> int:
-    """BLAS threads for work on ``n_cells`` cells: one for small data, else every usable CPU."""
-    return 1 if n_cells < SINGLE_BLAS_THREAD_CELLS else usable_cpus()
+    """BLAS threads for work on ``n_cells`` cells: one for small data, else ``fit_threads()``."""
+    return 1 if n_cells < SINGLE_BLAS_THREAD_CELLS else fit_threads()
 
 
 # Where a Linux machine shows an NVIDIA GPU to processes: the native driver, its device

@@ -10,7 +10,7 @@ from __future__ import annotations
 import warnings
 from typing import TYPE_CHECKING
 
-from advisor.compute import usable_cpus  # noqa: F401 - the probes' one source of thread counts
+from advisor.compute import fit_threads  # noqa: F401 - the probes' one source of thread counts
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np

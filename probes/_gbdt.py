@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ._encode import holdout_split, usable_cpus
+from ._encode import fit_threads, holdout_split
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -119,7 +119,7 @@ def train_booster(
     if feature_fraction is not None:
         params["feature_fraction"] = feature_fraction
     params.update(
-        num_threads=1 if n * n_features < single_thread_cells else usable_cpus(),
+        num_threads=1 if n * n_features < single_thread_cells else fit_threads(),
         verbose=-1,
         deterministic=True,
         seed=ctx.seed,
@@ -184,7 +184,7 @@ def booster_predict(booster: Any, X: Any, task: str, n_classes: int, best_iterat
         return np.zeros(0) if task == "regression" else np.zeros((0, n_classes))
     # Prediction takes every core unless told (training's num_threads does not carry over):
     # on 114 x 30 rows, 2 threads cost 2.3x the CPU of one and 2.5x the wall, spin-waiting.
-    threads = 1 if n * int(X.shape[1]) < SINGLE_THREAD_CELLS else usable_cpus()
+    threads = 1 if n * int(X.shape[1]) < SINGLE_THREAD_CELLS else fit_threads()
     raw = np.asarray(booster.predict(X, num_iteration=best_iteration, num_threads=threads), dtype=np.float64)
     if task == "binary":
         return np.column_stack([1.0 - raw, raw])

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._adamw import adamw
-from ._encode import usable_cpus
+from ._encode import fit_threads
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -44,13 +44,13 @@ SMALL_STEP_MACS = 4e6  # below this per training step, extra CPU threads cost mo
 
 
 def set_threads(macs_per_step: float | None = None) -> int:
-    """Set torch's intra-op threads: every core, except for tiny steps (under
+    """Set torch's intra-op threads: ``fit_threads()``, except for tiny steps (under
     ``SMALL_STEP_MACS`` multiply-adds), which get one thread. Measured on 2 shared
     cores: a 64-32 MLP on 400 rows took 0.5 s with 1 thread and 14 s with 2, as
     threads spin-wait on each other for work too small to split. Returns the count."""
     import torch
 
-    threads = usable_cpus()
+    threads = fit_threads()
     if macs_per_step is not None and macs_per_step < SMALL_STEP_MACS:
         threads = 1
     torch.set_num_threads(threads)

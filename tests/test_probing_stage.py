@@ -359,6 +359,30 @@ def test_side_lane_runs_the_in_process_probes_elsewhere_meanwhile() -> None:
 
 
 @pytest.mark.skipif(not hasattr(__import__("os"), "sched_setaffinity"), reason="forks (Linux)")
+def test_while_a_side_lane_works_this_process_fits_on_one_thread() -> None:
+    """The lane and its helpers can hold every core: a fit here meanwhile takes one thread
+    (``compute.fit_threads``), and every usable CPU again once the lane's work is done."""
+    import time
+
+    from advisor.compute import fit_threads, usable_cpus, work_beside
+    from advisor.probing.lanes import SideLane
+
+    assert fit_threads() == usable_cpus()
+    lane = SideLane(lambda out: time.sleep(0.5), RecordingProgress())
+    try:
+        assert fit_threads() == 1
+    finally:
+        results, finished = lane.join()
+    assert finished and results == {}
+    assert fit_threads() == usable_cpus()
+    owner = object()
+    work_beside(owner, True)
+    assert fit_threads() == 1
+    work_beside(owner, False)
+    assert fit_threads() == usable_cpus()
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "sched_setaffinity"), reason="forks (Linux)")
 def test_side_lane_interrupted_with_the_stage() -> None:
     class InterruptSlow(SlowTinyLinear):
         name: ClassVar[str] = "t-interrupt-slow"

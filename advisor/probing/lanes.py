@@ -30,6 +30,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from advisor.compute import work_beside
 from advisor.probing.measure import one_line
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -115,10 +116,18 @@ class SideLane:
         self._process = context.Process(target=_lane_main, args=(run, send, os.getpid()), daemon=False)
         self._process.start()
         send.close()  # the child holds the sending end now: its exit ends the pipe
+        # Until the lane's work is done, this process's own fits take one thread (``fit_threads``).
+        work_beside(self, True)
         self._reader = threading.Thread(target=self._read, args=(progress,), daemon=True)
         self._reader.start()
 
     def _read(self, progress: ProbeProgress) -> None:
+        try:
+            self._relay(progress)
+        finally:
+            work_beside(self, False)
+
+    def _relay(self, progress: ProbeProgress) -> None:
         try:
             while True:
                 kind, *args = self._recv.recv()
