@@ -123,12 +123,6 @@ class SideLane:
 
     def _read(self, progress: ProbeProgress) -> None:
         try:
-            self._relay(progress)
-        finally:
-            work_beside(self, False)
-
-    def _relay(self, progress: ProbeProgress) -> None:
-        try:
             while True:
                 kind, *args = self._recv.recv()
                 if kind == "result":
@@ -150,6 +144,8 @@ class SideLane:
             self.error = self.error or "the side lane ended without sending its results"
         except Exception as exc:  # noqa: BLE001 - e.g. results that cannot be unpickled
             self.error = one_line(exc)
+        finally:  # the lane's work is over, whichever way: this process's fits get the cores back
+            work_beside(self, False)
 
     def join(self) -> tuple[dict[int, ProbeResult], bool]:
         self._reader.join()
