@@ -236,7 +236,11 @@ class DriverMeter:
             numeric = [c for c in top if self._numeric(c) and drops[c] > 0][:PD_COLUMNS]
             few = sub if len(sub) <= PD_ROWS else sub.take(np.arange(PD_ROWS))  # sub is a seeded sample
             cost = len(numeric) * per_call * max(1.0, PD_GRID * len(few) / n)  # one call per column
-            if cost * SAFETY <= deadline - time.monotonic():
+            # Against the fold's allowance less the drops' estimate, not the clock after them: which
+            # fold gets the curves must not follow how busy the machine was during the drops (a
+            # local run and a cluster run of one seed put them on different folds).
+            spent = len(self.columns) * repeats * per_call
+            if cost * SAFETY <= max(allowed, 0.0) - spent * SAFETY:
                 self.pd = [_partial_dependence(model, few, c, fold, self.data.task) for c in numeric]
 
     def _numeric(self, source: str) -> bool:
