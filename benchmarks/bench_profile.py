@@ -10,6 +10,12 @@ peak RSS (from ``os.wait4``). Steps:
 - ``duckdb``, ``duckdb-parquet``: DuckDB reads the file and aggregates every
   column (count, non-null count, min, max) in one parallel pass: the floor for
   a profile's exact statistics;
+- ``pandas+aggregates``: ``pandas.read_csv``, then what issue 9 asks of the profile's one
+  pass, on the frame, a column a task in as many threads as cores: non-missing count, exact
+  distinct count (the profile's own sorted count), min, max, mean and standard deviation. No
+  kinds, duplicates or leakage scans: the floor of an exact profile above pandas' read;
+  ``pandas+approx`` the same with DuckDB's ``approx_count_distinct`` over the frame in place
+  of the exact counts;
 - ``read``, ``read+profile``, ``stream``: ``read_table`` (whole / ``--memory-limit``)
   and ``profile_table``; ``read+profile-parquet`` the same on the Parquet copy;
 - ``advisor``, ``advisor-parquet``: ``advisor recommend FILE --no-probes`` in the
@@ -27,6 +33,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "bench-data"
@@ -39,6 +46,8 @@ STEPS = ("pandas", "read", "read+profile", "stream")
 ALL_STEPS = (
     "pandas",
     "duckdb",
+    "pandas+aggregates",
+    "pandas+approx",
     "read",
     "read+profile",
     "advisor",
@@ -103,12 +112,16 @@ def child(step: str, path: str, memory_limit_mb: float) -> None:
     from advisor.io.read import read_table
 
     step = step.removesuffix("-parquet") if step.startswith("read") else step  # same code, Parquet path
-    if step.startswith("duckdb"):
+    if step.startswith("duckdb") or step == "pandas+approx":
         import duckdb  # noqa: F401  # imported before the clock starts, as pandas is (0.13-0.2 s)
     start, cpu_start = time.perf_counter(), time.process_time()
     info: dict[str, object] = {}
     if step == "pandas":
         info["rows"] = len(pd.read_csv(path))
+    elif step == "pandas+aggregates":
+        info["rows"] = _aggregates(pd.read_csv(path))
+    elif step == "pandas+approx":
+        info["rows"] = _approx_aggregates(pd.read_csv(path))
     elif step == "pandas-parquet":
         info["rows"] = len(pd.read_parquet(path))
     elif step.startswith("duckdb"):
@@ -149,6 +162,50 @@ def _duckdb_aggregate(path: str) -> int:
     con.execute(f"SET threads = {usable_cpus()}")
     scan = f"read_parquet('{path}')" if path.endswith(".parquet") else f"read_csv('{path}')"
     query = f"SELECT count(*), count(COLUMNS(*)), min(COLUMNS(*)), max(COLUMNS(*)) FROM {scan}"
+    return int(con.sql(query).fetchall()[0][0])
+
+
+def _aggregates(frame: Any) -> int:
+    """Per column, in threads: non-missing count, exact distinct count, min, max, mean, std."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import numpy as np
+
+    from advisor.compute import usable_cpus
+    from advisor.profile.kinds import sorted_distinct
+
+    def one(series: Any) -> tuple[object, ...]:
+        if series.dtype.kind in "fiu":
+            values = series.to_numpy()
+            values = values[~np.isnan(values)] if values.dtype.kind == "f" else values
+            return (
+                len(values),
+                sorted_distinct(values),
+                values.min(),
+                values.max(),
+                values.mean(),
+                values.std(),
+            )
+        return int(series.count()), int(series.nunique()), series.min(), series.max()
+
+    with ThreadPoolExecutor(usable_cpus()) as pool:
+        list(pool.map(one, (series for _, series in frame.items())))
+    return len(frame)
+
+
+def _approx_aggregates(frame: Any) -> int:
+    """One DuckDB query over the frame: count, non-null counts, approximate distinct counts, min, max."""
+    import duckdb
+
+    from advisor.compute import usable_cpus
+
+    con = duckdb.connect()
+    con.execute(f"SET threads = {usable_cpus()}")
+    con.register("frame", frame)
+    query = (
+        "SELECT count(*), count(COLUMNS(*)), approx_count_distinct(COLUMNS(*)), "
+        "min(COLUMNS(*)), max(COLUMNS(*)) FROM frame"
+    )
     return int(con.sql(query).fetchall()[0][0])
 
 
@@ -274,19 +331,19 @@ def main() -> None:
     print("cpu s: the fastest run's CPU seconds (all threads); cpu med: the median run's, and its ratio")
     print(f"load average at the end: {os.getloadavg()[0]:.1f}")
     print(
-        f"{'step':<16}{'best s':>8}{'x pandas':>10}{'median s':>10}{'x pandas':>10}{'cpu s':>8}{'cpu med':>8}"
+        f"{'step':<18}{'best s':>8}{'x pandas':>10}{'median s':>10}{'x pandas':>10}{'cpu s':>8}{'cpu med':>8}"
         f"{'x pandas':>10}{'peak MB':>9}  rows profiled"
     )
     for step, r in results.items():
         if "error" in r:
-            print(f"{step:<16}  failed: {r['error']}")
+            print(f"{step:<18}  failed: {r['error']}")
             continue
         base = results.get("pandas-parquet" if step in PARQUET_STEPS else "pandas", {})
         base = {} if "error" in base else base
         best = f"{r['seconds'] / base['seconds']:.2f}" if "seconds" in base else "-"
         median = f"{r['median'] / base['median']:.2f}" if "median" in base else "-"
         cpu = f"{r['cpu_median'] / base['cpu_median']:.2f}" if "cpu_median" in base else "-"
-        line = f"{step:<16}{r['seconds']:>8.2f}{best:>10}{r['median']:>10.2f}{median:>10}{r['cpu']:>8.2f}"
+        line = f"{step:<18}{r['seconds']:>8.2f}{best:>10}{r['median']:>10.2f}{median:>10}{r['cpu']:>8.2f}"
         line += f"{r['cpu_median']:>8.2f}{cpu:>10}"
         print(f"{line}{r['peak_mb']:>9.0f}  {r.get('profiled', r['rows']):,}")
 
