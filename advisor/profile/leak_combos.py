@@ -181,7 +181,8 @@ def _log_forms(x: np.ndarray, numeric: np.ndarray) -> np.ndarray:
     low = x.min(axis=0)
     centred = x - x.mean(axis=0)
     std = centred.std(axis=0)
-    skew = np.where(std > 0, (centred**3).mean(axis=0) / np.maximum(std, 1e-300) ** 3, 0.0)
+    cubed = (centred * centred * centred).mean(axis=0)  # ``** 3`` calls pow: 7 ms on 10,000 x 14
+    skew = np.where(std > 0, cubed / np.maximum(std, 1e-300) ** 3, 0.0)
     positive = numeric & (low > 0)
     signed = numeric & ~positive & ((low >= 0) | (np.abs(skew) >= SKEWED))
     out = x.copy()

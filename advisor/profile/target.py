@@ -238,8 +238,11 @@ def skewness(values: np.ndarray) -> float:
     """
     centred = _unit_scale(values)
     centred = centred - centred.mean()
-    sd = float(np.sqrt(np.mean(centred**2)))
-    return float(np.mean((centred / sd) ** 3)) if sd > 0 else 0.0
+    sd = float(np.sqrt(np.mean(centred * centred)))
+    if sd == 0:
+        return 0.0
+    z = centred / sd
+    return float(np.mean(z * z * z))  # numpy's ``** 3`` calls pow: about 100 times slower
 
 
 def _unit_scale(values: np.ndarray) -> np.ndarray:
