@@ -9,8 +9,9 @@ import math
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from advisor.engine.model import FiredRule
+from advisor.engine.model import FiredRule, Prior
 from advisor.facts import ComputeInfo, Constraints
+from advisor.probe_api import FAMILIES
 from advisor.report.verdict_text import write_verdict
 from advisor.verdict import check_leakage, compare, decide
 from advisor.verdict.bayes import correlated_ttest
@@ -117,6 +118,90 @@ def test_a_wider_rope_makes_a_small_gap_practically_equivalent():
     ]
     assert decide(make_profile(), make_prior("gbdt"), res, Constraints()).family == "gbdt"
     assert decide(make_profile(), make_prior("gbdt"), res, Constraints(rope=0.08)).family == "linear"
+
+
+# The rules' prior on the sklearn digits pixel table (modality.signal): cnn +2, mlp +1, gbdt -1.
+PIXEL_PRIOR = Prior(scores={**{f: 0 for f in FAMILIES}, "cnn": 2, "mlp": 1, "gbdt": -1}, favoured="cnn")
+FLAT_PRIOR = Prior(scores={f: 0 for f in FAMILIES}, favoured="linear")
+GBDT_FOLDS = [0.972, 0.978, 0.970, 0.976, 0.974]
+
+
+def _pixels(cnn_ahead: list[float]) -> list:
+    """A pixel GBDT and a CNN ahead of it by ``cnn_ahead`` on each of 5 folds of 1,797 rows."""
+    return [
+        result("baseline", "baseline", [0.02] * 5, n_train=1437, n_test=360),
+        result("pixels_gbdt", "gbdt", GBDT_FOLDS, n_train=1437, n_test=360),
+        result(
+            "cnn",
+            "cnn",
+            [g + d for g, d in zip(GBDT_FOLDS, cnn_ahead, strict=True)],
+            n_train=1437,
+            n_test=360,
+        ),
+    ]
+
+
+def test_the_rules_prior_decides_which_side_an_undetermined_comparison_leans_to():
+    """A CNN 0.009 ahead on 5 folds: P(better) 0.36 against 0.64 equivalent or worse. The
+    probabilities alone lean to the simpler GBDT; the rules, which expect the CNN on a pixel
+    grid, tip it back to the leader, and the evidence says so."""
+    res = _pixels([0.006, 0.014, 0.006, 0.012, 0.007])
+    c = decide(make_profile(modality="signal"), FLAT_PRIOR, res, Constraints()).comparisons[0]
+    assert c.outcome == "undetermined" and 0.3 < c.p_leader_better < 0.4
+    flat = decide(make_profile(modality="signal"), FLAT_PRIOR, res, Constraints())
+    assert (flat.family, flat.decision, flat.alternative) == ("gbdt", "leaning", "cnn")
+    assert not any(r.kind == "prior_tipped" for r in flat.evidence)
+    rec = decide(make_profile(modality="signal"), PIXEL_PRIOR, res, Constraints())
+    assert (rec.family, rec.decision, rec.alternative, rec.agreement) == ("cnn", "leaning", "gbdt", "agree")
+    assert Reason("prior_tipped", "cnn", "gbdt") in rec.evidence
+    text, _ = written(rec, prior=PIXEL_PRIOR)
+    assert any(r.startswith("On the probabilities alone it would lean to gbdt") and "cnn +2, gbdt -1" in r
+               for r in text.reasons)  # fmt: skip
+
+
+def test_a_prior_for_the_simpler_family_tips_a_lean_its_way():
+    """A CNN 0.012 ahead: P(better) 0.82. Rules 8 points for GBDT (odds 6.3) outweigh it."""
+    res = _pixels([0.010, 0.016, 0.009, 0.015, 0.011])
+    leaning_cnn = decide(make_profile(modality="signal"), FLAT_PRIOR, res, Constraints())
+    assert (leaning_cnn.family, leaning_cnn.decision) == ("cnn", "leaning")
+    prior = Prior(scores={**FLAT_PRIOR.scores, "gbdt": 8}, favoured="gbdt")
+    rec = decide(make_profile(modality="signal"), prior, res, Constraints())
+    assert (rec.family, rec.decision, rec.alternative) == ("gbdt", "leaning", "cnn")
+    assert Reason("prior_tipped", "gbdt", "cnn") in rec.evidence
+
+
+def test_a_favoured_leader_that_loses_the_lean_is_not_said_to_have_lost():
+    """A CNN 0.008 ahead: 0.81 equivalent or worse, more than the prior's odds of 2 undo. The
+    verdict leans to GBDT, and says the favoured CNN leads (not "measured 0.000 below the best")."""
+    res = _pixels([0.004, 0.012, 0.005, 0.011, 0.006])
+    rec = decide(make_profile(modality="signal"), PIXEL_PRIOR, res, Constraints())
+    assert (rec.family, rec.decision, rec.agreement) == ("gbdt", "leaning", "leads")
+    assert not any(r.kind == "prior_tipped" for r in rec.evidence)
+    decided_by = written(rec, prior=PIXEL_PRIOR)[0].decided_by
+    assert decided_by.startswith("the rules favoured cnn, which leads the measurement, but the simpler gbdt")
+    assert "below the best" not in decided_by
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.floats(-0.05, 0.05), min_size=5, max_size=5),
+    st.lists(st.floats(-0.05, 0.05), min_size=5, max_size=5),
+    st.dictionaries(st.sampled_from(["linear", "gbdt", "mlp"]), st.integers(-6, 6)),
+)
+def test_the_prior_never_moves_a_verdict_whose_comparisons_are_all_decided(gbdt, mlp, scores):
+    linear = [0.80, 0.81, 0.79, 0.80, 0.82]
+    res = [
+        BASE,
+        result("linear", "linear", linear),
+        result("lightgbm", "gbdt", [a + b for a, b in zip(linear, gbdt, strict=True)]),
+        result("mlp", "mlp", [a + b for a, b in zip(linear, mlp, strict=True)]),
+    ]
+    flat = decide(make_profile(), FLAT_PRIOR, res, Constraints())
+    if any(c.outcome == "undetermined" for c in flat.comparisons):
+        return
+    prior = Prior(scores={**FLAT_PRIOR.scores, **scores}, favoured="linear")
+    rec = decide(make_profile(), prior, res, Constraints())
+    assert (rec.family, rec.decision) == (flat.family, flat.decision)
 
 
 def test_no_signal_recommends_no_family():

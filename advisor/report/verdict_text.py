@@ -91,6 +91,13 @@ def _reconciled(rec: Recommendation) -> str:
         return f"rules and measurement agree: the rules favoured {prior} and it is the measured choice" + lean
     if rec.agreement == "tie":
         return f"rules and measurement agree: the rules favoured {prior}, which ties with {rec.family}" + lean
+    if rec.agreement == "leads":
+        why = (
+            "interpretability is required"
+            if rec.family != rec.measured_family
+            else f"the simpler {rec.family} is more probably no worse"
+        )
+        return f"the rules favoured {prior}, which leads the measurement, but {why}" + lean
     if rec.agreement == "overrode":
         gap = rec.ranked(prior)
         return (
@@ -170,6 +177,15 @@ def reason_text(r: Reason, rec: Recommendation, prior: Prior, leakage: LeakageCh
         return (
             f"The comparison of {r.family} with {r.other} is undetermined: the verdict leans to "
             f"{r.family}, the more probable side. {_what_would_settle(rec.comparison(r.family, r.other))}"
+        )
+    if r.kind == "prior_tipped":
+        c = rec.comparison(r.family, r.other)
+        score = prior.scores
+        return (
+            f"On the probabilities alone it would lean to {r.other} ({c.other} practically equivalent or better "
+            f"{c.p_other_not_worse:.2f}, {c.leader} practically better {c.p_leader_better:.2f}); the rules' prior "
+            f"({r.family} {score.get(r.family, 0):+d}, {r.other} {score.get(r.other, 0):+d}) puts it on "
+            f"{r.family}'s side."
         )
     if r.kind == "interpretability_cost":
         cost = rec.ranked(r.family)

@@ -28,9 +28,11 @@ Confidence = Literal["high", "medium", "low"]
 # How the rules' favourite met the measured choice (measured and leaning verdicts only):
 #   agree      - the rules' favourite is the choice
 #   tie        - it is practically equivalent to the choice (decided)
+#   leads      - it leads the measurement, yet the choice is another family: a simpler one
+#                more probably no worse (leaning), or an interpretable one the constraint asks for
 #   overrode   - it was measured and lost
 #   unmeasured - it was not measured
-Agreement = Literal["agree", "tie", "overrode", "unmeasured", ""]
+Agreement = Literal["agree", "tie", "leads", "overrode", "unmeasured", ""]
 # What one reason rests on; the fields of ``Reason`` each kind fills are listed there.
 ReasonKind = Literal[
     "nothing_measured",
@@ -42,6 +44,7 @@ ReasonKind = Literal[
     "comparison",
     "simpler_preferred",
     "leaning",
+    "prior_tipped",
     "interpretability_cost",
     "tiny_data",
     "text_left_out",
@@ -190,6 +193,8 @@ class Reason:
     - ``comparison``: ``family`` (the leader) and ``other``: one of ``Recommendation.comparisons``
     - ``simpler_preferred``: ``family`` (the simpler, chosen) practically equivalent to ``other`` (the leader)
     - ``leaning``: ``family`` (chosen, the more probable side) undetermined against ``other``
+    - ``prior_tipped``: after ``leaning``: the probabilities alone lean to ``other``; the rules'
+      prior (``Report.prior.scores``) puts the verdict on ``family``'s side
     - ``interpretability_cost``: ``family`` (interpretable, chosen) over ``other`` (the measured choice);
       the cost is ``family``'s row of ``Recommendation.ranking``
     - ``tiny_data``: ``rows``
