@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
     import torch
 
-    from advisor.probe_api import FitContext
+    from advisor.probe_api import FitContext, ProbeData
 
 T = TypeVar("T")
 B = TypeVar("B")
@@ -186,6 +186,49 @@ class TensorBatches:
             if not self.resident:
                 batch = tuple(t.pin_memory().to(self.device, non_blocking=True) for t in batch)
             yield batch
+
+
+@dataclass(frozen=True)
+class TargetScale:
+    """How a net is fed its target and read back: class codes and softmax probabilities for
+    classification; for regression the target standardised on the training rows (a squared-error
+    loss on the raw scale would train at the target's units) and the output scaled back."""
+
+    n_classes: int = 0  # 0: regression
+    mean: float = 0.0
+    std: float = 1.0
+
+    @classmethod
+    def of(cls, train: ProbeData) -> TargetScale:
+        import numpy as np
+
+        if train.is_classification:
+            return cls(n_classes=train.n_classes)
+        std = float(np.std(train.y))
+        return cls(mean=float(np.mean(train.y)), std=std if std > 0 else 1.0)
+
+    @property
+    def n_out(self) -> int:
+        """The net's output width: one logit a class, else one value."""
+        return self.n_classes or 1
+
+    def targets(self, y: np.ndarray) -> np.ndarray:
+        """``y`` as the loss takes it: int64 class codes, or float32 standardised values."""
+        import numpy as np
+
+        if self.n_classes:
+            return y.astype(np.int64)
+        return ((y - self.mean) / self.std).astype(np.float32)
+
+    def values(self, out: torch.Tensor) -> np.ndarray:
+        """A regression net's outputs (one column) on the target's scale."""
+        return out.reshape(-1).double().numpy() * self.std + self.mean
+
+    def predictions(self, out: torch.Tensor) -> np.ndarray:
+        """The probe's predictions from the net's outputs: class probabilities or values."""
+        import torch
+
+        return torch.softmax(out, dim=1).double().numpy() if self.n_classes else self.values(out)
 
 
 @dataclass

@@ -18,6 +18,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from advisor.data import ProbeData
 
+    from ._torch import TargetScale
+
 DROPOUT = 0.1
 LR = 1e-3
 WEIGHT_DECAY = 1e-2
@@ -94,32 +96,26 @@ class MLPModel:
         net: torch.nn.Module,
         device: torch.device,
         amp: Any,
-        n_classes: int,
-        y_scale: tuple[float, float],
+        scale: TargetScale,
         params: dict[str, Any],
     ) -> None:
         self.encoder = encoder
         self.net = net
         self.device = device
         self.amp = amp
-        self.n_classes = n_classes
-        self.y_scale = y_scale
+        self.scale = scale
         self.params = params
 
     def predict(self, data: ProbeData) -> np.ndarray:
         import numpy as np
-        import torch
 
         from ._torch import TensorBatches, predict_batches
 
         if len(data) == 0:
-            return np.zeros((0, self.n_classes)) if self.n_classes else np.zeros(0)
+            return np.zeros((0, self.scale.n_classes)) if self.scale.n_classes else np.zeros(0)
         Z = self.encoder.transform(data)
         out = predict_batches(self.net, TensorBatches([Z], PREDICT_BATCH, self.device), amp=self.amp)
-        if self.n_classes:
-            return torch.softmax(out, dim=1).double().numpy()
-        mean, std = self.y_scale
-        return out.squeeze(-1).double().numpy() * std + mean
+        return self.scale.predictions(out)
 
 
 class MLPProbe(Probe):
@@ -137,10 +133,9 @@ class MLPProbe(Probe):
         return super().supports(data) or no_tabular_reason(data)
 
     def fit(self, train: ProbeData, ctx: FitContext) -> MLPModel:
-        import numpy as np
         import torch.nn.functional as F
 
-        from ._torch import amp_for, fit_net, resolve_device, set_threads
+        from ._torch import TargetScale, amp_for, fit_net, resolve_device, set_threads
 
         deadline = time.monotonic() + ctx.time_limit
         classification = train.is_classification
@@ -148,15 +143,8 @@ class MLPProbe(Probe):
         amp = amp_for(device)
         encoder = TabularEncoder()
         Z = encoder.fit_transform(train)
-        if classification:
-            y = train.y.astype(np.int64)
-            y_scale = (0.0, 1.0)
-            n_out = train.n_classes
-        else:
-            mean, std = float(np.mean(train.y)), float(np.std(train.y))
-            y_scale = (mean, std if std > 0 else 1.0)
-            y = ((train.y - y_scale[0]) / y_scale[1]).astype(np.float32)
-            n_out = 1
+        scale = TargetScale.of(train)
+        y, n_out = scale.targets(train.y), scale.n_out
 
         split = holdout_split(train.y, classification, ctx.seed, VAL_FRACTION)
         if split is None:
@@ -200,4 +188,4 @@ class MLPProbe(Probe):
             "device": device.type,
             "cpu_threads": threads,
         }
-        return MLPModel(encoder, net, device, amp, train.n_classes if classification else 0, y_scale, params)
+        return MLPModel(encoder, net, device, amp, scale, params)

@@ -29,6 +29,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from advisor.data import ProbeData
 
+    from ._torch import TargetScale
+
 WINDOW = 16  # earlier readings per row
 HIDDEN = 32  # GRU state
 HEAD = 64
@@ -99,8 +101,7 @@ class SequenceGRUModel:
         net: torch.nn.Module,
         device: torch.device,
         amp: Any,
-        n_classes: int,
-        y_scale: tuple[float, float],
+        scale: TargetScale,
         params: dict[str, Any],
     ) -> None:
         self.scaler = scaler
@@ -110,26 +111,21 @@ class SequenceGRUModel:
         self.net = net
         self.device = device
         self.amp = amp
-        self.n_classes = n_classes
-        self.y_scale = y_scale
+        self.scale = scale
         self.params = params
 
     def predict(self, data: ProbeData) -> np.ndarray:
         import numpy as np
-        import torch
 
         from ._torch import TensorBatches, predict_batches
 
         if len(data) == 0:
-            return np.zeros((0, self.n_classes)) if self.n_classes else np.zeros(0)
+            return np.zeros((0, self.scale.n_classes)) if self.scale.n_classes else np.zeros(0)
         seq = self.scaler(self.kept, History.of(data, self.readings))
         row = self.encoder.transform(data)
         batches = TensorBatches([seq, row], PREDICT_BATCH, self.device)
         out = predict_batches(self.net, batches, forward=lambda m, b: m(b[0], b[1]), amp=self.amp)
-        if self.n_classes:
-            return torch.softmax(out, dim=1).double().numpy()
-        mean, std = self.y_scale
-        return out.squeeze(-1).double().numpy() * std + mean
+        return self.scale.predictions(out)
 
 
 class SequenceGRUProbe(Probe):
@@ -147,10 +143,9 @@ class SequenceGRUProbe(Probe):
         return super().supports(data) or no_tabular_reason(data) or no_sequence_reason(data)
 
     def fit(self, train: ProbeData, ctx: FitContext) -> SequenceGRUModel:
-        import numpy as np
         import torch.nn.functional as F
 
-        from ._torch import amp_for, fit_net, resolve_device, set_threads
+        from ._torch import TargetScale, amp_for, fit_net, resolve_device, set_threads
 
         deadline = time.monotonic() + ctx.time_limit
         classification = train.is_classification
@@ -162,14 +157,8 @@ class SequenceGRUProbe(Probe):
         seq = scaler(None, kept)
         encoder = TabularEncoder()
         row = encoder.fit_transform(train)
-        if classification:
-            y = train.y.astype(np.int64)
-            y_scale, n_out = (0.0, 1.0), train.n_classes
-        else:
-            mean, std = float(np.mean(train.y)), float(np.std(train.y))
-            y_scale = (mean, std if std > 0 else 1.0)
-            y = ((train.y - y_scale[0]) / y_scale[1]).astype(np.float32)
-            n_out = 1
+        scale = TargetScale.of(train)
+        y, n_out = scale.targets(train.y), scale.n_out
 
         split = holdout_split(train.y, classification, ctx.seed, VAL_FRACTION)
         if split is None:
@@ -210,5 +199,4 @@ class SequenceGRUProbe(Probe):
             "device": device.type,
             "cpu_threads": threads,
         }
-        n_classes = train.n_classes if classification else 0
-        return SequenceGRUModel(scaler, encoder, readings, kept, net, device, amp, n_classes, y_scale, params)
+        return SequenceGRUModel(scaler, encoder, readings, kept, net, device, amp, scale, params)

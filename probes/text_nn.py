@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from advisor.probe_api import FitContext, Probe
 
 from ._encode import TabularEncoder, expand_proba, holdout_split, tabular_columns
-from ._torch import TensorBatches, amp_for, fit_net, predict_batches, resolve_device, set_threads
+from ._torch import TargetScale, TensorBatches, amp_for, fit_net, predict_batches, resolve_device, set_threads
 from .text_linear import documents, no_text_reason
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -111,14 +111,12 @@ class TextNNModel:
         vocab: Vocab,
         max_len: int,
         encoder: TabularEncoder | None,
-        task: str,
-        n_classes: int,
-        y_scale: tuple[float, float],
+        scale: TargetScale,
         device: Any,
         params: dict[str, Any],
     ) -> None:
         self.net, self.vocab, self.max_len, self.encoder = net, vocab, max_len, encoder
-        self.task, self.n_classes, self.y_scale, self.device = task, n_classes, y_scale, device
+        self.scale, self.device = scale, device
         self.params = params
 
     def inputs(self, data: ProbeData) -> list[np.ndarray]:
@@ -138,11 +136,10 @@ class TextNNModel:
 
         batches = TensorBatches(self.inputs(data), 256, self.device)
         out = predict_batches(self.net, batches, lambda m, b: m(b[0], b[1]), amp_for(self.device))
-        if self.task == "regression":
-            mean, std = self.y_scale
-            return out[:, 0].double().numpy() * std + mean
+        if not self.scale.n_classes:
+            return self.scale.values(out)
         proba = torch.softmax(out.double(), dim=1).numpy()
-        return expand_proba(proba, np.arange(proba.shape[1]), self.n_classes)
+        return expand_proba(proba, np.arange(proba.shape[1]), self.scale.n_classes)
 
 
 class TextTransformerProbe(Probe):
@@ -187,16 +184,13 @@ class TextTransformerProbe(Probe):
         encoder = TabularEncoder().fit(train) if (numeric or categorical) else None
         tab = encoder.transform(train) if encoder is not None else np.zeros((len(train), 0), np.float32)
 
+        scale = TargetScale.of(train)
+        y, n_out = torch.as_tensor(scale.targets(train.y)), scale.n_out
         if classification:
-            y = torch.as_tensor(train.y, dtype=torch.long)
-            n_out, y_scale = train.n_classes, (0.0, 1.0)
 
             def loss_fn(m: Any, b: Any) -> torch.Tensor:
                 return F.cross_entropy(m(b[0], b[1]).float(), b[2])
         else:
-            mean, std = float(np.mean(train.y)), float(np.std(train.y)) or 1.0
-            y = torch.as_tensor((train.y - mean) / std, dtype=torch.float32)
-            n_out, y_scale = 1, (mean, std)
 
             def loss_fn(m: Any, b: Any) -> torch.Tensor:
                 return F.mse_loss(m(b[0], b[1]).float()[:, 0], b[2])
@@ -222,5 +216,4 @@ class TextTransformerProbe(Probe):
             "amp": amp.describe(),
             "n_tabular": int(tab.shape[1]),
         }
-        n_classes = train.n_classes if classification else 0
-        return TextNNModel(net, vocab, max_len, encoder, train.task, n_classes, y_scale, device, params)
+        return TextNNModel(net, vocab, max_len, encoder, scale, device, params)

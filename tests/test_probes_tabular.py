@@ -460,3 +460,28 @@ def test_mlp_trains_full_batch_on_tiny_subsets() -> None:
     data = _from_sklearn(datasets.load_breast_cancer, "binary")
     params = MLPProbe().fit(data.take(np.arange(40)), _ctx(time_limit=30.0)).params
     assert params["batch_size"] == 34  # 40 rows less the 15% holdout: one step an epoch
+
+
+def test_the_target_scale_round_trips_values_and_passes_classes() -> None:
+    """The nets' one target convention: a regression target standardised on the training rows
+    and scaled back exactly; classes as int64 codes, read back as probabilities."""
+    import torch
+    from advisor_probes._torch import TargetScale
+
+    from advisor.testing import make_data
+
+    train = make_data("tabular", "regression")
+    scale = TargetScale.of(train)
+    z = scale.targets(train.y)
+    assert z.dtype == np.float32 and abs(float(z.mean())) < 1e-5 and abs(float(z.std()) - 1) < 1e-5
+    assert (scale.n_classes, scale.n_out) == (0, 1)
+    back = scale.predictions(torch.as_tensor(z[:, None]))
+    np.testing.assert_allclose(back, train.y, rtol=1e-5, atol=1e-5 * float(np.abs(train.y).max()))
+    constant = TargetScale.of(train.take(np.zeros(5, dtype=int)))  # one row five times: std 0
+    assert constant.std == 1.0 and np.all(constant.targets(train.y[:1].repeat(5)) == 0)
+
+    classes = make_data("tabular", "multiclass")
+    scale = TargetScale.of(classes)
+    assert (scale.n_out, scale.targets(classes.y).dtype) == (classes.n_classes, np.int64)
+    proba = scale.predictions(torch.zeros(4, classes.n_classes))
+    np.testing.assert_allclose(proba, 1 / classes.n_classes)
