@@ -220,6 +220,12 @@ class TargetScale:
             return y.astype(np.int64)
         return ((y - self.mean) / self.std).astype(np.float32)
 
+    def empty(self) -> np.ndarray:
+        """The predictions of no rows, in the shape of the others."""
+        import numpy as np
+
+        return np.zeros((0, self.n_classes)) if self.n_classes else np.zeros(0)
+
     def values(self, out: torch.Tensor) -> np.ndarray:
         """A regression net's outputs (one column) on the target's scale."""
         return out.reshape(-1).double().numpy() * self.std + self.mean

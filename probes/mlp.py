@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from advisor.probe_api import FitContext, Probe
@@ -89,30 +90,20 @@ def build_mlp(n_in: int, n_out: int, hidden: tuple[int, int]) -> torch.nn.Module
     )
 
 
+@dataclass
 class MLPModel:
-    def __init__(
-        self,
-        encoder: TabularEncoder,
-        net: torch.nn.Module,
-        device: torch.device,
-        amp: Any,
-        scale: TargetScale,
-        params: dict[str, Any],
-    ) -> None:
-        self.encoder = encoder
-        self.net = net
-        self.device = device
-        self.amp = amp
-        self.scale = scale
-        self.params = params
+    encoder: TabularEncoder
+    net: torch.nn.Module
+    device: torch.device
+    amp: Any
+    scale: TargetScale
+    params: dict[str, Any]
 
     def predict(self, data: ProbeData) -> np.ndarray:
-        import numpy as np
-
         from ._torch import TensorBatches, predict_batches
 
         if len(data) == 0:
-            return np.zeros((0, self.scale.n_classes)) if self.scale.n_classes else np.zeros(0)
+            return self.scale.empty()
         Z = self.encoder.transform(data)
         out = predict_batches(self.net, TensorBatches([Z], PREDICT_BATCH, self.device), amp=self.amp)
         return self.scale.predictions(out)

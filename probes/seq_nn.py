@@ -16,6 +16,7 @@ torch is imported inside functions so that importing the probes stays cheap.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from advisor.probe_api import FitContext, Probe
@@ -91,36 +92,23 @@ class WindowScaler:
         return np.concatenate([scaled, w.present[:, :, None].astype(np.float32)], axis=2)
 
 
+@dataclass
 class SequenceGRUModel:
-    def __init__(
-        self,
-        scaler: WindowScaler,
-        encoder: TabularEncoder,
-        readings: list[str],
-        kept: History,
-        net: torch.nn.Module,
-        device: torch.device,
-        amp: Any,
-        scale: TargetScale,
-        params: dict[str, Any],
-    ) -> None:
-        self.scaler = scaler
-        self.encoder = encoder
-        self.readings = readings
-        self.kept = kept
-        self.net = net
-        self.device = device
-        self.amp = amp
-        self.scale = scale
-        self.params = params
+    scaler: WindowScaler
+    encoder: TabularEncoder
+    readings: list[str]
+    kept: History
+    net: torch.nn.Module
+    device: torch.device
+    amp: Any
+    scale: TargetScale
+    params: dict[str, Any]
 
     def predict(self, data: ProbeData) -> np.ndarray:
-        import numpy as np
-
         from ._torch import TensorBatches, predict_batches
 
         if len(data) == 0:
-            return np.zeros((0, self.scale.n_classes)) if self.scale.n_classes else np.zeros(0)
+            return self.scale.empty()
         seq = self.scaler(self.kept, History.of(data, self.readings))
         row = self.encoder.transform(data)
         batches = TensorBatches([seq, row], PREDICT_BATCH, self.device)
