@@ -184,14 +184,15 @@ def next_steps(rec: Recommendation, profile: DatasetProfile, compute: ComputeInf
             "target is, or drop it."
         )
     if rec.family in families.REGISTRY:
-        steps.append(families.get(rec.family).next_step)
+        steps.append(families.get(rec.family).next_step_for(profile.modality))
     if profile.modality in ("text", "mixed") and rec.family in ("linear", "gbdt"):
         steps.append(
             "Compare with a fine-tuned pretrained transformer (e.g. DistilBERT) before settling: the transformer "
             "probe here was trained from scratch and the embedding probes, where they ran, kept a pretrained model "
             "frozen: neither measures what fine-tuning gives."
         )
-    if profile.modality in ("image", "signal") and rec.family not in ("cnn", "pretrained"):
+    # Image folders only: a pixel table's few dozen values are far from what pretrained CNNs saw.
+    if profile.modality == "image" and rec.family not in ("cnn", "pretrained"):
         steps.append(
             "Compare with a fine-tuned pretrained CNN (transfer learning) before settling: the CNN probe here was "
             "trained from scratch, which understates what pretraining gives, most of all with few images per class."

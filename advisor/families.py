@@ -27,13 +27,17 @@ class Family:
     neural: bool  # trained by gradient descent in torch: epochs, a GPU helps
     starter: str  # the model to start with, for the report
     next_step: str  # what to do once this family is chosen
-    # Modality-specific starting models (text, image, ...), where the default does not fit.
+    # Modality-specific starting models (text, image, ...) and next steps, where the default does not fit.
     starters: dict[str, str] = field(default_factory=dict)
+    next_steps: dict[str, str] = field(default_factory=dict)
     # Re-measured without leakage suspects (the classical families: cheap and fast).
     leakage_recheck: bool = False
 
     def starter_for(self, modality: str) -> str:
         return self.starters.get(modality, self.starter)
+
+    def next_step_for(self, modality: str) -> str:
+        return self.next_steps.get(modality, self.next_step)
 
 
 _TFIDF = "TF-IDF features into a regularised logistic or ridge regression"
@@ -115,10 +119,19 @@ REGISTRY: dict[str, Family] = {
             "training from scratch",
             starters={
                 "audio": "a CNN on log-mel spectrograms; with few clips per class, pretrained audio embeddings "
-                "(PANNs, YAMNet/VGGish, wav2vec 2.0/HuBERT for speech, BEATs, CLAP) instead of training from scratch"
+                "(PANNs, YAMNet/VGGish, wav2vec 2.0/HuBERT for speech, BEATs, CLAP) instead of training from scratch",
+                # A pixel or signal table: often a few dozen values a row (8 x 8 digits), far from the
+                # photographs a pretrained image CNN was trained on.
+                "signal": "a small CNN over the columns laid out as their grid (2-D where they form an image, 1-D "
+                "for a signal), trained from scratch",
             },
             next_step="Fine-tune a pretrained CNN (e.g. ResNet-18) with augmentation; the from-scratch probe "
             "understates what pretraining gives on small image sets.",
+            next_steps={
+                "signal": "Tune the small CNN (width, depth, augmentation by small shifts) on the same folds, with "
+                "LightGBM on the raw values as the reference to beat; a pretrained image CNN is worth a try only "
+                "where the grid is a real image, upscaled to the size it expects."
+            },
         ),
         Family(
             "transformer",

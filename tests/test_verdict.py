@@ -383,6 +383,26 @@ def test_models_failing_beside_a_scored_baseline_is_still_unmeasured():
     assert "linear: ValueError: x; mlp: RuntimeError: y" in written(rec)[0].decided_by
 
 
+def test_a_pixel_table_is_advised_a_small_cnn_not_a_pretrained_image_model():
+    """8 x 8 digits are a few dozen values a row: the advice there is a small CNN from scratch; an
+    image folder keeps the pretrained CNN."""
+    from advisor.advice import next_steps
+
+    pixels = make_profile(modality="signal")
+    rec = decide(pixels, PIXEL_PRIOR, _pixels([0.03, 0.04, 0.03, 0.035, 0.03]), Constraints())
+    assert rec.family == "cnn" and rec.model.startswith("a small CNN over the columns laid out as their grid")
+    steps = " ".join(next_steps(rec, pixels, COMPUTE))
+    assert "Tune the small CNN" in steps and "ResNet" not in steps
+    gbdt = decide(pixels, FLAT_PRIOR, _pixels([0.0, 0.001, -0.001, 0.0, 0.0]), Constraints())
+    assert gbdt.family == "gbdt" and "pretrained CNN" not in " ".join(next_steps(gbdt, pixels, COMPUTE))
+    images = make_profile(modality="image")
+    assert (
+        "ResNet-18"
+        in decide(images, PIXEL_PRIOR, _pixels([0.03, 0.04, 0.03, 0.035, 0.03]), Constraints()).model
+    )
+    assert "pretrained CNN" in " ".join(next_steps(gbdt, images, COMPUTE))
+
+
 def test_advice_puts_how_the_verdict_was_reached_first():
     from advisor.advice import next_steps, would_change
 
