@@ -159,15 +159,26 @@ def test_the_rules_prior_decides_which_side_an_undetermined_comparison_leans_to(
                for r in text.reasons)  # fmt: skip
 
 
-def test_a_prior_for_the_simpler_family_tips_a_lean_its_way():
-    """A CNN 0.012 ahead: P(better) 0.82. Rules 8 points for GBDT (odds 6.3) outweigh it."""
-    res = _pixels([0.010, 0.016, 0.009, 0.015, 0.011])
+def test_a_prior_for_the_simpler_family_tips_a_lean_its_way_up_to_a_cap():
+    """A CNN 0.011 ahead: P(better) 0.70, odds 2.4. Rules 6 points for GBDT (odds 4) outweigh
+    it; at P(better) 0.82 (odds 4.7) no number of rule points does: the prior's odds stop at 4."""
+    res = _pixels([0.009, 0.015, 0.008, 0.014, 0.010])
     leaning_cnn = decide(make_profile(modality="signal"), FLAT_PRIOR, res, Constraints())
     assert (leaning_cnn.family, leaning_cnn.decision) == ("cnn", "leaning")
-    prior = Prior(scores={**FLAT_PRIOR.scores, "gbdt": 8}, favoured="gbdt")
+    assert 0.65 < leaning_cnn.comparisons[0].p_leader_better < 0.75
+    prior = Prior(scores={**FLAT_PRIOR.scores, "gbdt": 6}, favoured="gbdt")
     rec = decide(make_profile(modality="signal"), prior, res, Constraints())
     assert (rec.family, rec.decision, rec.alternative) == ("gbdt", "leaning", "cnn")
     assert Reason("prior_tipped", "gbdt", "cnn") in rec.evidence
+    clearer = _pixels([0.010, 0.016, 0.009, 0.015, 0.011])
+    assert (
+        decide(make_profile(modality="signal"), FLAT_PRIOR, clearer, Constraints())
+        .comparisons[0]
+        .p_leader_better
+        > 0.8
+    )
+    many_rules = Prior(scores={**FLAT_PRIOR.scores, "gbdt": 20}, favoured="gbdt")
+    assert decide(make_profile(modality="signal"), many_rules, clearer, Constraints()).family == "cnn"
 
 
 def test_a_favoured_leader_that_loses_the_lean_is_not_said_to_have_lost():

@@ -69,6 +69,8 @@ TINY_DATA_ROWS = 1_000
 # P(equivalent) 0.55) lost to the simpler family on a coin's throw of the clock, against
 # both the prior and the point estimate. Decided comparisons (0.95) are never moved.
 PRIOR_ODDS_PER_POINT = 2 ** (1 / 3)
+# ...up to these odds (6 points): however many rules agree, a measurement at 4 to 1 or more stands.
+PRIOR_MAX_ODDS = 4.0
 
 
 def _baseline(results: list[ProbeResult]) -> ProbeResult | None:
@@ -161,10 +163,13 @@ def leans_simpler(c: Comparison, rule_gap: float = 0.0) -> bool:
     """Whether an undetermined comparison leans to its simpler side (``c.other``): "practically
     equivalent or better" against "the leader practically better", the odds weighted by the
     rules' prior (``rule_gap``: the simpler family's rule score less the leader's, see
-    ``PRIOR_ODDS_PER_POINT``)."""
+    ``PRIOR_ODDS_PER_POINT`` and ``PRIOR_MAX_ODDS``)."""
     if math.isnan(c.p_leader_better):
         return True
-    return c.p_other_not_worse * PRIOR_ODDS_PER_POINT**rule_gap > c.p_leader_better
+    odds = min(PRIOR_ODDS_PER_POINT ** abs(rule_gap), PRIOR_MAX_ODDS)
+    if rule_gap < 0:
+        return c.p_other_not_worse > c.p_leader_better * odds
+    return c.p_other_not_worse * odds > c.p_leader_better
 
 
 def walk(
