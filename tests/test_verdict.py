@@ -238,6 +238,13 @@ def test_interpretability_required_limits_the_choice_and_states_the_cost():
     assert rec.measured_family == "mlp"
     assert Reason("interpretability_cost", "gbdt", "mlp") in rec.evidence
     assert any("Interpretability is required" in r for r in written(rec)[0].reasons)
+    # The rules' favourite led the measurement and the constraint passed it over: it did not lose.
+    favoured_mlp = decide(make_profile(), make_prior("mlp"), res, Constraints(interpretability="required"))
+    assert (favoured_mlp.family, favoured_mlp.agreement) == ("gbdt", "leads")
+    decided_by = written(favoured_mlp, prior=make_prior("mlp"))[0].decided_by
+    assert decided_by.startswith(
+        "the rules favoured mlp, which leads the measurement, but interpretability is required"
+    )
 
 
 def test_rules_only_when_nothing_was_measured():
